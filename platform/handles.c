@@ -1,0 +1,402 @@
+/* handles.c: weak references to guest files, and which guest fd is which.
+ *
+ * A handle is a private kernel epoll that holds exactly one registration:
+ * the guest's file. A registration does not keep its file open (the kernel
+ * drops it when the file's last reference goes, eventpoll_release_file), so
+ * the handle never changes the guest's fd lifetime, yet:
+ * - kcmp(KCMP_EPOLL_TFD) against it says whether a guest fd is that file,
+ *   and fails with ENOENT once the file is gone (identity and liveness);
+ * - epoll_wait(handle, 0) returns the file's current readiness filtered by
+ *   the registered mask, re-polled by the kernel (level-triggered);
+ * - registered edge-triggered in the supervisor's main epoll, it reports
+ *   every wake-up of the file whose key matches the mask, which is what
+ *   ep_poll_callback reacts to.
+ *
+ * Our emulated epoll instances are given to the guest as real (empty)
+ * kernel epoll files so that fcntl, fstat, dup, fork, SCM_RIGHTS and
+ * close-on-exec are the kernel's own. Each holds one registration of the
+ * shared empty "anchor" epoll whose data is the instance's serial number:
+ * /proc/<tid>/fdinfo/<fd> then names the instance behind any guest fd,
+ * and a kcmp against the instance's handle confirms it (a guest cannot
+ * forge it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "linux_plat.h"
+
+int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
+		    int cloexec);
+
+static int kcmp_epoll(pid_t pid1, pid_t pid2, int fd, int ep, int tfd)
+{
+	struct kcmp_epoll_slot slot = {(uint32_t)ep, (uint32_t)tfd, 0};
+	long r = syscall(SYS_kcmp, pid1, pid2, KCMP_EPOLL_TFD, fd, &slot);
+	return r < 0 ? -errno : (int)r;
+}
+
+int handle_same(struct plat *p, int tid, int fd, struct plat_handle *h)
+{
+	int r = kcmp_epoll(tid, p->self, fd, h->ep, h->tfd);
+	if (r > 0)
+		return 1;
+	return r;
+}
+
+/* A handle on supervisor fd `fd` (the caller keeps and closes fd). */
+static struct plat_handle *handle_new(struct plat *p, int fd, uint32_t mask,
+				      int *err)
+{
+	struct plat_handle *h = calloc(1, sizeof(*h));
+	if (!h) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	h->tag = TAG_HANDLE;
+	list_init(&h->zlink);
+	h->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (h->ep < 0) {
+		*err = -errno;
+		free(h);
+		return NULL;
+	}
+	struct epoll_event ev = {.events = mask, .data.u64 = 0};
+	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		*err = -errno;
+		close(h->ep);
+		free(h);
+		return NULL;
+	}
+	h->tfd = fd;
+	h->mask = mask;
+	(void)p;
+	return h;
+}
+
+void plat_handle_close(struct plat *p, struct plat_handle *h)
+{
+	if (!h || h->closed)
+		return;
+	h->closed = 1;
+	h->cookie = NULL;
+	close(h->ep);
+	h->ep = -1;
+	if (h->serial)
+		u64map_del(&p->serials, h->serial);
+	/* The main epoll may already have returned this handle in the batch
+	 * being processed: free it only after the batch. */
+	if (p->in_batch)
+		list_add_tail(&h->zlink, &p->zombies);
+	else
+		free(h);
+}
+
+void plat_batch_end(struct plat *p)
+{
+	while (!list_empty(&p->zombies)) {
+		struct plat_handle *h = container_of(p->zombies.next,
+						     struct plat_handle, zlink);
+		list_del(&h->zlink);
+		free(h);
+	}
+	p->in_batch = 0;
+}
+
+int plat_handle_alive(struct plat *p, struct plat_handle *h)
+{
+	(void)p;
+	if (!h || h->closed)
+		return 0;
+	/* Any file of ours will do as the left side: only ENOENT matters. */
+	return kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) != -ENOENT;
+}
+
+uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
+{
+	struct epoll_event ev;
+	(void)p;
+	if (!h || h->closed)
+		return 0;
+	return epoll_wait(h->ep, &ev, 1, 0) == 1 ? ev.events : 0;
+}
+
+static void hint_add(struct task *t, int fd, uint64_t serial)
+{
+	for (int i = 0; i < TASK_HINTS; i++) {
+		if (t->hints[i].fd == fd && t->hints[i].serial) {
+			t->hints[i].serial = serial;
+			return;
+		}
+	}
+	t->hints[t->next_hint].fd = fd;
+	t->hints[t->next_hint].serial = serial;
+	t->next_hint = (t->next_hint + 1) % TASK_HINTS;
+}
+
+int plat_epoll_install(struct plat *p, const struct plat_call *c,
+		       int cloexec, void *object, struct plat_handle **out)
+{
+	int err;
+	*out = NULL;
+	int g = epoll_create1(EPOLL_CLOEXEC);
+	if (g < 0)
+		return -errno;
+	uint64_t serial = ++p->serial_next;
+	struct epoll_event ev = {.events = 0, .data.u64 = serial};
+	if (epoll_ctl(g, EPOLL_CTL_ADD, p->anchor, &ev) < 0) {
+		err = -errno;
+		close(g);
+		return err;
+	}
+	struct plat_handle *h = handle_new(p, g, 0, &err);
+	if (!h) {
+		close(g);
+		return err;
+	}
+	h->serial = serial;
+	h->object = object;
+	if (u64map_put(&p->serials, serial, h)) {
+		close(g);
+		h->serial = 0;
+		plat_handle_close(p, h);
+		return -ENOMEM;
+	}
+	int fd = plat_addfd_send(p, c, g, cloexec);
+	close(g);
+	if (fd == -ENOENT || fd == -ESRCH) {
+		plat_handle_close(p, h);
+		return 0; /* the caller vanished: nothing to answer */
+	}
+	if (fd < 0) {
+		plat_handle_close(p, h);
+		return fd;
+	}
+	struct task *t = plat_task_get(p, c);
+	if (t)
+		hint_add(t, fd, serial);
+	*out = h;
+	return fd;
+}
+
+int plat_eventfd_install(struct plat *p, const struct plat_call *c,
+			 unsigned int count, int flags,
+			 struct plat_handle **out)
+{
+	int err;
+	*out = NULL;
+	int efd = eventfd(count, (flags & (EFD_SEMAPHORE | EFD_NONBLOCK)) |
+					 EFD_CLOEXEC);
+	if (efd < 0)
+		return -errno;
+	struct plat_handle *h = handle_new(p, efd, 0, &err);
+	if (!h) {
+		close(efd);
+		return err;
+	}
+	int fd = plat_addfd_send(p, c, efd, (flags & EFD_CLOEXEC) != 0);
+	close(efd);
+	if (fd == -ENOENT || fd == -ESRCH) {
+		plat_handle_close(p, h);
+		return 0;
+	}
+	if (fd < 0) {
+		plat_handle_close(p, h);
+		return fd;
+	}
+	*out = h;
+	return fd;
+}
+
+/* Read the serial in an epoll fdinfo file, or 0. Sets *opath. */
+static uint64_t fdinfo_serial(const char *path, int *opath, int *missing)
+{
+	char buf[4096];
+	*opath = 0;
+	*missing = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*missing = 1;
+		return 0;
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *f = strstr(buf, "flags:");
+	if (f) {
+		unsigned long flags = strtoul(f + 6, NULL, 8);
+		if (flags & O_PATH)
+			*opath = 1;
+	}
+	const char *d = strstr(buf, "tfd:");
+	if (!d || !(d = strstr(d, "data:")))
+		return 0;
+	return strtoull(d + 5, NULL, 16);
+}
+
+static struct plat_handle *instance_of_serial(struct plat *p, uint64_t s)
+{
+	return s ? u64map_get(&p->serials, s) : NULL;
+}
+
+void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd)
+{
+	struct task *t = plat_task_get(p, c);
+	if (!t)
+		return NULL;
+	for (int i = 0; i < TASK_HINTS; i++) {
+		if (t->hints[i].fd != fd || !t->hints[i].serial)
+			continue;
+		struct plat_handle *h = instance_of_serial(p, t->hints[i].serial);
+		if (h && handle_same(p, c->tid, fd, h) == 0)
+			return h->object;
+	}
+	return NULL;
+}
+
+void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
+			int *err)
+{
+	void *obj = plat_hint_epoll(p, c, fd);
+	if (obj)
+		return obj;
+	if (fd < 0) {
+		*err = -EBADF;
+		return NULL;
+	}
+	char path[64];
+	int opath, missing;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", c->tid, fd);
+	uint64_t serial = fdinfo_serial(path, &opath, &missing);
+	if (missing || opath) {
+		*err = -EBADF;
+		return NULL;
+	}
+	struct plat_handle *h = instance_of_serial(p, serial);
+	if (h && handle_same(p, c->tid, fd, h) == 0) {
+		struct task *t = plat_task_get(p, c);
+		if (t)
+			hint_add(t, fd, serial);
+		return h->object;
+	}
+	*err = -EINVAL;
+	return NULL;
+}
+
+/* Copy guest fd into the supervisor (the copy shares the open file
+ * description; it is closed again before the call is answered). */
+static int grab(struct plat *p, const struct plat_call *c, int fd)
+{
+	struct task *t = plat_task_get(p, c);
+	if (!t)
+		return -ESRCH;
+	if (fd < 0)
+		return -EBADF;
+	int d = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+	return d < 0 ? -errno : d;
+}
+
+/* Is supervisor fd d (a copy of a guest file) one of our instances? */
+static struct plat_handle *own_instance(struct plat *p, int d)
+{
+	static __thread dev_t anon_dev;
+	static __thread ino_t anon_ino;
+	struct stat st;
+	if (!anon_ino) {
+		if (fstat(p->anchor, &st) == 0) {
+			anon_dev = st.st_dev;
+			anon_ino = st.st_ino;
+		}
+	}
+	if (fstat(d, &st) < 0 || st.st_dev != anon_dev || st.st_ino != anon_ino)
+		return NULL;
+	char path[64];
+	int opath, missing;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", d);
+	struct plat_handle *h =
+		instance_of_serial(p, fdinfo_serial(path, &opath, &missing));
+	if (h && kcmp_epoll(p->self, p->self, d, h->ep, h->tfd) == 0)
+		return h;
+	return NULL;
+}
+
+static int watch_create(struct plat *p, int d, uint32_t mask, void *cookie,
+			struct plat_handle **out)
+{
+	int err;
+	struct plat_handle *h = handle_new(p, d, mask, &err);
+	if (!h)
+		return err;
+	h->cookie = cookie;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = h};
+	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, h->ep, &ev) < 0) {
+		err = -errno;
+		plat_handle_close(p, h);
+		return err;
+	}
+	*out = h;
+	return 0;
+}
+
+int plat_watch_open(struct plat *p, const struct plat_call *c, int fd,
+		    uint32_t mask, void *cookie, enum plat_kind *kind,
+		    void **object, struct plat_handle **out)
+{
+	int d = grab(p, c, fd);
+	if (d < 0)
+		return d == -ESRCH ? -EBADF : d;
+	int r = watch_create(p, d, mask, cookie, out);
+	if (r == 0) {
+		struct plat_handle *inst = own_instance(p, d);
+		*kind = inst ? PLAT_EPOLL : PLAT_HOST;
+		*object = inst ? inst->object : NULL;
+	}
+	close(d);
+	return r;
+}
+
+int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
+		      struct plat_handle **hp, uint32_t mask)
+{
+	struct plat_handle *old = *hp, *h;
+	int d = grab(p, c, fd);
+	if (d < 0)
+		return d == -ESRCH ? -EBADF : d;
+	int r = watch_create(p, d, mask, old->cookie, &h);
+	close(d);
+	if (r < 0)
+		return r;
+	plat_handle_close(p, old);
+	*hp = h;
+	return 0;
+}
+
+int plat_same_file(struct plat *p, const struct plat_call *c,
+		   struct plat_handle *h, int fd)
+{
+	return handle_same(p, c->tid, fd, h);
+}
+
+int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
+{
+	int d = grab(p, c, fd);
+	if (d < 0)
+		return d == -ESRCH ? -EBADF : d;
+	struct epoll_event ev = {0};
+	int r = 0;
+	if (epoll_ctl(p->probe, EPOLL_CTL_ADD, d, &ev) < 0)
+		r = errno == EPERM ? -EPERM : errno == EBADF ? -EBADF : 0;
+	else
+		epoll_ctl(p->probe, EPOLL_CTL_DEL, d, NULL);
+	close(d);
+	return r;
+}

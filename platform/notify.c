@@ -1,0 +1,77 @@
+/* notify.c: receiving and answering seccomp user notifications. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "compat.h"
+#include "linux_plat.h"
+#include "stats.h"
+
+int plat_recv(struct plat *p, struct plat_call *c)
+{
+	struct seccomp_notif n;
+	memset(&n, 0, sizeof(n)); /* the kernel wants a zeroed buffer */
+	if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0)
+		return -errno;
+	c->id = n.id;
+	c->tid = (int32_t)n.pid;
+	c->nr = n.data.nr;
+	memcpy(c->args, n.data.args, sizeof(c->args));
+	return 0;
+}
+
+static int send_resp(struct plat *p, uint64_t id, int64_t val, int err,
+		     uint32_t flags)
+{
+	struct seccomp_notif_resp r = {
+		.id = id, .val = val, .error = err, .flags = flags};
+	for (;;) {
+		if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_SEND, &r) == 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int plat_reply(struct plat *p, const struct plat_call *c, int64_t val,
+	       int err)
+{
+	if (p->stats)
+		stats_reply(p->stats, c, err);
+	return send_resp(p, c->id, err ? 0 : val, err, 0);
+}
+
+int plat_continue(struct plat *p, const struct plat_call *c)
+{
+	return send_resp(p, c->id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+}
+
+int plat_call_alive(struct plat *p, const struct plat_call *c)
+{
+	uint64_t id = c->id;
+	return ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* Install srcfd in the caller and answer with its number, atomically
+ * (SECCOMP_ADDFD_FLAG_SEND): no fd reaches a guest whose call was
+ * abandoned. Returns the fd, or -errno; -ENOENT/-ESRCH mean the caller is
+ * gone. */
+int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
+		    int cloexec)
+{
+	struct seccomp_notif_addfd a = {
+		.id = c->id,
+		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.srcfd = (uint32_t)srcfd,
+		.newfd = 0,
+		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+	for (;;) {
+		int r = ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return -errno;
+	}
+}

@@ -1,0 +1,141 @@
+/* platform.h: everything syscalls/ may ask of the operating system.
+ *
+ * syscalls/ is portable C: it keeps interest lists, ready lists and
+ * waiters, and reaches the guest and the kernel only through these calls.
+ * platform/linux_*.c implements them for a seccomp supervisor;
+ * tests/unit/fake_platform.c implements them over simulated files so that
+ * the tables can be unit tested. Link-time substitution, no vtable: the
+ * hot path pays nothing for the seam.
+ *
+ * Errors are negative errno values, as the kernel returns them.
+ */
+#ifndef INTERPOLL_PLATFORM_H
+#define INTERPOLL_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct plat;
+
+/* One intercepted system call, as received. Copied by value into waiters;
+ * it holds no pointers into platform state. */
+struct plat_call {
+	uint64_t id;	 /* notification id */
+	int32_t tid;	 /* calling thread, in the supervisor's pid namespace */
+	int32_t nr;	 /* x86-64 syscall number */
+	uint64_t args[6];
+};
+
+/* --- Guest memory --------------------------------------------------------
+ * Whole-range copies: 0, or -EFAULT when any byte could not be copied
+ * (the guest sees EFAULT exactly where the kernel would fault). */
+int plat_read(struct plat *p, const struct plat_call *c, uint64_t addr,
+	      void *buf, size_t len);
+int plat_write(struct plat *p, const struct plat_call *c, uint64_t addr,
+	       const void *buf, size_t len);
+/* Write as much of [addr, addr+len) as can be written, front to back.
+ * Returns the number of bytes written before the first fault (0..len). */
+size_t plat_write_prefix(struct plat *p, const struct plat_call *c,
+			 uint64_t addr, const void *buf, size_t len);
+
+/* --- Answers ---------------------------------------------------------------
+ * Each returns 0, or -ENOENT when the call is gone (the thread was killed):
+ * a normal event, not an error. err is a negative errno or 0. */
+int plat_reply(struct plat *p, const struct plat_call *c, int64_t val,
+	       int err);
+int plat_continue(struct plat *p, const struct plat_call *c);
+/* Is the call still waiting for its answer? */
+int plat_call_alive(struct plat *p, const struct plat_call *c);
+
+/* --- Handles ----------------------------------------------------------------
+ * A handle is a weak reference to one guest open file description: it
+ * identifies the file and reads its readiness but never keeps it open, so
+ * that closing the guest's last reference behaves exactly as in Linux. */
+struct plat_handle;
+
+/* What a guest fd refers to. */
+enum plat_kind {
+	PLAT_HOST = 0, /* a kernel file: readiness comes from the kernel */
+	PLAT_EPOLL,    /* one of our emulated epoll instances */
+};
+
+/* Create an emulated epoll instance's guest-visible file and answer the call
+ * with its fd. `object` is what plat_lookup_epoll later returns for it.
+ * Returns the guest fd (the call is answered), or a negative errno when the
+ * call could not be answered (the caller answers it). *out receives the
+ * instance's handle (identity and liveness) on success. */
+int plat_epoll_install(struct plat *p, const struct plat_call *c,
+		       int cloexec, void *object, struct plat_handle **out);
+
+/* Create a kernel eventfd for the guest and answer the call with its fd.
+ * Returns as plat_epoll_install. */
+int plat_eventfd_install(struct plat *p, const struct plat_call *c,
+			 unsigned int count, int flags,
+			 struct plat_handle **out);
+
+/* Which emulated epoll instance does guest fd `fd` of the caller refer to?
+ * Returns the object given to plat_epoll_install, or NULL with *err:
+ * -EBADF (not open, or O_PATH), -EINVAL (open, but not one of ours). */
+void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
+			int *err);
+
+/* Like plat_lookup_epoll but answers only from what is already known: no
+ * guess is expensive. NULL means "not known to be ours". */
+void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd);
+
+/* Open a watch on guest fd `fd`: a handle whose readiness is filtered by
+ * `mask` exactly as a kernel epoll entry with that mask would be, and which
+ * reports each matching wake-up of the file through emu_wakeup(cookie).
+ * On success fills *kind and, for PLAT_EPOLL, *object.
+ * Errors: -EBADF (not open, O_PATH), -EPERM (not pollable), -ENOMEM,
+ * -EMFILE. */
+int plat_watch_open(struct plat *p, const struct plat_call *c, int fd,
+		    uint32_t mask, void *cookie, enum plat_kind *kind,
+		    void **object, struct plat_handle **out);
+
+/* Change a watch's mask; fd is the caller's fd for the same file. */
+int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
+		      struct plat_handle **h, uint32_t mask);
+
+/* Is guest fd `fd` the file behind handle h?
+ * 0: yes; 1: fd is another file; -ENOENT: h's file is gone; -EBADF: fd is
+ * not open. */
+int plat_same_file(struct plat *p, const struct plat_call *c,
+		   struct plat_handle *h, int fd);
+
+/* Does guest fd `fd` refer to a pollable open file? 0, -EBADF or -EPERM. */
+int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd);
+
+/* Current readiness of a host watch, filtered by its mask. 0 also when the
+ * file is gone. */
+uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h);
+
+/* Is the file behind h still open anywhere? 1 or 0. */
+int plat_handle_alive(struct plat *p, struct plat_handle *h);
+
+void plat_handle_close(struct plat *p, struct plat_handle *h);
+
+/* --- Time ------------------------------------------------------------------ */
+int64_t plat_now_ns(struct plat *p); /* CLOCK_MONOTONIC */
+/* Ask for emu_timers(now) to run at `deadline_ns` or earlier; 0 = never. */
+void plat_timer_arm(struct plat *p, int64_t deadline_ns);
+
+/* --- Signals ----------------------------------------------------------------
+ * Is a signal pending for the calling thread that would interrupt a sleep
+ * in the kernel? `mask` is the signal mask in force for the call (NULL: the
+ * thread's own). Returns PLAT_SIG_NONE, PLAT_SIG_HANDLER (a handler will
+ * run), PLAT_SIG_STOP (a stop or other action without a handler), or a
+ * negative errno if the thread is gone. */
+enum { PLAT_SIG_NONE = 0, PLAT_SIG_HANDLER = 1, PLAT_SIG_STOP = 2 };
+int plat_signal_pending(struct plat *p, const struct plat_call *c,
+			const uint64_t *mask);
+
+/* RLIMIT_NOFILE soft limit of the caller, for poll's nfds check. */
+int64_t plat_nofile_limit(struct plat *p, const struct plat_call *c);
+
+/* --- Upcalls into syscalls/ (implemented there) ---------------------------- */
+struct emu;
+void emu_wakeup(struct emu *e, void *cookie);
+void emu_timers(struct emu *e, int64_t now_ns);
+
+#endif

@@ -1,0 +1,52 @@
+/* signals.c: is a signal pending that would interrupt a sleeping call?
+ *
+ * Read from /proc/<tid>/status: SigPnd (thread) and ShdPnd (process)
+ * pending sets, SigBlk, SigIgn, SigCgt. A pending signal interrupts a sleep
+ * when it is not blocked by the mask in force; it runs a handler when it is
+ * caught, and otherwise takes its default action (stop, or death, which
+ * the kernel carries out itself). Ignored signals are discarded when they
+ * are sent, so they never show up as pending unless blocked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "linux_plat.h"
+
+static uint64_t field(const char *buf, const char *name)
+{
+	const char *f = strstr(buf, name);
+	return f ? strtoull(f + strlen(name), NULL, 16) : 0;
+}
+
+#define BIT(sig) (1ull << ((sig)-1))
+/* Signals whose default action is to do nothing. */
+#define DEFAULT_IGNORED (BIT(17) | BIT(23) | BIT(28) | BIT(18))
+
+int plat_signal_pending(struct plat *p, const struct plat_call *c,
+			const uint64_t *mask)
+{
+	char path[64], buf[2048];
+	(void)p;
+	snprintf(path, sizeof(path), "/proc/%d/status", c->tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ESRCH;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	uint64_t pending = field(buf, "\nSigPnd:") | field(buf, "\nShdPnd:");
+	uint64_t blocked = mask ? *mask : field(buf, "\nSigBlk:");
+	uint64_t caught = field(buf, "\nSigCgt:");
+	uint64_t ignored = field(buf, "\nSigIgn:");
+	uint64_t live = pending & ~blocked & ~ignored;
+	if (live & caught)
+		return PLAT_SIG_HANDLER;
+	if (live & ~DEFAULT_IGNORED)
+		return PLAT_SIG_STOP;
+	return PLAT_SIG_NONE;
+}

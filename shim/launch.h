@@ -1,0 +1,15 @@
+/* launch.h: starting the guest under the filter. */
+#ifndef INTERPOLL_LAUNCH_H
+#define INTERPOLL_LAUNCH_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+/* Fork the guest: it loads the filter, hands the listener over and execs
+ * argv[0] with execvp semantics. `orig_mask` is restored in the guest.
+ * Returns the guest's pid and sets *listener; on failure prints one line
+ * and returns -1 with *status set to interpoll's exit status. */
+pid_t launch_guest(char *const argv[], const sigset_t *orig_mask,
+		   int *listener, int *status);
+
+#endif

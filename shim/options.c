@@ -1,0 +1,81 @@
+/* options.c: command-line parsing, GNU style. */
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define VERSION "0.1.0"
+
+static const char usage[] =
+	"Usage: interpoll [OPTION]... [--] PROGRAM [ARG]...\n"
+	"Run PROGRAM with its epoll, eventfd, poll and select calls serviced by\n"
+	"interpoll's user-space emulation (seccomp user notification).\n"
+	"\n"
+	"  -v, --verbose        print the supervisor's own diagnostics\n"
+	"      --log-level=N    0 quiet (default), 1 info, 2 debug\n"
+	"      --stats[=json]   at exit, print per-syscall counts, errors and the\n"
+	"                       latency interpoll added (median, p99) to stderr\n"
+	"  -h, --help           display this help and exit\n"
+	"  -V, --version        output version information and exit\n"
+	"\n"
+	"The exit status is PROGRAM's: its exit code, or 128+N when it was\n"
+	"killed by signal N. 127: PROGRAM not found; 126: not executable;\n"
+	"125: interpoll itself failed; 2: bad usage.\n"
+	"\n"
+	"PROGRAM runs with no_new_privs set, so set-user-ID programs run\n"
+	"without their privilege. Requires Linux 5.19 or later.\n";
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "interpoll: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (try 'interpoll --help')\n");
+	return -1;
+}
+
+int options_parse(struct options *o, int argc, char **argv)
+{
+	int i;
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == 0)
+			break;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("interpoll %s\n", VERSION);
+			return 1;
+		}
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			o->log_level++;
+		} else if (!strcmp(a, "-vv")) {
+			o->log_level += 2;
+		} else if (!strncmp(a, "--log-level=", 12)) {
+			const char *v = a + 12;
+			if (strlen(v) != 1 || v[0] < '0' || v[0] > '2')
+				return bad("invalid log level '%s'", v);
+			o->log_level = v[0] - '0';
+		} else if (!strcmp(a, "--stats")) {
+			o->stats = 1;
+		} else if (!strcmp(a, "--stats=json")) {
+			o->stats = o->stats_json = 1;
+		} else if (!strncmp(a, "--stats=", 8)) {
+			return bad("invalid stats format '%s'", a + 8);
+		} else if (a[1] == '-') {
+			return bad("unrecognized option '%s'", a);
+		} else {
+			return bad("invalid option '%s'", a);
+		}
+	}
+	if (i >= argc)
+		return bad("%s", "missing PROGRAM");
+	o->argv = argv + i;
+	return 0;
+}

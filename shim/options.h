@@ -1,0 +1,16 @@
+/* options.h: interpoll's command line. */
+#ifndef INTERPOLL_OPTIONS_H
+#define INTERPOLL_OPTIONS_H
+
+struct options {
+	int stats;	/* --stats */
+	int stats_json; /* --stats=json */
+	int log_level;	/* 0 quiet (default), 1 info (-v), 2 debug (-vv) */
+	char **argv;	/* the guest's argv */
+};
+
+/* Parse; returns -1 after printing a usage error (exit 2), 1 when --help
+ * or --version was handled (exit 0), 0 to run. */
+int options_parse(struct options *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,142 @@
+/* stats.c: --stats. For each intercepted syscall: how many calls, how many
+ * answered with an error, and the time the supervisor spent on each
+ * notification (from receiving it to finishing with it: the latency
+ * interpoll adds on top of the notification round trip), as median and
+ * 99th percentile over a bounded reservoir of samples. */
+#include "stats.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emu.h"
+
+#define RESERVOIR 65536
+
+struct sys_stats {
+	uint64_t calls, errors;
+	uint32_t *samples_ns;
+	size_t nsamples;
+	uint64_t seen;
+};
+
+struct plat_stats {
+	struct sys_stats sys[SYS_I_COUNT];
+	int64_t begin_ns;
+	uint64_t rng;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct plat_stats *stats_new(void)
+{
+	struct plat_stats *s = calloc(1, sizeof(*s));
+	if (s)
+		s->rng = 0x9E3779B97F4A7C15ull;
+	return s;
+}
+
+void stats_free(struct plat_stats *s)
+{
+	for (int i = 0; i < SYS_I_COUNT; i++)
+		free(s->sys[i].samples_ns);
+	free(s);
+}
+
+void stats_call_begin(struct plat_stats *s, const struct plat_call *c)
+{
+	int i = emu_sys_index(c->nr);
+	if (i >= 0)
+		s->sys[i].calls++;
+	s->begin_ns = now_ns();
+}
+
+void stats_call_end(struct plat_stats *s, const struct plat_call *c)
+{
+	int i = emu_sys_index(c->nr);
+	if (i < 0)
+		return;
+	struct sys_stats *st = &s->sys[i];
+	uint64_t d = (uint64_t)(now_ns() - s->begin_ns);
+	uint32_t v = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+	if (!st->samples_ns && !(st->samples_ns = malloc(RESERVOIR * 4)))
+		return;
+	st->seen++;
+	if (st->nsamples < RESERVOIR) {
+		st->samples_ns[st->nsamples++] = v;
+		return;
+	}
+	/* Reservoir sampling keeps a uniform sample of every call. */
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	uint64_t j = s->rng % st->seen;
+	if (j < RESERVOIR)
+		st->samples_ns[j] = v;
+}
+
+void stats_reply(struct plat_stats *s, const struct plat_call *c, int err)
+{
+	int i = emu_sys_index(c->nr);
+	if (i >= 0 && err)
+		s->sys[i].errors++;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct_us(struct sys_stats *st, double p)
+{
+	if (!st->nsamples)
+		return 0;
+	size_t k = (size_t)(p * (double)(st->nsamples - 1) + 0.5);
+	return st->samples_ns[k] / 1000.0;
+}
+
+void stats_report(struct plat_stats *s, const struct emu *e, int json,
+		  FILE *out)
+{
+	if (!json)
+		fprintf(out, "%-14s %10s %8s %12s %12s\n", "syscall", "calls",
+			"errors", "median_us", "p99_us");
+	else
+		fprintf(out, "{\"syscalls\":{");
+	int first = 1;
+	for (int i = 0; i < SYS_I_COUNT; i++) {
+		struct sys_stats *st = &s->sys[i];
+		if (!st->calls)
+			continue;
+		if (st->nsamples)
+			qsort(st->samples_ns, st->nsamples, 4, cmp_u32);
+		double med = pct_us(st, 0.5), p99 = pct_us(st, 0.99);
+		if (json)
+			fprintf(out,
+				"%s\"%s\":{\"calls\":%llu,\"errors\":%llu,"
+				"\"median_us\":%.2f,\"p99_us\":%.2f}",
+				first ? "" : ",", emu_sys_name(i),
+				(unsigned long long)st->calls,
+				(unsigned long long)st->errors, med, p99);
+		else
+			fprintf(out, "%-14s %10llu %8llu %12.2f %12.2f\n",
+				emu_sys_name(i), (unsigned long long)st->calls,
+				(unsigned long long)st->errors, med, p99);
+		first = 0;
+	}
+	if (json)
+		fprintf(out,
+			"},\"peak_interest_list\":%zu,\"peak_blocked_waiters\":%zu}\n",
+			e->peak_entries, e->peak_blocked);
+	else
+		fprintf(out, "peak interest-list entries: %zu\n"
+			     "peak blocked waiters: %zu\n",
+			e->peak_entries, e->peak_blocked);
+}

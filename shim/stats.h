@@ -1,0 +1,20 @@
+/* stats.h: --stats, per-syscall counts, errors and added latency. */
+#ifndef INTERPOLL_STATS_H
+#define INTERPOLL_STATS_H
+
+#include <stdio.h>
+
+#include "platform.h"
+
+struct plat_stats;
+struct emu;
+
+struct plat_stats *stats_new(void);
+void stats_free(struct plat_stats *s);
+void stats_call_begin(struct plat_stats *s, const struct plat_call *c);
+void stats_call_end(struct plat_stats *s, const struct plat_call *c);
+void stats_reply(struct plat_stats *s, const struct plat_call *c, int err);
+void stats_report(struct plat_stats *s, const struct emu *e, int json,
+		  FILE *out);
+
+#endif

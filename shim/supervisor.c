@@ -1,0 +1,191 @@
+/* supervisor.c: the main loop.
+ *
+ * One thread, one kernel epoll (the "main epoll") that waits on:
+ * - the seccomp listener: a notification to receive;
+ * - a timerfd: the earliest deadline or signal check of a blocked call, or
+ *   the next sweep for closed files;
+ * - a signalfd: SIGCHLD (reap guests) and the signals forwarded to the
+ *   guest;
+ * - every watch handle (a wake-up of a file some entry watches);
+ * - every guest thread's pidfd (forget the thread when it exits).
+ * Blocked guest calls hold no thread: they wait in the emulation's tables.
+ */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "emu.h"
+#include "linux_plat.h"
+#include "options.h"
+#include "stats.h"
+
+static int tag_signal = TAG_SIGNAL;
+
+struct sup {
+	struct plat plat;
+	struct emu emu;
+	pid_t guest;
+	int guest_status; /* -1 until the first guest is reaped */
+	int sigfd;
+	int listener_open;
+	const struct options *opt;
+};
+
+static void reap(struct sup *s)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
+		if (pid <= 0)
+			return;
+		if (pid == s->guest)
+			s->guest_status = st;
+	}
+}
+
+static int children_left(void)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	/* WNOWAIT: look without reaping; ECHILD when nobody is left. */
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
+}
+
+static void on_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(s);
+			continue;
+		}
+		/* A signal the terminal sent to the whole foreground group
+		 * reached the guest already; forward only what was sent to
+		 * interpoll itself. */
+		if (si.ssi_code != SI_KERNEL && s->guest_status == -1)
+			kill(s->guest, (int)si.ssi_signo);
+	}
+}
+
+static void on_listener(struct sup *s, uint32_t events)
+{
+	struct plat_call c;
+	if (!(events & EPOLLIN)) {
+		if (events & (EPOLLHUP | EPOLLERR)) {
+			/* No task uses the filter any more. */
+			epoll_ctl(s->plat.mainep, EPOLL_CTL_DEL,
+				  s->plat.listener, NULL);
+			s->listener_open = 0;
+		}
+		return;
+	}
+	int r = plat_recv(&s->plat, &c);
+	if (r < 0)
+		return; /* withdrawn before we got it, or nobody left */
+	if (s->plat.stats)
+		stats_call_begin(s->plat.stats, &c);
+	emu_call(&s->emu, &c);
+	if (s->plat.stats)
+		stats_call_end(s->plat.stats, &c);
+}
+
+static void dispatch(struct sup *s, struct epoll_event *ev)
+{
+	int tag = *(int *)ev->data.ptr;
+	switch (tag) {
+	case TAG_LISTENER:
+		on_listener(s, ev->events);
+		break;
+	case TAG_TIMER:
+		plat_timer_fired(&s->plat);
+		break;
+	case TAG_SIGNAL:
+		on_signal(s);
+		break;
+	case TAG_HANDLE: {
+		struct plat_handle *h = ev->data.ptr;
+		if (!h->closed && h->cookie)
+			emu_wakeup(&s->emu, h->cookie);
+		break;
+	}
+	case TAG_TASK:
+		plat_task_exit(&s->plat, ev->data.ptr);
+		break;
+	}
+}
+
+static int exit_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+int supervise(const struct options *o, pid_t guest, int listener)
+{
+	struct sup *s = calloc(1, sizeof(*s));
+	struct epoll_event evs[256];
+	sigset_t set;
+	int status = 1;
+
+	if (!s)
+		return 125;
+	s->guest = guest;
+	s->guest_status = -1;
+	s->opt = o;
+	s->listener_open = 1;
+	if (plat_init(&s->plat, listener) < 0) {
+		perror("interpoll: supervisor set-up");
+		return 125;
+	}
+	emu_init(&s->emu, &s->plat);
+	s->plat.emu = &s->emu;
+	s->emu.wakeup_allowed = s->plat.feat.pm_sleep;
+	if (o->stats)
+		s->plat.stats = stats_new();
+
+	sigprocmask(SIG_SETMASK, NULL, &set);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_signal};
+	epoll_ctl(s->plat.mainep, EPOLL_CTL_ADD, s->sigfd, &ev);
+	reap(s);
+
+	for (;;) {
+		if (s->guest_status != -1 && !children_left())
+			break;
+		int n = epoll_wait(s->plat.mainep, evs, 256, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("interpoll: epoll_wait");
+			break;
+		}
+		s->plat.in_batch = 1;
+		emu_batch_begin(&s->emu);
+		for (int i = 0; i < n; i++)
+			dispatch(s, &evs[i]);
+		plat_batch_end(&s->plat);
+	}
+	if (s->guest_status != -1)
+		status = exit_status(s->guest_status);
+	if (s->plat.stats) {
+		stats_report(s->plat.stats, &s->emu, o->stats_json, stderr);
+		stats_free(s->plat.stats);
+	}
+	emu_fini(&s->emu);
+	plat_fini(&s->plat);
+	close(s->sigfd);
+	close(listener);
+	free(s);
+	return status;
+}

@@ -1,0 +1,183 @@
+/* emu.c: the emulation's context, dispatch of intercepted calls, wake-ups
+ * and garbage collection of objects whose files the guest closed. */
+#include "emu.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+
+#include "compat.h"
+#include "epoll.h"
+#include "epoll_ctl.h"
+#include "epoll_wait.h"
+#include "eventfd.h"
+#include "poll.h"
+#include "waiter.h"
+
+void emu_init(struct emu *e, struct plat *p)
+{
+	e->plat = p;
+	list_init(&e->instances);
+	list_init(&e->eventfds);
+	e->n_instances = e->n_entries = e->n_eventfds = 0;
+	e->heap = NULL;
+	e->heap_len = e->heap_cap = 0;
+	e->n_blocked = 0;
+	e->next_gc_ns = 0;
+	e->next_serial = 0;
+	e->batch = 0;
+	e->wakeup_allowed = 0;
+	e->peak_entries = e->peak_blocked = 0;
+}
+
+void emu_fini(struct emu *e)
+{
+	while (e->heap_len) {
+		struct waiter *w = e->heap[0];
+		list_del(&w->link);
+		if (w->kind == W_POLL)
+			poll_waiter_expire(e, w, -EINTR);
+		else
+			waiter_free(e, w);
+	}
+	while (!list_empty(&e->instances))
+		ep_instance_free(container_of(e->instances.next,
+					      struct ep_instance, link));
+	while (!list_empty(&e->eventfds)) {
+		struct efd_record *r = container_of(e->eventfds.next,
+						    struct efd_record, link);
+		list_del(&r->link);
+		plat_handle_close(e->plat, r->h);
+		free(r);
+	}
+	free(e->heap);
+	e->heap = NULL;
+}
+
+void emu_batch_begin(struct emu *e)
+{
+	e->batch++;
+}
+
+void emu_wakeup(struct emu *e, void *cookie)
+{
+	int tag = *(int *)cookie;
+	if (tag == WAKE_ENTRY)
+		ep_entry_wakeup(cookie, 0);
+	else if (tag == WAKE_POLL)
+		poll_watch_fired(e, cookie);
+}
+
+typedef void (*sys_handler)(struct emu *, const struct plat_call *);
+
+static const struct {
+	int nr;
+	sys_handler fn;
+	const char *name;
+} table[SYS_I_COUNT] = {
+	[SYS_I_EPOLL_CREATE] = {SYS_epoll_create, sys_epoll_create,
+				"epoll_create"},
+	[SYS_I_EPOLL_CREATE1] = {SYS_epoll_create1, sys_epoll_create1,
+				 "epoll_create1"},
+	[SYS_I_EPOLL_CTL] = {SYS_epoll_ctl, sys_epoll_ctl, "epoll_ctl"},
+	[SYS_I_EPOLL_WAIT] = {SYS_epoll_wait, sys_epoll_wait, "epoll_wait"},
+	[SYS_I_EPOLL_PWAIT] = {SYS_epoll_pwait, sys_epoll_pwait,
+			       "epoll_pwait"},
+	[SYS_I_EPOLL_PWAIT2] = {SYS_epoll_pwait2, sys_epoll_pwait2,
+				"epoll_pwait2"},
+	[SYS_I_EVENTFD] = {SYS_eventfd, sys_eventfd, "eventfd"},
+	[SYS_I_EVENTFD2] = {SYS_eventfd2, sys_eventfd2, "eventfd2"},
+	[SYS_I_POLL] = {SYS_poll, sys_poll, "poll"},
+	[SYS_I_PPOLL] = {SYS_ppoll, sys_ppoll, "ppoll"},
+	[SYS_I_SELECT] = {SYS_select, sys_select, "select"},
+	[SYS_I_PSELECT6] = {SYS_pselect6, sys_pselect6, "pselect6"},
+};
+
+int emu_sys_index(int nr)
+{
+	for (int i = 0; i < SYS_I_COUNT; i++)
+		if (table[i].nr == nr)
+			return i;
+	return -1;
+}
+
+const char *emu_sys_name(int idx)
+{
+	return idx >= 0 && idx < SYS_I_COUNT ? table[idx].name : "?";
+}
+
+void emu_call(struct emu *e, const struct plat_call *c)
+{
+	int i = emu_sys_index(c->nr);
+	if (i < 0) {
+		/* Not ours (the filter should not send it): let it run. */
+		plat_continue(e->plat, c);
+		return;
+	}
+	table[i].fn(e, c);
+}
+
+size_t emu_gc(struct emu *e)
+{
+	size_t freed = 0;
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &e->eventfds)
+	{
+		struct efd_record *r = container_of(pos, struct efd_record,
+						    link);
+		if (!plat_handle_alive(e->plat, r->h)) {
+			list_del(&r->link);
+			plat_handle_close(e->plat, r->h);
+			free(r);
+			e->n_eventfds--;
+			freed++;
+		}
+	}
+	/* Instances first: a dead instance takes the entries that watch it
+	 * along. An instance with blocked waiters stays (they hold a
+	 * reference, as a sleeping epoll_wait holds the file in Linux). */
+	list_for_each_safe(pos, tmp, &e->instances)
+	{
+		struct ep_instance *ep = container_of(pos, struct ep_instance,
+						      link);
+		if (!ep->dead && !plat_handle_alive(e->plat, ep->h))
+			ep->dead = 1;
+	}
+	list_for_each_safe(pos, tmp, &e->instances)
+	{
+		struct ep_instance *ep = container_of(pos, struct ep_instance,
+						      link);
+		if (ep->dead && list_empty(&ep->waiters) &&
+		    list_empty(&ep->pollers)) {
+			if (tmp == &ep->link)
+				tmp = tmp->next;
+			ep_instance_free(ep);
+			freed++;
+		}
+	}
+	list_for_each_safe(pos, tmp, &e->instances)
+	{
+		struct ep_instance *ep = container_of(pos, struct ep_instance,
+						      link);
+		uint64_t key;
+		void *val;
+		struct ep_entry *dead[64];
+		int nd;
+		do {
+			nd = 0;
+			for (size_t i = 0;
+			     nd < 64 && u64map_next(&ep->fds, &i, &key, &val);) {
+				for (struct ep_entry *en = val; en && nd < 64;
+				     en = en->next_same_fd)
+					if (!en->child &&
+					    !plat_handle_alive(e->plat, en->h))
+						dead[nd++] = en;
+			}
+			for (int k = 0; k < nd; k++)
+				ep_entry_remove(dead[k]);
+			freed += nd;
+		} while (nd == 64);
+	}
+	return freed;
+}

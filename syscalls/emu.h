@@ -1,0 +1,77 @@
+/* emu.h: the emulation's state and entry points.
+ *
+ * One struct emu holds everything the emulation knows: every epoll
+ * instance, every eventfd record, every blocked call and the timer heap.
+ * There is no global state; the supervisor passes this context down.
+ */
+#ifndef INTERPOLL_EMU_H
+#define INTERPOLL_EMU_H
+
+#include <stdint.h>
+
+#include "list.h"
+#include "platform.h"
+#include "u64map.h"
+
+struct waiter;
+
+/* Every cookie given to plat_watch_open starts with one of these tags, so
+ * that emu_wakeup knows what woke. */
+enum { WAKE_ENTRY = 1, WAKE_POLL = 2 };
+
+/* Counters for --stats, per intercepted syscall. */
+enum emu_sys {
+	SYS_I_EPOLL_CREATE,
+	SYS_I_EPOLL_CREATE1,
+	SYS_I_EPOLL_CTL,
+	SYS_I_EPOLL_WAIT,
+	SYS_I_EPOLL_PWAIT,
+	SYS_I_EPOLL_PWAIT2,
+	SYS_I_EVENTFD,
+	SYS_I_EVENTFD2,
+	SYS_I_POLL,
+	SYS_I_PPOLL,
+	SYS_I_SELECT,
+	SYS_I_PSELECT6,
+	SYS_I_COUNT,
+};
+
+struct emu {
+	struct plat *plat;
+	struct list instances; /* every live struct ep_instance */
+	size_t n_instances;
+	size_t n_entries;
+	struct list eventfds; /* every struct efd_record */
+	size_t n_eventfds;
+	/* Blocked calls ordered by their next timer (deadline or signal
+	 * check): a binary min-heap of waiters. */
+	struct waiter **heap;
+	size_t heap_len, heap_cap;
+	size_t n_blocked;
+	int64_t next_gc_ns;
+	uint64_t next_serial;
+	uint64_t batch; /* wake-ups delivered together share a batch number */
+	int wakeup_allowed; /* EPOLLWAKEUP survives (PM_SLEEP + capability) */
+	/* statistics */
+	size_t peak_entries;
+	size_t peak_blocked;
+};
+
+void emu_init(struct emu *e, struct plat *p);
+void emu_fini(struct emu *e);
+
+/* Handle one intercepted call: answer it now, or keep it as a waiter. */
+void emu_call(struct emu *e, const struct plat_call *c);
+
+/* The platform is about to deliver a batch of wake-ups that the kernel
+ * produced together (one epoll_wait of the supervisor). */
+void emu_batch_begin(struct emu *e);
+
+/* Drop objects whose files the guest has closed. Returns how many. */
+size_t emu_gc(struct emu *e);
+
+/* Map a syscall number to its stats index, or -1. */
+int emu_sys_index(int nr);
+const char *emu_sys_name(int idx);
+
+#endif

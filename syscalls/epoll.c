@@ -1,0 +1,265 @@
+/* epoll.c: interest lists, ready lists and the wake-up path of emulated
+ * epoll instances. The syscalls themselves are in epoll_ctl.c and
+ * epoll_wait.c. */
+#include "epoll.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "compat.h"
+#include "poll.h"
+#include "waiter.h"
+
+#define EPOLLIN_BITS 0x001u
+#define EPOLLRDNORM_BITS 0x040u
+
+struct ep_instance *ep_instance_new(struct emu *e)
+{
+	struct ep_instance *ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return NULL;
+	ep->emu = e;
+	ep->serial = ++e->next_serial;
+	u64map_init(&ep->fds);
+	list_init(&ep->ready);
+	list_init(&ep->waiters);
+	list_init(&ep->parents);
+	list_init(&ep->pollers);
+	list_add_tail(&ep->link, &e->instances);
+	e->n_instances++;
+	return ep;
+}
+
+static void entry_unlink_fd(struct ep_entry *en)
+{
+	struct ep_instance *ep = en->ep;
+	struct ep_entry *head = u64map_get(&ep->fds, (uint32_t)en->fd);
+	if (head == en) {
+		if (en->next_same_fd)
+			u64map_put(&ep->fds, (uint32_t)en->fd,
+				   en->next_same_fd);
+		else
+			u64map_del(&ep->fds, (uint32_t)en->fd);
+		return;
+	}
+	for (struct ep_entry *p = head; p; p = p->next_same_fd) {
+		if (p->next_same_fd == en) {
+			p->next_same_fd = en->next_same_fd;
+			return;
+		}
+	}
+}
+
+void ep_entry_remove(struct ep_entry *en)
+{
+	struct ep_instance *ep = en->ep;
+	entry_unlink_fd(en);
+	list_del(&en->rdlink);
+	list_del(&en->childlink);
+	list_del(&en->excl_sibs);
+	plat_handle_close(ep->emu->plat, en->h);
+	ep->n_entries--;
+	ep->emu->n_entries--;
+	free(en);
+}
+
+void ep_instance_free(struct ep_instance *ep)
+{
+	struct emu *e = ep->emu;
+	struct list *pos, *tmp;
+
+	/* Entries of other instances that watch this one go with it, as
+	 * eventpoll_release_file removes them when our file goes. */
+	list_for_each_safe(pos, tmp, &ep->parents)
+	{
+		ep_entry_remove(container_of(pos, struct ep_entry, childlink));
+	}
+	uint64_t key;
+	void *val;
+	for (;;) {
+		size_t i = 0;
+		if (!u64map_next(&ep->fds, &i, &key, &val))
+			break;
+		ep_entry_remove(val);
+	}
+	u64map_free(&ep->fds);
+	plat_handle_close(e->plat, ep->h);
+	list_del(&ep->link);
+	e->n_instances--;
+	free(ep);
+}
+
+struct ep_entry *ep_find(struct ep_instance *ep, const struct plat_call *c,
+			 int fd, int *err)
+{
+	struct ep_entry *en = u64map_get(&ep->fds, (uint32_t)fd), *next;
+	*err = 0;
+	for (; en; en = next) {
+		next = en->next_same_fd;
+		int r = plat_same_file(ep->emu->plat, c, en->h, fd);
+		if (r == 0)
+			return en;
+		if (r == -ENOENT) {
+			/* The file this entry watched is gone: Linux would
+			 * have removed the entry when it was released. */
+			ep_entry_remove(en);
+			continue;
+		}
+		if (r < 0) {
+			*err = r;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+void ep_queue(struct ep_entry *en)
+{
+	if (list_empty(&en->rdlink))
+		list_add_tail(&en->rdlink, &en->ep->ready);
+}
+
+static int entry_enabled(const struct ep_entry *en)
+{
+	return (en->events & ~IP_EP_PRIVATE_BITS) != 0;
+}
+
+void ep_entry_wakeup(struct ep_entry *en, uint32_t key)
+{
+	if (!entry_enabled(en))
+		return;
+	if (key && !(key & en->events))
+		return;
+	if (en->events & IP_EPOLLEXCLUSIVE) {
+		/* The kernel's walk stops at the first exclusive entry whose
+		 * instance has a sleeper: later siblings get nothing. */
+		uint64_t b = en->ep->emu->batch;
+		if (en->excl_batch == b)
+			return;
+		if (!list_empty(&en->ep->waiters)) {
+			struct list *pos;
+			en->excl_batch = b;
+			for (pos = en->excl_sibs.next; pos != &en->excl_sibs;
+			     pos = pos->next)
+				container_of(pos, struct ep_entry, excl_sibs)
+					->excl_batch = b;
+		}
+	}
+	ep_queue(en);
+	ep_wake_waiters(en->ep);
+	ep_notify_up(en->ep);
+}
+
+void ep_notify_up(struct ep_instance *ep)
+{
+	struct list *pos, *tmp;
+
+	/* ep_poll_safewake: anything polling this instance hears EPOLLIN. */
+	list_for_each_safe(pos, tmp, &ep->parents)
+	{
+		struct ep_entry *p = container_of(pos, struct ep_entry,
+						  childlink);
+		ep_entry_wakeup(p, EPOLLIN_BITS);
+	}
+	if (!list_empty(&ep->pollers))
+		poll_waiters_kick(ep->emu, &ep->pollers);
+}
+
+uint32_t ep_entry_poll(struct ep_entry *en, int depth)
+{
+	uint32_t mask = en->events & ~IP_EP_PRIVATE_BITS;
+	if (en->child) {
+		if (depth > EP_MAX_NESTS)
+			return 0;
+		return ep_instance_poll(en->child, depth + 1) & mask;
+	}
+	return plat_watch_poll(en->ep->emu->plat, en->h) & mask;
+}
+
+uint32_t ep_instance_poll(struct ep_instance *ep, int depth)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &ep->ready)
+	{
+		struct ep_entry *en = container_of(pos, struct ep_entry,
+						   rdlink);
+		if (ep_entry_poll(en, depth))
+			return EPOLLIN_BITS | EPOLLRDNORM_BITS;
+		/* Stale: the kernel drops it from the ready list here. */
+		list_del(&en->rdlink);
+	}
+	return 0;
+}
+
+/* Longest chain of instance links below ep (0 for a leaf). */
+static int depth_below(struct ep_instance *ep, int limit)
+{
+	int best = 0;
+	uint64_t key;
+	void *val;
+
+	if (limit <= 0)
+		return 0;
+	for (size_t i = 0; u64map_next(&ep->fds, &i, &key, &val);) {
+		for (struct ep_entry *en = val; en; en = en->next_same_fd) {
+			if (!en->child)
+				continue;
+			int d = 1 + depth_below(en->child, limit - 1);
+			if (d > best)
+				best = d;
+		}
+	}
+	return best;
+}
+
+/* Longest chain of instance links above ep. */
+static int depth_above(struct ep_instance *ep, int limit)
+{
+	int best = 0;
+	struct list *pos;
+
+	if (limit <= 0)
+		return 0;
+	for (pos = ep->parents.next; pos != &ep->parents; pos = pos->next) {
+		struct ep_entry *p = container_of(pos, struct ep_entry,
+						  childlink);
+		int d = 1 + depth_above(p->ep, limit - 1);
+		if (d > best)
+			best = d;
+	}
+	return best;
+}
+
+static int reaches(struct ep_instance *from, struct ep_instance *to,
+		   int limit)
+{
+	uint64_t key;
+	void *val;
+
+	if (from == to)
+		return 1;
+	if (limit <= 0)
+		return 0;
+	for (size_t i = 0; u64map_next(&from->fds, &i, &key, &val);) {
+		for (struct ep_entry *en = val; en; en = en->next_same_fd) {
+			if (en->child && reaches(en->child, to, limit - 1))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int ep_loop_check(struct ep_instance *parent, struct ep_instance *child)
+{
+	/* A cycle: parent can already be reached from child. Chains are at
+	 * most EP_MAX_NESTS links deep, so a deeper search is not needed
+	 * beyond what the depth rule rejects anyway. */
+	if (reaches(child, parent, EP_MAX_NESTS + 1))
+		return -ELOOP;
+	int below = depth_below(child, EP_MAX_NESTS + 1);
+	int above = depth_above(parent, EP_MAX_NESTS + 1);
+	if (below + 1 + above > EP_MAX_NESTS)
+		return -ELOOP;
+	return 0;
+}

@@ -1,0 +1,96 @@
+/* epoll.h: an emulated epoll instance, its interest list and ready list.
+ *
+ * Model (after fs/eventpoll.c):
+ * - struct ep_instance is one eventpoll: an interest list keyed as the
+ *   kernel keys it, by (open file description, fd number); a ready list in
+ *   the kernel's order; its blocked waiters in FIFO order.
+ * - struct ep_entry is one epitem. Its handle is a platform watch on the
+ *   target file; the platform reports each matching wake-up of the file
+ *   through emu_wakeup(entry), which queues the entry like ep_poll_callback.
+ * - An entry whose target is itself one of our instances (nesting) keeps a
+ *   pointer to the child; a child's "parents" list lets a wake-up of the
+ *   child propagate upwards, and its readiness ("has a really ready
+ *   entry") is computed from our own tables.
+ *
+ * Invariants:
+ * - e->rdlink is linked iff the entry is on its instance's ready list.
+ * - A disabled entry (fired ONESHOT) has no bits outside EP_PRIVATE_BITS in
+ *   e->events and is never on the ready list.
+ * - The interest list maps fd -> chain of entries (several files can have
+ *   been added under one number: an old one kept alive by a dup).
+ */
+#ifndef INTERPOLL_EPOLL_H
+#define INTERPOLL_EPOLL_H
+
+#include <stdint.h>
+
+#include "emu.h"
+#include "list.h"
+#include "u64map.h"
+
+#define EP_MAX_EVENTS 178956970 /* INT_MAX / sizeof(struct epoll_event) */
+#define EP_MAX_NESTS 4
+
+struct ep_instance {
+	struct list link; /* emu->instances */
+	struct emu *emu;
+	struct plat_handle *h; /* the guest-visible file (weak) */
+	uint64_t serial;
+	struct u64map fds;  /* fd -> first struct ep_entry of its chain */
+	size_t n_entries;
+	struct list ready;   /* struct ep_entry.rdlink, kernel order */
+	struct list waiters; /* struct waiter.link, FIFO: wake the first */
+	struct list parents; /* struct ep_entry.childlink: entries watching us */
+	struct list pollers; /* struct waiter.plink of poll() calls on us */
+	int dead;	     /* guest file closed; freed when unreferenced */
+};
+
+struct ep_entry {
+	int wake_tag;		/* WAKE_ENTRY */
+	struct ep_instance *ep; /* owner */
+	struct ep_entry *next_same_fd;
+	int fd;
+	uint32_t events; /* stored mask: user mask | ERR | HUP */
+	uint64_t data;
+	struct plat_handle *h;
+	struct ep_instance *child; /* target is one of our instances */
+	struct list childlink;	   /* in child->parents */
+	struct list rdlink;	   /* in ep->ready */
+	struct list excl_sibs;	   /* EPOLLEXCLUSIVE entries on the same file */
+	uint64_t excl_batch;	   /* wake-up batch a sibling already took */
+};
+
+struct ep_instance *ep_instance_new(struct emu *e);
+/* Destroy: every entry is removed, nested parents forget it. */
+void ep_instance_free(struct ep_instance *ep);
+
+/* Look up the entry for (file of guest fd, fd). Entries found dead on the
+ * way are removed. Returns NULL and sets *err to 0 (absent) or an error of
+ * the platform (-EBADF...). */
+struct ep_entry *ep_find(struct ep_instance *ep, const struct plat_call *c,
+			 int fd, int *err);
+void ep_entry_remove(struct ep_entry *en);
+
+/* The wake-up callback (ep_poll_callback): queue if enabled and the key
+ * matches, then wake a waiter and propagate to parents. key 0 = no key. */
+void ep_entry_wakeup(struct ep_entry *en, uint32_t key);
+/* Poll an entry's file now, filtered by its mask (ep_item_poll). */
+uint32_t ep_entry_poll(struct ep_entry *en, int depth);
+/* Readiness of an instance seen as a file: IN|RDNORM if an entry on its
+ * ready list is really ready now; stale entries are dropped on the way. */
+uint32_t ep_instance_poll(struct ep_instance *ep, int depth);
+
+/* Put an entry at the tail of its ready list if it is not queued. */
+void ep_queue(struct ep_entry *en);
+
+/* Loop and depth checks for adding child into parent (ELOOP). */
+int ep_loop_check(struct ep_instance *parent, struct ep_instance *child);
+
+/* Offer ready events to the instance's blocked waiters, first first, as
+ * long as events remain (the kernel's chain of exclusive wake-ups). */
+void ep_wake_waiters(struct ep_instance *ep);
+
+/* Let pollers of the instance and parents know it may be readable. */
+void ep_notify_up(struct ep_instance *ep);
+
+#endif

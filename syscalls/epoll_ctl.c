@@ -1,0 +1,254 @@
+/* epoll_ctl.c: epoll_create, epoll_create1 and epoll_ctl, with every check
+ * in the kernel's order (fs/eventpoll.c: do_epoll_create, do_epoll_ctl). */
+#include "epoll_ctl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "epoll.h"
+
+#define EPOLLIN_ 0x001u
+#define EPOLLOUT_ 0x004u
+#define EPOLLERR_ 0x008u
+#define EPOLLHUP_ 0x010u
+#define EPOLL_CLOEXEC_ 02000000
+#define CTL_ADD 1
+#define CTL_DEL 2
+#define CTL_MOD 3
+
+/* Bits allowed beside EPOLLEXCLUSIVE (EPOLLEXCLUSIVE_OK_BITS). */
+#define EXCLUSIVE_OK                                                           \
+	(EPOLLIN_ | EPOLLOUT_ | EPOLLERR_ | EPOLLHUP_ | IP_EPOLLWAKEUP |       \
+	 IP_EPOLLET | IP_EPOLLEXCLUSIVE)
+
+static void create(struct emu *e, const struct plat_call *c, int cloexec)
+{
+	struct ep_instance *ep = ep_instance_new(e);
+	if (!ep) {
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
+	int r = plat_epoll_install(e->plat, c, cloexec, ep, &ep->h);
+	if (r < 0) {
+		ep_instance_free(ep);
+		plat_reply(e->plat, c, 0, r);
+	} else if (!ep->h) {
+		ep_instance_free(ep); /* answered, but the guest vanished */
+	}
+}
+
+void sys_epoll_create(struct emu *e, const struct plat_call *c)
+{
+	if ((int)c->args[0] <= 0) {
+		plat_reply(e->plat, c, 0, -EINVAL);
+		return;
+	}
+	create(e, c, 0);
+}
+
+void sys_epoll_create1(struct emu *e, const struct plat_call *c)
+{
+	int flags = (int)c->args[0];
+	if (flags & ~EPOLL_CLOEXEC_) {
+		plat_reply(e->plat, c, 0, -EINVAL);
+		return;
+	}
+	create(e, c, flags != 0);
+}
+
+/* The stored mask: what the user asked for, plus ERR and HUP, less
+ * EPOLLWAKEUP when it is not allowed (ep_take_care_of_epollwakeup). */
+static uint32_t stored_mask(const struct emu *e, uint32_t events)
+{
+	if (!e->wakeup_allowed)
+		events &= ~IP_EPOLLWAKEUP;
+	return events | EPOLLERR_ | EPOLLHUP_;
+}
+
+/* Exclusive entries on one file form a ring of siblings: a wake-up of the
+ * file is taken by the first one whose instance has a waiter. */
+static void excl_link(struct emu *e, const struct plat_call *c,
+		      struct ep_entry *en)
+{
+	struct ep_instance *ep;
+	struct list *pos;
+
+	(void)e;
+	for (pos = en->ep->emu->instances.next; pos != &en->ep->emu->instances;
+	     pos = pos->next) {
+		ep = container_of(pos, struct ep_instance, link);
+		struct ep_entry *o = u64map_get(&ep->fds, (uint32_t)en->fd);
+		/* Candidates share the fd number in the common case (workers
+		 * that inherited one listening socket); others are missed and
+		 * behave as independent exclusive entries. */
+		for (; o; o = o->next_same_fd) {
+			if (o == en || !(o->events & IP_EPOLLEXCLUSIVE))
+				continue;
+			if (plat_same_file(ep->emu->plat, c, o->h, en->fd) == 0) {
+				list_add_tail(&en->excl_sibs, &o->excl_sibs);
+				return;
+			}
+		}
+	}
+}
+
+static void ctl_add(struct emu *e, const struct plat_call *c,
+		    struct ep_instance *ep, int fd, uint32_t uevents,
+		    uint64_t data)
+{
+	uint32_t events = stored_mask(e, uevents);
+	struct ep_entry *en = calloc(1, sizeof(*en));
+	enum plat_kind kind;
+	void *object = NULL;
+	int r;
+
+	if (!en) {
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
+	en->wake_tag = WAKE_ENTRY;
+	list_init(&en->rdlink);
+	list_init(&en->childlink);
+	list_init(&en->excl_sibs);
+	r = plat_watch_open(e->plat, c, fd,
+			    events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE),
+			    en, &kind, &object, &en->h);
+	if (r < 0) {
+		free(en);
+		plat_reply(e->plat, c, 0, r);
+		return;
+	}
+	struct ep_instance *child = kind == PLAT_EPOLL ? object : NULL;
+	if (child == ep)
+		r = -EINVAL; /* the epoll fd itself, or a dup of it */
+	else if ((uevents & IP_EPOLLEXCLUSIVE) &&
+		 (child || (uevents & ~EXCLUSIVE_OK)))
+		r = -EINVAL;
+	else if (child)
+		r = ep_loop_check(ep, child);
+	if (r == 0) {
+		int err;
+		if (ep_find(ep, c, fd, &err))
+			r = -EEXIST;
+		else if (err)
+			r = err;
+	}
+	if (r < 0) {
+		plat_handle_close(e->plat, en->h);
+		free(en);
+		plat_reply(e->plat, c, 0, r);
+		return;
+	}
+
+	en->ep = ep;
+	en->fd = fd;
+	en->events = events;
+	en->data = data;
+	en->child = child;
+	en->next_same_fd = u64map_get(&ep->fds, (uint32_t)fd);
+	if (u64map_put(&ep->fds, (uint32_t)fd, en)) {
+		plat_handle_close(e->plat, en->h);
+		free(en);
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
+	if (child)
+		list_add_tail(&en->childlink, &child->parents);
+	if (events & IP_EPOLLEXCLUSIVE)
+		excl_link(e, c, en);
+	ep->n_entries++;
+	e->n_entries++;
+	if (e->n_entries > e->peak_entries)
+		e->peak_entries = e->n_entries;
+
+	/* ep_insert polls the file once and queues a ready entry. */
+	if (ep_entry_poll(en, 0)) {
+		ep_queue(en);
+		ep_wake_waiters(ep);
+		ep_notify_up(ep);
+	}
+	plat_reply(e->plat, c, 0, 0);
+}
+
+static int ctl_mod(struct emu *e, const struct plat_call *c,
+		   struct ep_entry *en, int fd, uint32_t uevents,
+		   uint64_t data)
+{
+	uint32_t events = stored_mask(e, uevents);
+	uint32_t watch_old = en->events & ~IP_EP_PRIVATE_BITS;
+	uint32_t watch_new = events & ~IP_EP_PRIVATE_BITS;
+
+	if (en->events & IP_EPOLLEXCLUSIVE)
+		return -EINVAL;
+	if (watch_old != watch_new) {
+		int r = plat_watch_modify(e->plat, c, fd, &en->h, watch_new);
+		if (r < 0)
+			return r;
+	}
+	en->events = events;
+	en->data = data;
+	/* ep_modify: a ready file is queued unless it already is; a queued
+	 * entry keeps its place and reports the new data. */
+	if (ep_entry_poll(en, 0)) {
+		ep_queue(en);
+		ep_wake_waiters(en->ep);
+		ep_notify_up(en->ep);
+	}
+	return 0;
+}
+
+void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
+{
+	int epfd = (int)c->args[0], op = (int)c->args[1], fd = (int)c->args[2];
+	unsigned char raw[12];
+	uint32_t uevents = 0;
+	uint64_t data = 0;
+	int err;
+
+	if (op != CTL_DEL) {
+		if (plat_read(e->plat, c, c->args[3], raw, sizeof(raw))) {
+			plat_reply(e->plat, c, 0, -EFAULT);
+			return;
+		}
+		memcpy(&uevents, raw, 4);
+		memcpy(&data, raw + 4, 8);
+	}
+	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
+	if (!ep && err == -EBADF) {
+		plat_reply(e->plat, c, 0, -EBADF);
+		return;
+	}
+	if (!ep) {
+		/* epfd is open but not an epoll: the target's checks come
+		 * first (EBADF, EPERM), then EINVAL. */
+		int r = plat_fd_pollable(e->plat, c, fd);
+		plat_reply(e->plat, c, 0, r ? r : -EINVAL);
+		return;
+	}
+	if (op == CTL_ADD) {
+		ctl_add(e, c, ep, fd, uevents, data);
+		return;
+	}
+
+	struct ep_entry *en = ep_find(ep, c, fd, &err);
+	int r = err;
+	if (!en && !r)
+		r = plat_fd_pollable(e->plat, c, fd);
+	if (!en && !r && plat_same_file(e->plat, c, ep->h, fd) == 0)
+		r = -EINVAL; /* the epoll fd itself */
+	if (!r && op == CTL_MOD && (uevents & IP_EPOLLEXCLUSIVE))
+		r = -EINVAL;
+	if (!r) {
+		if (op == CTL_DEL)
+			r = en ? 0 : -ENOENT;
+		else if (op == CTL_MOD)
+			r = en ? ctl_mod(e, c, en, fd, uevents, data) : -ENOENT;
+		else
+			r = -EINVAL;
+	}
+	if (r == 0 && op == CTL_DEL)
+		ep_entry_remove(en);
+	plat_reply(e->plat, c, 0, r);
+}

@@ -1,0 +1,281 @@
+/* epoll_wait.c: epoll_wait, epoll_pwait, epoll_pwait2 and the harvest
+ * (ep_send_events) that fills the guest's event array. */
+#include "epoll_wait.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "epoll.h"
+#include "waiter.h"
+
+#define EPOLL_EVENT_SIZE 12 /* packed on x86-64 */
+#define USER_LIMIT 0x7ffffffff000ull
+
+struct picked {
+	struct ep_entry *en;
+	uint32_t revents;
+};
+
+static void put_event(unsigned char *out, uint32_t events, uint64_t data)
+{
+	memcpy(out, &events, 4);
+	memcpy(out + 4, &data, 8);
+}
+
+/* Put picked[from..n) back at the head of the ready list, in order. */
+static void put_back(struct ep_instance *ep, struct picked *p, int from,
+		     int n)
+{
+	for (int i = n - 1; i >= from; i--) {
+		if (list_empty(&p[i].en->rdlink))
+			list_add_head(&p[i].en->rdlink, &ep->ready);
+	}
+}
+
+/* Harvest ready events into the guest buffer and answer the call.
+ * Returns 1 when the call was answered (events, EFAULT, or the caller is
+ * gone), 0 when nothing was really ready (no answer was sent; stale entries
+ * were dropped as the kernel drops them).
+ *
+ * Linux takes an event off the ready list only when the copy to user space
+ * succeeded; here also only when the answer reached the guest: ONESHOT
+ * disarming and the level-triggered re-queue are committed after the
+ * reply, and undone if the guest vanished. */
+int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
+	       uint64_t addr, int maxevents)
+{
+	struct emu *e = ep->emu;
+	struct picked stackp[64], *p = stackp;
+	unsigned char stackbuf[64 * EPOLL_EVENT_SIZE], *buf = stackbuf;
+	int cap = 64, n = 0;
+
+	while (n < maxevents && !list_empty(&ep->ready)) {
+		struct ep_entry *en = container_of(ep->ready.next,
+						   struct ep_entry, rdlink);
+		list_del(&en->rdlink);
+		uint32_t rev = ep_entry_poll(en, 0);
+		if (!rev)
+			continue; /* stale: dropped, like the kernel */
+		if (n == cap) {
+			int ncap = cap * 4;
+			struct picked *np = malloc(ncap * sizeof(*np));
+			unsigned char *nb = malloc((size_t)ncap *
+						   EPOLL_EVENT_SIZE);
+			if (!np || !nb) {
+				free(np);
+				free(nb);
+				list_add_head(&en->rdlink, &ep->ready);
+				break;
+			}
+			memcpy(np, p, n * sizeof(*np));
+			memcpy(nb, buf, (size_t)n * EPOLL_EVENT_SIZE);
+			if (p != stackp) {
+				free(p);
+				free(buf);
+			}
+			p = np;
+			buf = nb;
+			cap = ncap;
+		}
+		p[n].en = en;
+		p[n].revents = rev;
+		put_event(buf + (size_t)n * EPOLL_EVENT_SIZE, rev, en->data);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+
+	/* One write for the whole array; on a fault, the records before the
+	 * faulting one count, as in the kernel's per-event copy loop. */
+	int done = plat_write_prefix(e->plat, c, addr, buf,
+				     (size_t)n * EPOLL_EVENT_SIZE) /
+		   EPOLL_EVENT_SIZE;
+	put_back(ep, p, done, n);
+	int r = done ? plat_reply(e->plat, c, done, 0)
+		     : plat_reply(e->plat, c, 0, -EFAULT);
+	if (r == 0) {
+		for (int i = 0; i < done; i++) {
+			struct ep_entry *en = p[i].en;
+			if (en->events & IP_EPOLLONESHOT)
+				en->events &= IP_EP_PRIVATE_BITS;
+			else if (!(en->events & IP_EPOLLET))
+				ep_queue(en);
+		}
+	} else {
+		put_back(ep, p, 0, done);
+	}
+	if (p != stackp) {
+		free(p);
+		free(buf);
+	}
+	/* ep_done_scan: what is left goes to the next sleeper. */
+	return 1;
+}
+
+static void waiter_unlink_and_free(struct emu *e, struct waiter *w)
+{
+	list_del(&w->link);
+	waiter_free(e, w);
+}
+
+void ep_wake_waiters(struct ep_instance *ep)
+{
+	struct emu *e = ep->emu;
+
+	while (!list_empty(&ep->ready) && !list_empty(&ep->waiters)) {
+		struct waiter *w = container_of(ep->waiters.next,
+						struct waiter, link);
+		if (!ep_deliver(ep, &w->call, w->events_addr, w->maxevents))
+			return; /* only stale entries: keep sleeping */
+		waiter_unlink_and_free(e, w);
+	}
+}
+
+/* The deadline or a signal ended a blocked epoll_wait. */
+void ep_waiter_expire(struct emu *e, struct waiter *w, int err)
+{
+	if (err == 0 && ep_deliver(w->ep, &w->call, w->events_addr,
+				   w->maxevents)) {
+		waiter_unlink_and_free(e, w);
+		return;
+	}
+	plat_reply(e->plat, &w->call, 0, err);
+	waiter_unlink_and_free(e, w);
+}
+
+/* The common part of the three calls, after the mask and timeout checks
+ * (do_epoll_wait). timeout_ns < 0: forever. */
+static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
+			  uint64_t events, int64_t maxevents,
+			  int64_t timeout_ns, int has_mask, uint64_t mask)
+{
+	int err;
+	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
+
+	if (!ep && err == -EBADF) {
+		plat_reply(e->plat, c, 0, -EBADF);
+		return;
+	}
+	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) {
+		plat_reply(e->plat, c, 0, -EINVAL);
+		return;
+	}
+	uint64_t len = (uint64_t)maxevents * EPOLL_EVENT_SIZE;
+	if (events > USER_LIMIT || len > USER_LIMIT - events) {
+		plat_reply(e->plat, c, 0, -EFAULT);
+		return;
+	}
+	if (!ep) {
+		plat_reply(e->plat, c, 0, err);
+		return;
+	}
+	if (ep_deliver(ep, c, events, (int)maxevents))
+		return;
+	if (timeout_ns == 0) {
+		plat_reply(e->plat, c, 0, 0);
+		return;
+	}
+
+	struct waiter *w = calloc(1, sizeof(*w));
+	if (!w) {
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
+	w->call = *c;
+	w->kind = W_EPOLL;
+	w->ep = ep;
+	w->events_addr = events;
+	w->maxevents = (int)maxevents;
+	w->has_mask = has_mask;
+	w->mask = mask;
+	int64_t now = plat_now_ns(e->plat);
+	if (timeout_ns < 0 || timeout_ns > NEVER - now)
+		w->deadline = NEVER;
+	else
+		w->deadline = now + timeout_ns;
+	list_add_tail(&w->link, &ep->waiters);
+	waiter_start(e, w);
+}
+
+/* Integer milliseconds as epoll_wait and poll take them. */
+int64_t ms_to_timeout_ns(int ms)
+{
+	if (ms < 0)
+		return -1;
+	return (int64_t)ms * 1000000;
+}
+
+/* Read and check a temporary signal mask (set_user_sigmask). Returns 0
+ * with *has = 0 when there is none, 0 with the mask, or -EINVAL/-EFAULT. */
+int read_sigmask(struct emu *e, const struct plat_call *c, uint64_t addr,
+		 uint64_t size, int *has, uint64_t *mask)
+{
+	*has = 0;
+	if (!addr)
+		return 0;
+	if (size != 8)
+		return -EINVAL;
+	if (plat_read(e->plat, c, addr, mask, 8))
+		return -EFAULT;
+	*has = 1;
+	/* SIGKILL and SIGSTOP cannot be blocked. */
+	*mask &= ~((1ull << (9 - 1)) | (1ull << (19 - 1)));
+	return 0;
+}
+
+/* Read and validate a struct __kernel_timespec. Returns the timeout in ns
+ * (saturated), or -EFAULT/-EINVAL. */
+int64_t read_timespec_ns(struct emu *e, const struct plat_call *c,
+			 uint64_t addr)
+{
+	int64_t ts[2];
+	if (plat_read(e->plat, c, addr, ts, sizeof(ts)))
+		return -EFAULT;
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] > 999999999)
+		return -EINVAL;
+	if (ts[0] > (INT64_MAX - ts[1]) / 1000000000)
+		return INT64_MAX;
+	return ts[0] * 1000000000 + ts[1];
+}
+
+void sys_epoll_wait(struct emu *e, const struct plat_call *c)
+{
+	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
+		      ms_to_timeout_ns((int)c->args[3]), 0, 0);
+}
+
+void sys_epoll_pwait(struct emu *e, const struct plat_call *c)
+{
+	int has;
+	uint64_t mask = 0;
+	int r = read_sigmask(e, c, c->args[4], c->args[5], &has, &mask);
+	if (r) {
+		plat_reply(e->plat, c, 0, r);
+		return;
+	}
+	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
+		      ms_to_timeout_ns((int)c->args[3]), has, mask);
+}
+
+void sys_epoll_pwait2(struct emu *e, const struct plat_call *c)
+{
+	int64_t timeout = -1;
+	if (c->args[3]) {
+		timeout = read_timespec_ns(e, c, c->args[3]);
+		if (timeout < 0) {
+			plat_reply(e->plat, c, 0, (int)timeout);
+			return;
+		}
+	}
+	int has;
+	uint64_t mask = 0;
+	int r = read_sigmask(e, c, c->args[4], c->args[5], &has, &mask);
+	if (r) {
+		plat_reply(e->plat, c, 0, r);
+		return;
+	}
+	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
+		      timeout, has, mask);
+}

@@ -1,0 +1,365 @@
+/* poll.c: poll, ppoll, select and pselect6.
+ *
+ * Only interpoll knows the readiness of its epoll instances; every other
+ * file's readiness is the kernel's. So a call whose sets hold none of our
+ * instances is handed back to the kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE),
+ * which gives Linux's exact blocking, timeout and restart behaviour at the
+ * cost of one round trip. A call that holds one of our instances is
+ * serviced here: instances are polled from our tables, other files through
+ * platform watches, and a blocked call waits in the tables like an
+ * epoll_wait.
+ *
+ * The sets are read once; the kernel re-reads them after CONTINUE, so a
+ * guest that rewrites them concurrently can slip an instance past us: the
+ * kernel then sees an epoll with nothing ready (docs/DIVERGENCES.md). */
+#include "poll.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "epoll.h"
+#include "epoll_wait.h"
+#include "waiter.h"
+
+#define POLLIN_ 0x001
+#define POLLPRI_ 0x002
+#define POLLOUT_ 0x004
+#define POLLERR_ 0x008
+#define POLLHUP_ 0x010
+#define POLLNVAL_ 0x020
+#define POLLRDNORM_ 0x040
+#define POLLRDBAND_ 0x080
+#define POLLWRNORM_ 0x100
+#define POLLWRBAND_ 0x200
+#define DEFAULT_POLLMASK (POLLIN_ | POLLOUT_ | POLLRDNORM_ | POLLWRNORM_)
+#define MAX_PFDS_COPY (1 << 20)
+
+struct pollfd_ {
+	int32_t fd;
+	int16_t events;
+	int16_t revents;
+};
+
+/* One watched fd of a serviced poll. */
+struct poll_slot {
+	int fd;
+	uint16_t events;
+	struct ep_instance *ep; /* one of ours, or NULL */
+	struct plat_handle *h;	/* watch of a host file, or NULL */
+	int err;		/* -EBADF: POLLNVAL; -EPERM: not pollable */
+	struct list plink;	/* in ep->pollers */
+	struct poll_wait *pw;
+};
+
+struct poll_wait {
+	int wake_tag; /* WAKE_POLL: see emu_wakeup */
+	struct waiter *w;
+	int n;
+	int is_ppoll;
+	uint64_t pfds_addr;
+	uint64_t tsp_addr; /* ppoll: where the remaining time goes */
+	struct poll_slot slots[];
+};
+
+static int64_t poll_nofile_check(struct emu *e, const struct plat_call *c,
+				 uint64_t nfds)
+{
+	int64_t lim = plat_nofile_limit(e->plat, c);
+	return nfds > (uint64_t)lim ? -EINVAL : 0;
+}
+
+static void poll_wait_free(struct emu *e, struct poll_wait *pw)
+{
+	for (int i = 0; i < pw->n; i++) {
+		list_del(&pw->slots[i].plink);
+		if (pw->slots[i].h)
+			plat_handle_close(e->plat, pw->slots[i].h);
+	}
+	free(pw);
+}
+
+/* Poll every slot; fills revents. Returns the number of ready slots. */
+static int poll_eval(struct emu *e, struct poll_wait *pw, int16_t *revents)
+{
+	int count = 0;
+	for (int i = 0; i < pw->n; i++) {
+		struct poll_slot *s = &pw->slots[i];
+		uint32_t want = s->events | POLLERR_ | POLLHUP_, rev = 0;
+		if (s->fd < 0)
+			rev = 0;
+		else if (s->err == -EBADF)
+			rev = POLLNVAL_;
+		else if (s->err == -EPERM)
+			rev = DEFAULT_POLLMASK & want;
+		else if (s->ep)
+			rev = ep_instance_poll(s->ep, 0) & want;
+		else if (s->h)
+			rev = plat_watch_poll(e->plat, s->h) & want;
+		revents[i] = (int16_t)rev;
+		if (rev)
+			count++;
+	}
+	return count;
+}
+
+/* Write back only the revents fields, as the kernel does. */
+static int poll_writeback(struct emu *e, const struct plat_call *c,
+			  uint64_t addr, const int16_t *revents, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (plat_write(e->plat, c, addr + (uint64_t)i * 8 + 6,
+			       &revents[i], 2))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static void ppoll_write_remaining(struct emu *e, const struct plat_call *c,
+				  uint64_t tsp, int64_t deadline)
+{
+	if (!tsp || deadline == NEVER)
+		return;
+	int64_t left = deadline - plat_now_ns(e->plat);
+	if (left < 0)
+		left = 0;
+	int64_t ts[2] = {left / 1000000000, left % 1000000000};
+	(void)plat_write(e->plat, c, tsp, ts, sizeof(ts)); /* fault ignored */
+}
+
+/* Answer a serviced poll: count, or err when it did not complete. */
+static void poll_finish(struct emu *e, struct poll_wait *pw,
+			const struct plat_call *c, int64_t deadline, int err)
+{
+	int16_t *rev = calloc((size_t)pw->n + 1, sizeof(*rev));
+	int count = 0;
+	if (!rev) {
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
+	if (!err)
+		count = poll_eval(e, pw, rev);
+	if (pw->is_ppoll)
+		ppoll_write_remaining(e, c, pw->tsp_addr, deadline);
+	int r = poll_writeback(e, c, pw->pfds_addr, rev, pw->n);
+	free(rev);
+	if (err)
+		plat_reply(e->plat, c, 0, err);
+	else
+		plat_reply(e->plat, c, r ? 0 : count, r);
+}
+
+void poll_waiter_expire(struct emu *e, struct waiter *w, int err)
+{
+	struct poll_wait *pw = w->pw;
+	poll_finish(e, pw, &w->call, w->deadline, err);
+	poll_wait_free(e, pw);
+	waiter_free(e, w);
+}
+
+/* Something a blocked poll watches may be ready: re-evaluate it. */
+static void poll_recheck(struct emu *e, struct poll_wait *pw)
+{
+	int16_t stackrev[64], *rev = stackrev;
+	if (pw->n > 64 && !(rev = malloc(pw->n * sizeof(*rev))))
+		return;
+	int count = poll_eval(e, pw, rev);
+	if (rev != stackrev)
+		free(rev);
+	if (count)
+		poll_waiter_expire(e, pw->w, 0);
+}
+
+void poll_waiters_kick(struct emu *e, struct list *pollers)
+{
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, pollers)
+	{
+		struct poll_slot *s = container_of(pos, struct poll_slot,
+						   plink);
+		/* A recheck may free the poll that owns later links. */
+		poll_recheck(e, s->pw);
+		return;
+	}
+}
+
+void poll_watch_fired(struct emu *e, struct poll_wait *pw)
+{
+	poll_recheck(e, pw);
+}
+
+/* Serviced path: the sets hold at least one of our instances. */
+static void poll_service(struct emu *e, const struct plat_call *c,
+			 const struct pollfd_ *pfds, int n, int64_t timeout,
+			 int is_ppoll, uint64_t tsp, int has_mask,
+			 uint64_t mask)
+{
+	struct poll_wait *pw = calloc(1, sizeof(*pw) + n * sizeof(pw->slots[0]));
+	if (!pw) {
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
+	pw->wake_tag = WAKE_POLL;
+	pw->n = n;
+	pw->is_ppoll = is_ppoll;
+	pw->pfds_addr = c->args[0];
+	pw->tsp_addr = tsp;
+	for (int i = 0; i < n; i++) {
+		struct poll_slot *s = &pw->slots[i];
+		s->fd = pfds[i].fd;
+		s->events = (uint16_t)pfds[i].events;
+		s->pw = pw;
+		list_init(&s->plink);
+		if (s->fd < 0)
+			continue;
+		s->ep = plat_hint_epoll(e->plat, c, s->fd);
+		if (s->ep) {
+			list_add_tail(&s->plink, &s->ep->pollers);
+			continue;
+		}
+		enum plat_kind kind;
+		void *obj = NULL;
+		int r = plat_watch_open(e->plat, c, s->fd,
+					s->events | POLLERR_ | POLLHUP_, pw,
+					&kind, &obj, &s->h);
+		if (r < 0) {
+			s->err = r == -EPERM ? -EPERM : -EBADF;
+			s->h = NULL;
+		} else if (kind == PLAT_EPOLL) {
+			plat_handle_close(e->plat, s->h);
+			s->h = NULL;
+			s->ep = obj;
+			list_add_tail(&s->plink, &s->ep->pollers);
+		}
+	}
+	int64_t now = plat_now_ns(e->plat);
+	int64_t deadline = timeout < 0 || timeout > NEVER - now ? NEVER
+								: now + timeout;
+	int16_t *rev = calloc((size_t)n + 1, sizeof(*rev));
+	int count = rev ? poll_eval(e, pw, rev) : 0;
+	free(rev);
+	if (count || timeout == 0) {
+		poll_finish(e, pw, c, deadline, 0);
+		poll_wait_free(e, pw);
+		return;
+	}
+	struct waiter *w = calloc(1, sizeof(*w));
+	if (!w) {
+		poll_wait_free(e, pw);
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
+	w->call = *c;
+	w->kind = W_POLL;
+	w->pw = pw;
+	w->deadline = deadline;
+	w->has_mask = has_mask;
+	w->mask = mask;
+	list_init(&w->link);
+	pw->w = w;
+	waiter_start(e, w);
+}
+
+/* Common to poll and ppoll once the timeout and mask are known. */
+static void do_poll(struct emu *e, const struct plat_call *c, int64_t timeout,
+		    int is_ppoll, uint64_t tsp, int has_mask, uint64_t mask)
+{
+	uint64_t nfds = (uint32_t)c->args[1];
+	int64_t r = poll_nofile_check(e, c, nfds);
+	if (r || nfds == 0 || nfds > MAX_PFDS_COPY) {
+		/* The kernel's own checks and a plain sleep need nothing of
+		 * ours. */
+		plat_continue(e->plat, c);
+		return;
+	}
+	struct pollfd_ *pfds = malloc(nfds * sizeof(*pfds));
+	if (!pfds) {
+		plat_continue(e->plat, c);
+		return;
+	}
+	if (plat_read(e->plat, c, c->args[0], pfds, nfds * sizeof(*pfds))) {
+		free(pfds);
+		plat_continue(e->plat, c); /* the kernel gives EFAULT */
+		return;
+	}
+	int ours = 0;
+	for (uint64_t i = 0; i < nfds && !ours; i++)
+		ours = pfds[i].fd >= 0 &&
+		       plat_hint_epoll(e->plat, c, pfds[i].fd) != NULL;
+	if (!ours)
+		plat_continue(e->plat, c);
+	else
+		poll_service(e, c, pfds, (int)nfds, timeout, is_ppoll, tsp,
+			     has_mask, mask);
+	free(pfds);
+}
+
+void sys_poll(struct emu *e, const struct plat_call *c)
+{
+	do_poll(e, c, ms_to_timeout_ns((int)c->args[2]), 0, 0, 0, 0);
+}
+
+void sys_ppoll(struct emu *e, const struct plat_call *c)
+{
+	int64_t timeout = -1;
+	if (c->args[2]) {
+		timeout = read_timespec_ns(e, c, c->args[2]);
+		if (timeout < 0) {
+			plat_reply(e->plat, c, 0, (int)timeout);
+			return;
+		}
+	}
+	int has;
+	uint64_t mask = 0;
+	int r = read_sigmask(e, c, c->args[3], c->args[4], &has, &mask);
+	if (r) {
+		plat_reply(e->plat, c, 0, r);
+		return;
+	}
+	do_poll(e, c, timeout, 1, timeout == 0 ? 0 : c->args[2], has, mask);
+}
+
+/* select and pselect6: the kernel's answer is Linux's unless a set names
+ * one of our instances. */
+static int select_has_ours(struct emu *e, const struct plat_call *c)
+{
+	int nfds = (int)c->args[0];
+	if (nfds <= 0)
+		return 0;
+	if (nfds > 1 << 20)
+		nfds = 1 << 20;
+	size_t bytes = ((size_t)nfds + 63) / 64 * 8;
+	uint64_t *set = malloc(bytes);
+	int ours = 0;
+	if (!set)
+		return 0;
+	for (int k = 1; k <= 3 && !ours; k++) {
+		if (!c->args[k] || plat_read(e->plat, c, c->args[k], set, bytes))
+			continue;
+		for (int fd = 0; fd < nfds && !ours; fd++) {
+			if (set[fd / 64] & (1ull << (fd % 64)))
+				ours = plat_hint_epoll(e->plat, c, fd) != NULL;
+		}
+	}
+	free(set);
+	return ours;
+}
+
+static void do_select(struct emu *e, const struct plat_call *c)
+{
+	/* Not yet serviced when a set names one of our instances: the kernel
+	 * then sees an epoll with nothing ready (docs/DIVERGENCES.md). */
+	(void)select_has_ours(e, c);
+	plat_continue(e->plat, c);
+}
+
+void sys_select(struct emu *e, const struct plat_call *c)
+{
+	do_select(e, c);
+}
+
+void sys_pselect6(struct emu *e, const struct plat_call *c)
+{
+	do_select(e, c);
+}

@@ -1,0 +1,195 @@
+/* waiter.c: the timer heap of blocked calls, and how a deadline or a
+ * pending signal ends them.
+ *
+ * Signals: the guest's filter uses SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+ * so a non-fatal signal does not abandon a received notification; the
+ * supervisor decides how the call ends, which lets it answer EINTR where
+ * Linux does even when the handler has SA_RESTART. Nothing tells the
+ * supervisor that a signal arrived, so each blocked call is checked at
+ * growing intervals (1 ms, 2 ms, ... up to SIG_CHECK_MAX). See
+ * docs/DESIGN.md, "Signals", and docs/DIVERGENCES.md for the latency this
+ * costs. */
+#include "waiter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "epoll.h"
+#include "epoll_wait.h"
+#include "compat.h"
+#include "poll.h"
+
+#define SIG_CHECK_FIRST 1000000LL /* 1 ms */
+#define SIG_CHECK_MAX 100000000LL /* 100 ms */
+
+static int64_t key_of(const struct waiter *w)
+{
+	return w->deadline < w->next_sigcheck ? w->deadline : w->next_sigcheck;
+}
+
+static void heap_swap(struct emu *e, size_t a, size_t b)
+{
+	struct waiter *t = e->heap[a];
+	e->heap[a] = e->heap[b];
+	e->heap[b] = t;
+	e->heap[a]->heap_idx = a;
+	e->heap[b]->heap_idx = b;
+}
+
+static void heap_up(struct emu *e, size_t i)
+{
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (key_of(e->heap[parent]) <= key_of(e->heap[i]))
+			break;
+		heap_swap(e, i, parent);
+		i = parent;
+	}
+}
+
+static void heap_down(struct emu *e, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < e->heap_len && key_of(e->heap[l]) < key_of(e->heap[m]))
+			m = l;
+		if (r < e->heap_len && key_of(e->heap[r]) < key_of(e->heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(e, i, m);
+		i = m;
+	}
+}
+
+static void rearm(struct emu *e)
+{
+	int64_t t = e->heap_len ? key_of(e->heap[0]) : 0;
+	if (e->next_gc_ns == 0)
+		e->next_gc_ns = plat_now_ns(e->plat) + 1000000000LL;
+	if (e->n_entries + e->n_instances + e->n_eventfds &&
+	    (t == 0 || e->next_gc_ns < t))
+		t = e->next_gc_ns;
+	plat_timer_arm(e->plat, t);
+}
+
+void waiter_start(struct emu *e, struct waiter *w)
+{
+	int64_t now = plat_now_ns(e->plat);
+	w->sig_interval = SIG_CHECK_FIRST;
+	w->next_sigcheck = now + w->sig_interval;
+	if (e->heap_len == e->heap_cap) {
+		size_t ncap = e->heap_cap ? e->heap_cap * 2 : 64;
+		struct waiter **nh = realloc(e->heap, ncap * sizeof(*nh));
+		if (!nh) {
+			/* Cannot track it: answer as the kernel does when it
+			 * cannot allocate. */
+			plat_reply(e->plat, &w->call, 0, -ENOMEM);
+			list_del(&w->link);
+			free(w);
+			return;
+		}
+		e->heap = nh;
+		e->heap_cap = ncap;
+	}
+	w->heap_idx = e->heap_len++;
+	e->heap[w->heap_idx] = w;
+	heap_up(e, w->heap_idx);
+	e->n_blocked++;
+	if (e->n_blocked > e->peak_blocked)
+		e->peak_blocked = e->n_blocked;
+	if (e->heap[0] == w)
+		rearm(e);
+}
+
+void waiter_retime(struct emu *e, struct waiter *w)
+{
+	heap_up(e, w->heap_idx);
+	heap_down(e, w->heap_idx);
+	rearm(e);
+}
+
+void waiter_free(struct emu *e, struct waiter *w)
+{
+	size_t i = w->heap_idx;
+	e->heap_len--;
+	if (i != e->heap_len) {
+		e->heap[i] = e->heap[e->heap_len];
+		e->heap[i]->heap_idx = i;
+		heap_up(e, i);
+		heap_down(e, i);
+	}
+	e->n_blocked--;
+	free(w);
+	rearm(e);
+}
+
+/* The check interval grows with the number of blocked calls so that the
+ * total cost of checking stays bounded (about 10 us per check). */
+static int64_t sig_cap(const struct emu *e)
+{
+	int64_t scaled = (int64_t)e->n_blocked * 500000; /* 0.5 ms each */
+	return scaled > SIG_CHECK_MAX ? scaled : SIG_CHECK_MAX;
+}
+
+static void expire(struct emu *e, struct waiter *w, int err)
+{
+	if (w->kind == W_EPOLL)
+		ep_waiter_expire(e, w, err);
+	else
+		poll_waiter_expire(e, w, err);
+}
+
+static void check_signal(struct emu *e, struct waiter *w, int64_t now)
+{
+	if (!plat_call_alive(e->plat, &w->call)) {
+		expire(e, w, -ECANCELED); /* thread gone: nothing to answer */
+		return;
+	}
+	int s = plat_signal_pending(e->plat, &w->call,
+				    w->has_mask ? &w->mask : NULL);
+	if (s < 0) {
+		expire(e, w, -ECANCELED);
+		return;
+	}
+	if (s != PLAT_SIG_NONE) {
+		expire(e, w, waiter_intr_code(w, s));
+		return;
+	}
+	w->sig_interval *= 2;
+	if (w->sig_interval > sig_cap(e))
+		w->sig_interval = sig_cap(e);
+	w->next_sigcheck = now + w->sig_interval;
+	waiter_retime(e, w);
+}
+
+void emu_timers(struct emu *e, int64_t now)
+{
+	while (e->heap_len && key_of(e->heap[0]) <= now) {
+		struct waiter *w = e->heap[0];
+		if (w->deadline <= now)
+			expire(e, w, 0);
+		else
+			check_signal(e, w, now);
+	}
+	if (now >= e->next_gc_ns) {
+		emu_gc(e);
+		/* Sweeping costs one system call per object: space sweeps so
+		 * that they take a small, bounded share of the time. */
+		int64_t n = (int64_t)(e->n_entries + e->n_instances +
+				      e->n_eventfds);
+		int64_t gap = 1000000000LL + n * 20000;
+		e->next_gc_ns = now + gap;
+	}
+	rearm(e);
+}
+
+int waiter_intr_code(const struct waiter *w, int sig)
+{
+	/* epoll_wait and friends always fail with EINTR, even after a stop
+	 * (signal(7)). poll and ppoll answer -ERESTARTNOHAND: EINTR when a
+	 * handler runs, a restart when none does, as the kernel's codes. */
+	if (w->kind == W_EPOLL)
+		return -EINTR;
+	return sig == PLAT_SIG_HANDLER ? -EINTR : -IP_ERESTARTNOHAND;
+}

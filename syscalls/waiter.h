@@ -1,0 +1,45 @@
+/* waiter.h: a blocked call kept in tables until readiness, a timeout or a
+ * signal ends it. No supervisor thread sleeps for it. */
+#ifndef INTERPOLL_WAITER_H
+#define INTERPOLL_WAITER_H
+
+#include <stdint.h>
+
+#include "emu.h"
+#include "list.h"
+
+#define NEVER INT64_MAX
+
+enum waiter_kind { W_EPOLL, W_POLL };
+
+struct poll_wait; /* poll.c */
+
+struct waiter {
+	struct plat_call call;
+	enum waiter_kind kind;
+	int64_t deadline; /* NEVER: no timeout */
+	int64_t next_sigcheck;
+	int64_t sig_interval;
+	int has_mask;
+	uint64_t mask; /* temporary signal mask of the call */
+	size_t heap_idx;
+	/* W_EPOLL */
+	struct ep_instance *ep;
+	struct list link; /* ep->waiters */
+	uint64_t events_addr;
+	int maxevents;
+	/* W_POLL */
+	struct poll_wait *pw;
+};
+
+/* Start tracking w (already filled) in the timer heap. */
+void waiter_start(struct emu *e, struct waiter *w);
+/* Stop tracking and free w; it must already be unlinked from any list. */
+void waiter_free(struct emu *e, struct waiter *w);
+/* Re-sort w after its times changed. */
+void waiter_retime(struct emu *e, struct waiter *w);
+
+/* The signal code a call returns when a signal interrupts it. */
+int waiter_intr_code(const struct waiter *w, int sig);
+
+#endif
