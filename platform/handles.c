@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "emu.h"
 #include "linux_plat.h"
 
 int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
@@ -329,6 +330,12 @@ static struct plat_handle *own_instance(struct plat *p, int d)
 	return NULL;
 }
 
+static int register_watch(struct plat *p, struct plat_handle *h)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = h};
+	return epoll_ctl(p->mainep, EPOLL_CTL_ADD, h->ep, &ev) < 0 ? -errno : 0;
+}
+
 static int watch_create(struct plat *p, int d, uint32_t mask, void *cookie,
 			struct plat_handle **out)
 {
@@ -337,9 +344,8 @@ static int watch_create(struct plat *p, int d, uint32_t mask, void *cookie,
 	if (!h)
 		return err;
 	h->cookie = cookie;
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = h};
-	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, h->ep, &ev) < 0) {
-		err = -errno;
+	err = register_watch(p, h);
+	if (err < 0) {
 		plat_handle_close(p, h);
 		return err;
 	}
@@ -399,4 +405,26 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 		epoll_ctl(p->probe, EPOLL_CTL_DEL, d, NULL);
 	close(d);
 	return r;
+}
+
+static void sync_one(struct plat *p, int ep)
+{
+	struct epoll_event evs[256];
+	int n;
+	do {
+		n = epoll_wait(ep, evs, 256, 0);
+		for (int i = 0; i < n; i++) {
+			/* Only watches are edge-triggered in the main epoll;
+			 * everything else is level-triggered and will be
+			 * reported again to the main loop. */
+			struct plat_handle *h = evs[i].data.ptr;
+			if (h->tag == TAG_HANDLE && !h->closed && h->cookie)
+				emu_wakeup(p->emu, h->cookie);
+		}
+	} while (n == 256);
+}
+
+void plat_sync(struct plat *p)
+{
+	sync_one(p, p->mainep);
 }

@@ -4,6 +4,7 @@
 #define INTERPOLL_LINUX_PLAT_H
 
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/types.h>
 
 #include "list.h"
@@ -80,7 +81,7 @@ struct plat {
 int plat_init(struct plat *p, int listener);
 void plat_fini(struct plat *p);
 
-/* Main-loop helpers (platform/loop.c). */
+/* Main-loop helpers. */
 void plat_batch_end(struct plat *p);
 struct task *plat_task_get(struct plat *p, const struct plat_call *c);
 void plat_task_exit(struct plat *p, struct task *t);

@@ -115,6 +115,13 @@ int plat_handle_alive(struct plat *p, struct plat_handle *h);
 
 void plat_handle_close(struct plat *p, struct plat_handle *h);
 
+/* Deliver, through emu_wakeup, every wake-up of a watched file that has
+ * already happened. The kernel runs a file's wake-up callbacks inside the
+ * call that changed it (a write, a close...), so when the guest makes its
+ * next call, every wake-up it caused is already queued for the supervisor:
+ * draining them first keeps "write, then epoll_wait" causal. */
+void plat_sync(struct plat *p);
+
 /* --- Time ------------------------------------------------------------------ */
 int64_t plat_now_ns(struct plat *p); /* CLOCK_MONOTONIC */
 /* Ask for emu_timers(now) to run at `deadline_ns` or earlier; 0 = never. */

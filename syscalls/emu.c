@@ -11,7 +11,7 @@
 #include "epoll_ctl.h"
 #include "epoll_wait.h"
 #include "eventfd.h"
-#include "poll.h"
+#include "poll_calls.h"
 #include "waiter.h"
 
 void emu_init(struct emu *e, struct plat *p)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "compat.h"
-#include "poll.h"
+#include "poll_calls.h"
 #include "waiter.h"
 
 #define EPOLLIN_BITS 0x001u
@@ -169,7 +169,10 @@ uint32_t ep_entry_poll(struct ep_entry *en, int depth)
 {
 	uint32_t mask = en->events & ~IP_EP_PRIVATE_BITS;
 	if (en->child) {
-		if (depth > EP_MAX_NESTS)
+		/* The child's file may be closed already (our sweep has not
+		 * seen it yet): Linux has removed the entry then. */
+		if (depth > EP_MAX_NESTS ||
+		    !plat_handle_alive(en->ep->emu->plat, en->h))
 			return 0;
 		return ep_instance_poll(en->child, depth + 1) & mask;
 	}

@@ -220,6 +220,7 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 		plat_reply(e->plat, c, 0, -EBADF);
 		return;
 	}
+	plat_sync(e->plat);
 	if (!ep) {
 		/* epfd is open but not an epoll: the target's checks come
 		 * first (EBADF, EPERM), then EINVAL. */

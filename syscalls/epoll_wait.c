@@ -154,6 +154,7 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 	int err;
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
 
+	plat_sync(e->plat);
 	if (!ep && err == -EBADF) {
 		plat_reply(e->plat, c, 0, -EBADF);
 		return;

@@ -12,7 +12,7 @@
  * The sets are read once; the kernel re-reads them after CONTINUE, so a
  * guest that rewrites them concurrently can slip an instance past us: the
  * kernel then sees an epoll with nothing ready (docs/DIVERGENCES.md). */
-#include "poll.h"
+#include "poll_calls.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -195,6 +195,7 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 			 int is_ppoll, uint64_t tsp, int has_mask,
 			 uint64_t mask)
 {
+	plat_sync(e->plat);
 	struct poll_wait *pw = calloc(1, sizeof(*pw) + n * sizeof(pw->slots[0]));
 	if (!pw) {
 		plat_reply(e->plat, c, 0, -ENOMEM);

@@ -17,7 +17,7 @@
 #include "epoll.h"
 #include "epoll_wait.h"
 #include "compat.h"
-#include "poll.h"
+#include "poll_calls.h"
 
 #define SIG_CHECK_FIRST 1000000LL /* 1 ms */
 #define SIG_CHECK_MAX 100000000LL /* 100 ms */

@@ -20,7 +20,9 @@
 #ifndef INTERPOLL_TESTLIB_H
 #define INTERPOLL_TESTLIB_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>

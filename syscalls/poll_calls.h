@@ -1,6 +1,6 @@
 /* poll.h: poll, ppoll, select and pselect6. */
-#ifndef INTERPOLL_POLL_H
-#define INTERPOLL_POLL_H
+#ifndef INTERPOLL_POLL_CALLS_H
+#define INTERPOLL_POLL_CALLS_H
 
 #include "emu.h"
 
