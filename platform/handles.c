@@ -170,6 +170,9 @@ int plat_epoll_install(struct plat *p, const struct plat_call *c,
 		plat_handle_close(p, h);
 		return -ENOMEM;
 	}
+	/* Before the answer: the task record is confirmed against the
+	 * still-pending call. */
+	struct task *t = plat_task_get(p, c);
 	int fd = plat_addfd_send(p, c, g, cloexec);
 	close(g);
 	if (fd == -ENOENT || fd == -ESRCH) {
@@ -180,7 +183,6 @@ int plat_epoll_install(struct plat *p, const struct plat_call *c,
 		plat_handle_close(p, h);
 		return fd;
 	}
-	struct task *t = plat_task_get(p, c);
 	if (t)
 		hint_add(t, fd, serial);
 	*out = h;

@@ -153,6 +153,13 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	s->emu.wakeup_allowed = s->plat.feat.pm_sleep;
 	if (o->stats)
 		s->plat.stats = stats_new();
+	if (o->log_level >= 1)
+		fprintf(stderr,
+			"interpoll: supervising pid %d; sync wake-ups %s, "
+			"PIDFD_THREAD %s, EPOLLWAKEUP %s\n",
+			(int)guest, s->plat.feat.sync_wakeup ? "on" : "off",
+			s->plat.feat.pidfd_thread ? "on" : "off",
+			s->plat.feat.pm_sleep ? "kept" : "dropped");
 
 	sigprocmask(SIG_SETMASK, NULL, &set);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -178,6 +185,12 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	}
 	if (s->guest_status != -1)
 		status = exit_status(s->guest_status);
+	if (o->log_level >= 1)
+		fprintf(stderr,
+			"interpoll: guest tree done, status %d; %zu instances, "
+			"%zu entries, %zu eventfds still tracked\n",
+			status, s->emu.n_instances, s->emu.n_entries,
+			s->emu.n_eventfds);
 	if (s->plat.stats) {
 		stats_report(s->plat.stats, &s->emu, o->stats_json, stderr);
 		stats_free(s->plat.stats);

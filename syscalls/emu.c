@@ -115,6 +115,8 @@ void emu_call(struct emu *e, const struct plat_call *c)
 		return;
 	}
 	table[i].fn(e, c);
+	/* New objects need the sweep timer that finds them closed. */
+	emu_rearm(e);
 }
 
 size_t emu_gc(struct emu *e)

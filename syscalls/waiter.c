@@ -62,7 +62,7 @@ static void heap_down(struct emu *e, size_t i)
 	}
 }
 
-static void rearm(struct emu *e)
+void emu_rearm(struct emu *e)
 {
 	int64_t t = e->heap_len ? key_of(e->heap[0]) : 0;
 	if (e->next_gc_ns == 0)
@@ -99,14 +99,14 @@ void waiter_start(struct emu *e, struct waiter *w)
 	if (e->n_blocked > e->peak_blocked)
 		e->peak_blocked = e->n_blocked;
 	if (e->heap[0] == w)
-		rearm(e);
+		emu_rearm(e);
 }
 
 void waiter_retime(struct emu *e, struct waiter *w)
 {
 	heap_up(e, w->heap_idx);
 	heap_down(e, w->heap_idx);
-	rearm(e);
+	emu_rearm(e);
 }
 
 void waiter_free(struct emu *e, struct waiter *w)
@@ -121,7 +121,7 @@ void waiter_free(struct emu *e, struct waiter *w)
 	}
 	e->n_blocked--;
 	free(w);
-	rearm(e);
+	emu_rearm(e);
 }
 
 /* The check interval grows with the number of blocked calls so that the
@@ -181,7 +181,7 @@ void emu_timers(struct emu *e, int64_t now)
 		int64_t gap = 1000000000LL + n * 20000;
 		e->next_gc_ns = now + gap;
 	}
-	rearm(e);
+	emu_rearm(e);
 }
 
 int waiter_intr_code(const struct waiter *w, int sig)

@@ -39,6 +39,9 @@ void waiter_free(struct emu *e, struct waiter *w);
 /* Re-sort w after its times changed. */
 void waiter_retime(struct emu *e, struct waiter *w);
 
+/* Program the platform timer for the earliest waiter timer or sweep. */
+void emu_rearm(struct emu *e);
+
 /* The signal code a call returns when a signal interrupts it. */
 int waiter_intr_code(const struct waiter *w, int sig);
 
