@@ -1,0 +1,655 @@
+/* epoll_wait_threads.c: several threads and one epoll instance
+ * (linux-semantics.md 3.2, 3.3, 3.5, 4.1, 4.3).
+ *
+ * - A level-triggered event wakes every waiter (the LT re-queue wakes the
+ *   next sleeper); an edge-triggered one wakes exactly one.
+ * - ADD of a ready fd, and MOD to a matching mask, wake a blocked waiter.
+ * - A wakeup climbs a chain of 5 nested instances.
+ * - Closing the epoll fd does not wake a thread sleeping on it.
+ * - EPOLLONESHOT re-armed from racing threads never loses or duplicates a
+ *   report.
+ */
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int add(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = data;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int mod(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = data;
+	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
+static char task_state(pid_t tid)
+{
+	char path[64], buf[512];
+	int fd, n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+struct waiter {
+	pthread_t th;
+	int ep;
+	int maxev;
+	int timeout;
+	atomic_int state; /* 0 starting, 1 about to wait, 2 returned */
+	atomic_int tid;
+	int ret;
+	int err;
+	double t_ret;
+	struct epoll_event ev[4];
+};
+
+static void *waiter_fn(void *arg)
+{
+	struct waiter *w = arg;
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	atomic_store(&w->state, 1);
+	w->ret = epoll_wait(w->ep, w->ev, w->maxev, w->timeout);
+	w->err = errno;
+	w->t_ret = tl_now_ms();
+	atomic_store(&w->state, 2);
+	return NULL;
+}
+
+static void waiter_start(struct waiter *w, int ep, int maxev, int timeout)
+{
+	memset(w->ev, 0, sizeof(w->ev));
+	w->ep = ep;
+	w->maxev = maxev;
+	w->timeout = timeout;
+	w->ret = -2;
+	w->err = 0;
+	atomic_store(&w->state, 0);
+	atomic_store(&w->tid, 0);
+	if (pthread_create(&w->th, NULL, waiter_fn, w) != 0)
+		abort();
+}
+
+/* Wait until the thread is asleep inside its call (best effort: its state
+ * is S after it announced the call), plus a margin. */
+static int waiter_blocked(struct waiter *w)
+{
+	double t0 = tl_now_ms();
+
+	while (tl_now_ms() - t0 < 3000) {
+		if (atomic_load(&w->state) == 2)
+			return 0;
+		if (atomic_load(&w->state) == 1 &&
+		    task_state(atomic_load(&w->tid)) == 'S') {
+			sleep_ms(50);
+			return atomic_load(&w->state) == 1;
+		}
+		sleep_ms(2);
+	}
+	return 0;
+}
+
+static int count_returned(struct waiter *w, int n)
+{
+	int i, c = 0;
+	for (i = 0; i < n; i++)
+		c += atomic_load(&w[i].state) == 2;
+	return c;
+}
+
+static int wait_returned(struct waiter *w, int n, int want, int ms)
+{
+	double t0 = tl_now_ms();
+	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
+		sleep_ms(2);
+	return count_returned(w, n);
+}
+
+#define NW 8
+
+static void case_lt_event_wakes_all_waiters(void)
+{
+	int ep = epoll_create1(0);
+	int e = eventfd(0, EFD_NONBLOCK);
+	struct waiter w[NW];
+	uint64_t one = 1;
+	double t_write;
+	int i;
+
+	CHECK_OK(add(ep, e, EPOLLIN, 0x1717));
+	for (i = 0; i < NW; i++)
+		waiter_start(&w[i], ep, 1, 6000);
+	for (i = 0; i < NW; i++)
+		CHECK(waiter_blocked(&w[i]));
+	CHECK_EQ(count_returned(w, NW), 0);
+	t_write = tl_now_ms();
+	CHECK_EQ(write(e, &one, 8), 8);
+	CHECK_EQ(wait_returned(w, NW, NW, 3000), NW);
+	for (i = 0; i < NW; i++) {
+		pthread_join(w[i].th, NULL);
+		CHECK_EQ(w[i].ret, 1);
+		CHECK_EQ(w[i].ev[0].events, EPOLLIN);
+		CHECK_EQ(w[i].ev[0].data.u64, 0x1717);
+		CHECK(w[i].t_ret - t_write < 3000);
+	}
+	close(e);
+	close(ep);
+}
+
+static void case_et_event_wakes_exactly_one(void)
+{
+	int ep = epoll_create1(0);
+	int e = eventfd(0, EFD_NONBLOCK);
+	int stop = eventfd(0, EFD_NONBLOCK);
+	struct waiter w[NW];
+	uint64_t one = 1;
+	int i, got_e = 0, got_stop = 0;
+
+	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xe));
+	CHECK_OK(add(ep, stop, EPOLLIN, 0x5));
+	for (i = 0; i < NW; i++)
+		waiter_start(&w[i], ep, 2, 8000);
+	for (i = 0; i < NW; i++)
+		CHECK(waiter_blocked(&w[i]));
+	CHECK_EQ(write(e, &one, 8), 8);
+	CHECK_EQ(wait_returned(w, NW, 1, 3000), 1);
+	sleep_ms(300); /* settle: nobody else may wake */
+	CHECK_EQ(count_returned(w, NW), 1);
+	/* Release the others through a level-triggered entry. */
+	CHECK_EQ(write(stop, &one, 8), 8);
+	CHECK_EQ(wait_returned(w, NW, NW, 3000), NW);
+	for (i = 0; i < NW; i++) {
+		int k;
+		pthread_join(w[i].th, NULL);
+		CHECK(w[i].ret >= 1);
+		for (k = 0; k < w[i].ret && k < 2; k++) {
+			got_e += w[i].ev[k].data.u64 == 0xe;
+			got_stop += w[i].ev[k].data.u64 == 0x5;
+		}
+	}
+	CHECK_EQ(got_e, 1);
+	CHECK(got_stop >= NW - 1);
+	close(e);
+	close(stop);
+	close(ep);
+}
+
+static void case_add_ready_fd_wakes_waiter(void)
+{
+	int ep = epoll_create1(0);
+	int e = eventfd(3, EFD_NONBLOCK);
+	struct waiter w;
+	double t_add;
+
+	waiter_start(&w, ep, 4, 8000);
+	CHECK(waiter_blocked(&w));
+	t_add = tl_now_ms();
+	CHECK_OK(add(ep, e, EPOLLIN | EPOLLOUT, 0xadd));
+	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
+	pthread_join(w.th, NULL);
+	CHECK_EQ(w.ret, 1);
+	CHECK_EQ(w.ev[0].events, EPOLLIN | EPOLLOUT);
+	CHECK_EQ(w.ev[0].data.u64, 0xadd);
+	CHECK(w.t_ret - t_add < 3000);
+	close(e);
+	close(ep);
+}
+
+static void case_add_not_ready_fd_does_not_wake(void)
+{
+	int ep = epoll_create1(0);
+	int e = eventfd(0, EFD_NONBLOCK);
+	struct waiter w;
+	uint64_t one = 1;
+
+	waiter_start(&w, ep, 4, 8000);
+	CHECK(waiter_blocked(&w));
+	CHECK_OK(add(ep, e, EPOLLIN, 0x11));
+	sleep_ms(300);
+	CHECK_EQ(count_returned(&w, 1), 0);
+	/* The new entry's later readiness does wake it. */
+	CHECK_EQ(write(e, &one, 8), 8);
+	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
+	pthread_join(w.th, NULL);
+	CHECK_EQ(w.ret, 1);
+	CHECK_EQ(w.ev[0].data.u64, 0x11);
+	close(e);
+	close(ep);
+}
+
+static void case_mod_to_matching_mask_wakes_waiter(void)
+{
+	int ep = epoll_create1(0);
+	int p[2];
+	struct waiter w;
+
+	CHECK_OK(pipe2(p, O_NONBLOCK));
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	/* A pipe's read end is never writable: OUT does not match. */
+	CHECK_OK(add(ep, p[0], EPOLLOUT, 1));
+	waiter_start(&w, ep, 4, 8000);
+	CHECK(waiter_blocked(&w));
+	/* Still not matching: the waiter stays asleep. */
+	CHECK_OK(mod(ep, p[0], EPOLLOUT | EPOLLRDHUP, 2));
+	CHECK_OK(mod(ep, p[0], 0, 3));
+	sleep_ms(300);
+	CHECK_EQ(count_returned(&w, 1), 0);
+	CHECK_OK(mod(ep, p[0], EPOLLIN | EPOLLOUT, 4));
+	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
+	pthread_join(w.th, NULL);
+	CHECK_EQ(w.ret, 1);
+	CHECK_EQ(w.ev[0].events, EPOLLIN);
+	CHECK_EQ(w.ev[0].data.u64, 4);
+	close(p[0]);
+	close(p[1]);
+	close(ep);
+}
+
+static void case_deep_tree_wakes_top_waiter(void)
+{
+	int e[5], i;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct waiter w;
+	uint64_t one = 1;
+	struct epoll_event ev[2];
+
+	for (i = 0; i < 5; i++)
+		e[i] = epoll_create1(0);
+	/* Chain e0 > e1 > e2 > e3 > e4 > eventfd: 4 epoll->epoll links,
+	 * the maximum. Built bottom-up. */
+	CHECK_OK(add(e[4], efd, EPOLLIN, 0x44));
+	for (i = 3; i >= 0; i--)
+		CHECK_OK(add(e[i], e[i + 1], EPOLLIN, 0x10 + i + 1));
+	waiter_start(&w, e[0], 2, 8000);
+	CHECK(waiter_blocked(&w));
+	CHECK_EQ(write(efd, &one, 8), 8);
+	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
+	pthread_join(w.th, NULL);
+	CHECK_EQ(w.ret, 1);
+	CHECK_EQ(w.ev[0].events, EPOLLIN);
+	CHECK_EQ(w.ev[0].data.u64, 0x11);
+	/* Every level sees it, and the innermost reports the eventfd. */
+	for (i = 1; i < 4; i++) {
+		CHECK_EQ(epoll_wait(e[i], ev, 2, 0), 1);
+		CHECK_EQ(ev[0].data.u64, 0x10 + i + 1);
+	}
+	CHECK_EQ(epoll_wait(e[4], ev, 2, 0), 1);
+	CHECK_EQ(ev[0].data.u64, 0x44);
+	/* Drained: the top-level waiter would sleep again. */
+	CHECK_EQ(read(efd, &one, 8), 8);
+	CHECK_EQ(epoll_wait(e[0], ev, 2, 0), 0);
+	for (i = 0; i < 5; i++)
+		close(e[i]);
+	close(efd);
+}
+
+static void case_close_epfd_does_not_wake_waiter(void)
+{
+	int ep = epoll_create1(0);
+	int e = eventfd(0, EFD_NONBLOCK);
+	struct waiter w;
+	double t0;
+
+	CHECK_OK(add(ep, e, EPOLLIN, 1));
+	t0 = tl_now_ms();
+	waiter_start(&w, ep, 2, 700);
+	CHECK(waiter_blocked(&w));
+	CHECK_OK(close(ep));
+	sleep_ms(100);
+	CHECK_EQ(count_returned(&w, 1), 0);
+	pthread_join(w.th, NULL);
+	CHECK_EQ(w.ret, 0);
+	CHECK(w.t_ret - t0 >= 700 - 0.01);
+	CHECK(w.t_ret - t0 < 700 + 1500);
+	/* The number is closed now. */
+	CHECK_ERR(epoll_wait(ep, w.ev, 1, 0), EBADF);
+	close(e);
+}
+
+static void case_et_new_write_new_edge_for_waiter(void)
+{
+	int ep = epoll_create1(0);
+	int e = eventfd(0, EFD_NONBLOCK);
+	struct waiter w;
+	struct epoll_event ev[2];
+	uint64_t one = 1, v;
+
+	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xed));
+	CHECK_EQ(write(e, &one, 8), 8);
+	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 1);
+	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);
+	/* Counter is 1 and stays unread. A blocked waiter sees the edge of
+	 * every further write. */
+	for (int round = 0; round < 3; round++) {
+		waiter_start(&w, ep, 2, 8000);
+		CHECK(waiter_blocked(&w));
+		CHECK_EQ(write(e, &one, 8), 8);
+		CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
+		pthread_join(w.th, NULL);
+		CHECK_EQ(w.ret, 1);
+		CHECK_EQ(w.ev[0].events, EPOLLIN);
+		CHECK_EQ(w.ev[0].data.u64, 0xed);
+		CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);
+	}
+	CHECK_EQ(read(e, &v, 8), 8);
+	CHECK_EQ(v, 4);
+	close(e);
+	close(ep);
+}
+
+/* ---- EPOLLONESHOT, one socket in two instances, racing re-arms ---- */
+
+#define ROUNDS 5000
+
+struct os2 {
+	int sock[2];
+	int ep[2];
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int reported[2];
+	int consumed;
+	int fail;
+	char why[160];
+	long reports[2];
+	long dups[2];
+};
+
+static void os2_fail(struct os2 *s, const char *fmt, int a, int b)
+{
+	pthread_mutex_lock(&s->m);
+	if (!s->fail) {
+		s->fail = 1;
+		snprintf(s->why, sizeof(s->why), fmt, a, b);
+	}
+	pthread_cond_broadcast(&s->c);
+	pthread_mutex_unlock(&s->m);
+}
+
+/* Wait on the condition for at most 50 ms (callers loop). */
+static int timed_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 50 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return pthread_cond_timedwait(c, m, &ts);
+}
+
+struct os2_arg {
+	struct os2 *s;
+	int i;
+};
+
+static void *os2_consumer(void *arg)
+{
+	struct os2_arg *a = arg;
+	struct os2 *s = a->s;
+	int i = a->i, r;
+	struct epoll_event ev[2];
+
+	for (r = 1; r <= ROUNDS; r++) {
+		int n = epoll_wait(s->ep[i], ev, 2, 5000);
+		if (n != 1 || ev[0].data.u64 != (uint64_t)(0xA + i) ||
+		    ev[0].events != EPOLLIN) {
+			os2_fail(s, "consumer %d: bad report in round %d", i,
+				 r);
+			return NULL;
+		}
+		s->reports[i]++;
+		if (epoll_wait(s->ep[i], ev, 2, 0) != 0)
+			s->dups[i]++;
+		pthread_mutex_lock(&s->m);
+		s->reported[i] = r;
+		if (s->reported[0] == r && s->reported[1] == r) {
+			unsigned char b = 0;
+			ssize_t got = read(s->sock[1], &b, 1);
+			if (got != 1 || b != (unsigned char)r) {
+				pthread_mutex_unlock(&s->m);
+				os2_fail(s, "round %d: read got %d", r,
+					 (int)got);
+				return NULL;
+			}
+			s->consumed = r;
+			pthread_cond_broadcast(&s->c);
+		} else {
+			double t0 = tl_now_ms();
+			while (s->consumed < r && !s->fail &&
+			       tl_now_ms() - t0 < 5000)
+				timed_wait(&s->c, &s->m);
+			if (s->consumed < r) {
+				pthread_mutex_unlock(&s->m);
+				os2_fail(s, "consumer %d: round %d not consumed",
+					 i, r);
+				return NULL;
+			}
+		}
+		pthread_mutex_unlock(&s->m);
+		/* Re-arm: races with the other consumer's re-arm and with the
+		 * producer's next write. */
+		if (mod(s->ep[i], s->sock[1], EPOLLIN | EPOLLONESHOT,
+			0xA + i) != 0) {
+			os2_fail(s, "consumer %d: MOD failed round %d", i, r);
+			return NULL;
+		}
+		if (s->fail)
+			return NULL;
+	}
+	return NULL;
+}
+
+static void case_oneshot_two_instances_racing_rearm(void)
+{
+	static struct os2 s;
+	struct os2_arg args[2];
+	pthread_t th[2];
+	struct epoll_event ev[2];
+	int i, r;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.m, NULL);
+	pthread_cond_init(&s.c, NULL);
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, s.sock));
+	for (i = 0; i < 2; i++) {
+		s.ep[i] = epoll_create1(0);
+		CHECK_OK(add(s.ep[i], s.sock[1], EPOLLIN | EPOLLONESHOT,
+			     0xA + i));
+		args[i].s = &s;
+		args[i].i = i;
+	}
+	for (i = 0; i < 2; i++)
+		CHECK_EQ(pthread_create(&th[i], NULL, os2_consumer, &args[i]),
+			 0);
+	for (r = 1; r <= ROUNDS; r++) {
+		unsigned char b = (unsigned char)r;
+		double t0 = tl_now_ms();
+
+		pthread_mutex_lock(&s.m);
+		while (s.consumed < r - 1 && !s.fail &&
+		       tl_now_ms() - t0 < 5000)
+			timed_wait(&s.c, &s.m);
+		int ok = s.consumed == r - 1 && !s.fail;
+		pthread_mutex_unlock(&s.m);
+		if (!ok) {
+			os2_fail(&s, "producer: round %d not consumed (%d)",
+				 r - 1, 0);
+			break;
+		}
+		if (write(s.sock[0], &b, 1) != 1) {
+			os2_fail(&s, "producer: write failed round %d", r, 0);
+			break;
+		}
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	if (s.fail)
+		tl_fail(__FILE__, __LINE__, "%s", s.why);
+	CHECK_EQ(s.reports[0], ROUNDS);
+	CHECK_EQ(s.reports[1], ROUNDS);
+	CHECK_EQ(s.dups[0], 0);
+	CHECK_EQ(s.dups[1], 0);
+	CHECK_EQ(s.consumed, ROUNDS);
+	/* Both re-armed, socket empty: nothing pending anywhere. */
+	for (i = 0; i < 2; i++)
+		CHECK_EQ(epoll_wait(s.ep[i], ev, 2, 0), 0);
+	CHECK_EQ(write(s.sock[0], "z", 1), 1);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(epoll_wait(s.ep[i], ev, 2, 0), 1);
+		CHECK_EQ(epoll_wait(s.ep[i], ev, 2, 0), 0);
+	}
+	for (i = 0; i < 2; i++)
+		close(s.ep[i]);
+	close(s.sock[0]);
+	close(s.sock[1]);
+	pthread_mutex_destroy(&s.m);
+	pthread_cond_destroy(&s.c);
+}
+
+/* ---- EPOLLONESHOT, one instance, two waiters ---- */
+
+struct os1 {
+	int sock[2];
+	int ep;
+	int stop;
+	atomic_int consumed;
+	atomic_int reports;
+	atomic_int fail;
+	int per_thread[2];
+};
+
+struct os1_arg {
+	struct os1 *s;
+	int i;
+};
+
+static void *os1_consumer(void *arg)
+{
+	struct os1_arg *a = arg;
+	struct os1 *s = a->s;
+	struct epoll_event ev[1];
+
+	for (;;) {
+		int n = epoll_wait(s->ep, ev, 1, 5000);
+		if (n != 1) {
+			atomic_store(&s->fail, 1);
+			return NULL;
+		}
+		if (ev[0].data.u64 == 0x57)
+			return NULL;
+		if (ev[0].data.u64 != 0x51 || ev[0].events != EPOLLIN) {
+			atomic_store(&s->fail, 2);
+			return NULL;
+		}
+		atomic_fetch_add(&s->reports, 1);
+		s->per_thread[a->i]++;
+		unsigned char b;
+		int want = atomic_load(&s->consumed) + 1;
+		if (read(s->sock[1], &b, 1) != 1 || b != (unsigned char)want) {
+			atomic_store(&s->fail, 3);
+			return NULL;
+		}
+		atomic_store(&s->consumed, want);
+		if (mod(s->ep, s->sock[1], EPOLLIN | EPOLLONESHOT, 0x51)) {
+			atomic_store(&s->fail, 4);
+			return NULL;
+		}
+	}
+}
+
+static void case_oneshot_one_instance_two_waiters(void)
+{
+	static struct os1 s;
+	struct os1_arg args[2];
+	pthread_t th[2];
+	uint64_t one = 1;
+	struct epoll_event ev[2];
+	int i, r;
+
+	memset(&s, 0, sizeof(s));
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, s.sock));
+	s.ep = epoll_create1(0);
+	s.stop = eventfd(0, EFD_NONBLOCK);
+	CHECK_OK(add(s.ep, s.sock[1], EPOLLIN | EPOLLONESHOT, 0x51));
+	CHECK_OK(add(s.ep, s.stop, EPOLLIN, 0x57));
+	for (i = 0; i < 2; i++) {
+		args[i].s = &s;
+		args[i].i = i;
+		CHECK_EQ(pthread_create(&th[i], NULL, os1_consumer, &args[i]),
+			 0);
+	}
+	for (r = 1; r <= ROUNDS && !atomic_load(&s.fail); r++) {
+		unsigned char b = (unsigned char)r;
+		double t0 = tl_now_ms();
+		if (write(s.sock[0], &b, 1) != 1)
+			break;
+		while (atomic_load(&s.consumed) < r && !atomic_load(&s.fail) &&
+		       tl_now_ms() - t0 < 5000)
+			sched_yield();
+		if (atomic_load(&s.consumed) < r)
+			break;
+	}
+	CHECK_EQ(write(s.stop, &one, 8), 8);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	CHECK_EQ(atomic_load(&s.fail), 0);
+	CHECK_EQ(atomic_load(&s.consumed), ROUNDS);
+	CHECK_EQ(atomic_load(&s.reports), ROUNDS);
+	CHECK_EQ(s.per_thread[0] + s.per_thread[1], ROUNDS);
+	/* Only the stop entry is pending. */
+	CHECK_EQ(epoll_wait(s.ep, ev, 2, 0), 1);
+	CHECK_EQ(ev[0].data.u64, 0x57);
+	close(s.ep);
+	close(s.stop);
+	close(s.sock[0]);
+	close(s.sock[1]);
+}
+
+int main(void)
+{
+	RUN(case_lt_event_wakes_all_waiters);
+	RUN(case_et_event_wakes_exactly_one);
+	RUN(case_add_ready_fd_wakes_waiter);
+	RUN(case_add_not_ready_fd_does_not_wake);
+	RUN(case_mod_to_matching_mask_wakes_waiter);
+	RUN(case_deep_tree_wakes_top_waiter);
+	RUN(case_close_epfd_does_not_wake_waiter);
+	RUN(case_et_new_write_new_edge_for_waiter);
+	RUN(case_oneshot_two_instances_racing_rearm);
+	RUN(case_oneshot_one_instance_two_waiters);
+	return tl_done();
+}
