@@ -60,8 +60,19 @@ struct poll_wait {
 	int is_ppoll;
 	uint64_t pfds_addr;
 	uint64_t tsp_addr; /* ppoll: where the remaining time goes */
+	/* select and pselect6: slots come from the three fd sets. */
+	int is_select;
+	int ts_kind; /* select: struct timeval; pselect6: timespec */
+	int nfds;
+	uint64_t set_addr[3];
 	struct poll_slot slots[];
 };
+
+#define SEL_IN (POLLRDNORM_ | POLLRDBAND_ | POLLIN_ | POLLHUP_ | POLLERR_)
+#define SEL_OUT (POLLWRBAND_ | POLLWRNORM_ | POLLOUT_ | POLLERR_)
+#define SEL_EX POLLPRI_
+#define TS_TIMEVAL 1
+#define TS_TIMESPEC 2
 
 static int64_t poll_nofile_check(struct emu *e, const struct plat_call *c,
 				 uint64_t nfds)
@@ -116,8 +127,10 @@ static int poll_writeback(struct emu *e, const struct plat_call *c,
 	return 0;
 }
 
-static void ppoll_write_remaining(struct emu *e, const struct plat_call *c,
-				  uint64_t tsp, int64_t deadline)
+/* poll_select_finish: the remaining time goes back to the caller's
+ * timespec (ppoll, pselect6) or timeval (select); a fault is ignored. */
+static void write_remaining(struct emu *e, const struct plat_call *c,
+			    uint64_t tsp, int64_t deadline, int kind)
 {
 	if (!tsp || deadline == NEVER)
 		return;
@@ -125,7 +138,48 @@ static void ppoll_write_remaining(struct emu *e, const struct plat_call *c,
 	if (left < 0)
 		left = 0;
 	int64_t ts[2] = {left / 1000000000, left % 1000000000};
-	(void)plat_write(e->plat, c, tsp, ts, sizeof(ts)); /* fault ignored */
+	if (kind == TS_TIMEVAL)
+		ts[1] /= 1000;
+	(void)plat_write(e->plat, c, tsp, ts, sizeof(ts));
+}
+
+/* Turn revents into the three result sets and write them back. Returns
+ * the number of bits set, or -EFAULT. */
+static int select_writeback(struct emu *e, const struct plat_call *c,
+			    struct poll_wait *pw, const int16_t *revents)
+{
+	size_t words = ((size_t)pw->nfds + 63) / 64;
+	uint64_t *sets = calloc(3 * words + 1, sizeof(uint64_t));
+	int count = 0;
+	if (!sets)
+		return -ENOMEM;
+	for (int i = 0; i < pw->n; i++) {
+		struct poll_slot *s = &pw->slots[i];
+		uint16_t r = (uint16_t)revents[i];
+		uint64_t bit = 1ull << (s->fd % 64);
+		size_t w = (size_t)s->fd / 64;
+		if ((s->events & SEL_IN) && (r & SEL_IN)) {
+			sets[w] |= bit;
+			count++;
+		}
+		if ((s->events & SEL_OUT) && (r & SEL_OUT)) {
+			sets[words + w] |= bit;
+			count++;
+		}
+		if ((s->events & SEL_EX) && (r & SEL_EX)) {
+			sets[2 * words + w] |= bit;
+			count++;
+		}
+	}
+	/* The kernel writes back whole longs of each set it was given. */
+	int r = 0;
+	for (int k = 0; k < 3 && !r; k++)
+		if (pw->set_addr[k] &&
+		    plat_write(e->plat, c, pw->set_addr[k], sets + k * words,
+			       ((size_t)pw->nfds + 7) / 8))
+			r = -EFAULT;
+	free(sets);
+	return r ? r : count;
 }
 
 /* Answer a serviced poll: count, or err when it did not complete. */
@@ -140,9 +194,18 @@ static void poll_finish(struct emu *e, struct poll_wait *pw,
 	}
 	if (!err)
 		count = poll_eval(e, pw, rev);
-	if (pw->is_ppoll)
-		ppoll_write_remaining(e, c, pw->tsp_addr, deadline);
-	int r = poll_writeback(e, c, pw->pfds_addr, rev, pw->n);
+	if (pw->is_ppoll || pw->is_select)
+		write_remaining(e, c, pw->tsp_addr, deadline, pw->ts_kind);
+	int r;
+	if (pw->is_select) {
+		r = err ? 0 : select_writeback(e, c, pw, rev);
+		if (r >= 0) {
+			count = r;
+			r = 0;
+		}
+	} else {
+		r = poll_writeback(e, c, pw->pfds_addr, rev, pw->n);
+	}
 	free(rev);
 	if (err)
 		plat_reply(e->plat, c, 0, err);
@@ -190,10 +253,16 @@ void poll_watch_fired(struct emu *e, struct poll_wait *pw)
 }
 
 /* Serviced path: the sets hold at least one of our instances. */
+struct select_args {
+	int nfds;
+	int ts_kind;
+	uint64_t set_addr[3];
+};
+
 static void poll_service(struct emu *e, const struct plat_call *c,
 			 const struct pollfd_ *pfds, int n, int64_t timeout,
 			 int is_ppoll, uint64_t tsp, int has_mask,
-			 uint64_t mask)
+			 uint64_t mask, const struct select_args *sel)
 {
 	plat_sync(e->plat);
 	struct poll_wait *pw = calloc(1, sizeof(*pw) + n * sizeof(pw->slots[0]));
@@ -204,8 +273,15 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 	pw->wake_tag = WAKE_POLL;
 	pw->n = n;
 	pw->is_ppoll = is_ppoll;
+	pw->ts_kind = TS_TIMESPEC;
 	pw->pfds_addr = c->args[0];
 	pw->tsp_addr = tsp;
+	if (sel) {
+		pw->is_select = 1;
+		pw->ts_kind = sel->ts_kind;
+		pw->nfds = sel->nfds;
+		memcpy(pw->set_addr, sel->set_addr, sizeof(pw->set_addr));
+	}
 	for (int i = 0; i < n; i++) {
 		struct poll_slot *s = &pw->slots[i];
 		s->fd = pfds[i].fd;
@@ -227,6 +303,11 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 		if (r < 0) {
 			s->err = r == -EPERM ? -EPERM : -EBADF;
 			s->h = NULL;
+			if (sel && s->err == -EBADF) {
+				poll_wait_free(e, pw);
+				plat_reply(e->plat, c, 0, -EBADF);
+				return;
+			}
 		} else if (kind == PLAT_EPOLL) {
 			plat_handle_close(e->plat, s->h);
 			s->h = NULL;
@@ -292,7 +373,7 @@ static void do_poll(struct emu *e, const struct plat_call *c, int64_t timeout,
 		plat_continue(e->plat, c);
 	else
 		poll_service(e, c, pfds, (int)nfds, timeout, is_ppoll, tsp,
-			     has_mask, mask);
+			     has_mask, mask, NULL);
 	free(pfds);
 }
 
@@ -322,45 +403,127 @@ void sys_ppoll(struct emu *e, const struct plat_call *c)
 }
 
 /* select and pselect6: the kernel's answer is Linux's unless a set names
- * one of our instances. */
-static int select_has_ours(struct emu *e, const struct plat_call *c)
+ * one of our instances; then the sets become poll slots and the call is
+ * serviced like a poll (fs/select.c: core_sys_select, do_select). */
+static void do_select(struct emu *e, const struct plat_call *c,
+		      int64_t timeout, int ts_kind, uint64_t tsp, int has_mask,
+		      uint64_t mask)
 {
 	int nfds = (int)c->args[0];
-	if (nfds <= 0)
-		return 0;
-	if (nfds > 1 << 20)
-		nfds = 1 << 20;
-	size_t bytes = ((size_t)nfds + 63) / 64 * 8;
-	uint64_t *set = malloc(bytes);
-	int ours = 0;
-	if (!set)
-		return 0;
-	for (int k = 1; k <= 3 && !ours; k++) {
-		if (!c->args[k] || plat_read(e->plat, c, c->args[k], set, bytes))
-			continue;
-		for (int fd = 0; fd < nfds && !ours; fd++) {
-			if (set[fd / 64] & (1ull << (fd % 64)))
-				ours = plat_hint_epoll(e->plat, c, fd) != NULL;
+	if (nfds <= 0 || nfds > (1 << 20)) {
+		plat_continue(e->plat, c);
+		return;
+	}
+	size_t words = ((size_t)nfds + 63) / 64, bytes = ((size_t)nfds + 7) / 8;
+	uint64_t *sets = calloc(3 * words, sizeof(uint64_t));
+	struct pollfd_ *pfds = NULL;
+	int n = 0, ours = 0;
+	if (!sets) {
+		plat_continue(e->plat, c);
+		return;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (c->args[k + 1] &&
+		    plat_read(e->plat, c, c->args[k + 1], sets + k * words,
+			      bytes)) {
+			free(sets);
+			plat_continue(e->plat, c); /* the kernel gives EFAULT */
+			return;
 		}
 	}
-	free(set);
-	return ours;
-}
-
-static void do_select(struct emu *e, const struct plat_call *c)
-{
-	/* Not yet serviced when a set names one of our instances: the kernel
-	 * then sees an epoll with nothing ready (docs/DIVERGENCES.md). */
-	(void)select_has_ours(e, c);
-	plat_continue(e->plat, c);
+	/* Bits past nfds in the last long are not the caller's to ask. */
+	if (nfds % 64)
+		for (int k = 0; k < 3; k++)
+			sets[k * words + words - 1] &= (1ull << (nfds % 64)) - 1;
+	for (int fd = 0; fd < nfds; fd++) {
+		uint64_t bit = 1ull << (fd % 64);
+		size_t w = (size_t)fd / 64;
+		if (!((sets[w] | sets[words + w] | sets[2 * words + w]) & bit))
+			continue;
+		if (!ours && plat_hint_epoll(e->plat, c, fd))
+			ours = 1;
+		n++;
+	}
+	if (!ours || !(pfds = calloc((size_t)n + 1, sizeof(*pfds)))) {
+		free(sets);
+		plat_continue(e->plat, c);
+		return;
+	}
+	n = 0;
+	for (int fd = 0; fd < nfds; fd++) {
+		uint64_t bit = 1ull << (fd % 64);
+		size_t w = (size_t)fd / 64;
+		int16_t ev = 0;
+		if (sets[w] & bit)
+			ev |= SEL_IN;
+		if (sets[words + w] & bit)
+			ev |= SEL_OUT;
+		if (sets[2 * words + w] & bit)
+			ev |= SEL_EX;
+		if (!ev)
+			continue;
+		pfds[n].fd = fd;
+		pfds[n].events = ev;
+		n++;
+	}
+	struct select_args sel = {
+		.nfds = nfds,
+		.ts_kind = ts_kind,
+		.set_addr = {c->args[1], c->args[2], c->args[3]},
+	};
+	poll_service(e, c, pfds, n, timeout, 0, timeout == 0 ? 0 : tsp,
+		     has_mask, mask, &sel);
+	free(pfds);
+	free(sets);
 }
 
 void sys_select(struct emu *e, const struct plat_call *c)
 {
-	do_select(e, c);
+	int64_t timeout = -1;
+	if (c->args[4]) {
+		int64_t tv[2];
+		if (plat_read(e->plat, c, c->args[4], tv, sizeof(tv))) {
+			plat_reply(e->plat, c, 0, -EFAULT);
+			return;
+		}
+		/* kern_select folds whole seconds out of tv_usec before
+		 * poll_select_set_timeout validates the result. */
+		int64_t sec = tv[0] + tv[1] / 1000000;
+		int64_t nsec = (tv[1] % 1000000) * 1000;
+		if (sec < 0 || nsec < 0) {
+			plat_reply(e->plat, c, 0, -EINVAL);
+			return;
+		}
+		timeout = sec > INT64_MAX / 1000000000 - 1
+				  ? INT64_MAX
+				  : sec * 1000000000 + nsec;
+	}
+	do_select(e, c, timeout, TS_TIMEVAL, c->args[4], 0, 0);
 }
 
 void sys_pselect6(struct emu *e, const struct plat_call *c)
 {
-	do_select(e, c);
+	int64_t timeout = -1;
+	if (c->args[4]) {
+		timeout = read_timespec_ns(e, c, c->args[4]);
+		if (timeout < 0) {
+			plat_reply(e->plat, c, 0, (int)timeout);
+			return;
+		}
+	}
+	int has = 0;
+	uint64_t mask = 0;
+	if (c->args[5]) {
+		uint64_t sig[2]; /* {const sigset_t *ss; size_t ss_len} */
+		if (plat_read(e->plat, c, c->args[5], sig, sizeof(sig))) {
+			plat_reply(e->plat, c, 0, -EFAULT);
+			return;
+		}
+		int r = read_sigmask(e, c, sig[0], sig[1], &has, &mask);
+		if (r) {
+			plat_reply(e->plat, c, 0, r);
+			return;
+		}
+	}
+	do_select(e, c, timeout, TS_TIMESPEC, c->args[4], has, mask);
 }
