@@ -7,6 +7,7 @@
 #include "compat.h"
 #include "linux_plat.h"
 #include "stats.h"
+#include "trace.h"
 
 int plat_recv(struct plat *p, struct plat_call *c)
 {
@@ -14,6 +15,7 @@ int plat_recv(struct plat *p, struct plat_call *c)
 	memset(&n, 0, sizeof(n)); /* the kernel wants a zeroed buffer */
 	if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0)
 		return -errno;
+	c->recv_ns = plat_now_ns(p);
 	c->id = n.id;
 	c->tid = (int32_t)n.pid;
 	c->nr = n.data.nr;
@@ -39,12 +41,18 @@ int plat_reply(struct plat *p, const struct plat_call *c, int64_t val,
 {
 	if (p->stats)
 		stats_reply(p->stats, c, err);
-	return send_resp(p, c->id, err ? 0 : val, err, 0);
+	int r = send_resp(p, c->id, err ? 0 : val, err, 0);
+	if (p->trace)
+		trace_answer(p, c, err ? 0 : val, err, TRACE_VALUE, r);
+	return r;
 }
 
 int plat_continue(struct plat *p, const struct plat_call *c)
 {
-	return send_resp(p, c->id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	int r = send_resp(p, c->id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	if (p->trace)
+		trace_answer(p, c, 0, 0, TRACE_CONTINUE, r);
+	return r;
 }
 
 int plat_call_alive(struct plat *p, const struct plat_call *c)
@@ -69,9 +77,11 @@ int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
 	};
 	for (;;) {
 		int r = ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
-		if (r >= 0)
+		if (r >= 0 || errno != EINTR) {
+			r = r >= 0 ? r : -errno;
+			if (p->trace && r >= 0)
+				trace_answer(p, c, r, 0, TRACE_VALUE, 0);
 			return r;
-		if (errno != EINTR)
-			return -errno;
+		}
 	}
 }

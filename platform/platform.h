@@ -24,6 +24,7 @@ struct plat_call {
 	int32_t tid;	 /* calling thread, in the supervisor's pid namespace */
 	int32_t nr;	 /* x86-64 syscall number */
 	uint64_t args[6];
+	int64_t recv_ns; /* when the supervisor received it */
 };
 
 /* --- Guest memory --------------------------------------------------------
@@ -121,6 +122,13 @@ void plat_handle_close(struct plat *p, struct plat_handle *h);
  * next call, every wake-up it caused is already queued for the supervisor:
  * draining them first keeps "write, then epoll_wait" causal. */
 void plat_sync(struct plat *p);
+
+/* --- Tracing (--trace) ------------------------------------------------------
+ * plat_tracing says whether notes are wanted; plat_trace_note adds text to
+ * the trace line of the next answer (decoded masks, the events returned). */
+int plat_tracing(struct plat *p);
+void plat_trace_note(struct plat *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* --- Time ------------------------------------------------------------------ */
 int64_t plat_now_ns(struct plat *p); /* CLOCK_MONOTONIC */

@@ -13,6 +13,10 @@ static const char usage[] =
 	"\n"
 	"  -v, --verbose        print the supervisor's own diagnostics\n"
 	"      --log-level=N    0 quiet (default), 1 info, 2 debug\n"
+	"      --trace[=FILE]   one line per intercepted call (thread, call, decoded\n"
+	"                       arguments, events returned, result or errno, time\n"
+	"                       from receipt to answer) to FILE or stderr\n"
+	"      --trace-format=FMT  text (default) or json (JSON lines)\n"
 	"      --stats[=json]   at exit, print per-syscall counts, errors and the\n"
 	"                       latency interpoll added (median, p99) to stderr\n"
 	"  -h, --help           display this help and exit\n"
@@ -62,6 +66,17 @@ int options_parse(struct options *o, int argc, char **argv)
 			if (strlen(v) != 1 || v[0] < '0' || v[0] > '2')
 				return bad("invalid log level '%s'", v);
 			o->log_level = v[0] - '0';
+		} else if (!strcmp(a, "--trace")) {
+			o->trace = 1;
+		} else if (!strncmp(a, "--trace=", 8)) {
+			o->trace = 1;
+			o->trace_file = a + 8;
+		} else if (!strcmp(a, "--trace-format=json")) {
+			o->trace_json = 1;
+		} else if (!strcmp(a, "--trace-format=text")) {
+			o->trace_json = 0;
+		} else if (!strncmp(a, "--trace-format=", 15)) {
+			return bad("invalid trace format '%s'", a + 15);
 		} else if (!strcmp(a, "--stats")) {
 			o->stats = 1;
 		} else if (!strcmp(a, "--stats=json")) {

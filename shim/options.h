@@ -6,6 +6,9 @@ struct options {
 	int stats;	/* --stats */
 	int stats_json; /* --stats=json */
 	int log_level;	/* 0 quiet (default), 1 info (-v), 2 debug (-vv) */
+	int trace;	/* --trace[=FILE] */
+	const char *trace_file; /* NULL: stderr */
+	int trace_json; /* --trace-format=json */
 	char **argv;	/* the guest's argv */
 };
 

@@ -26,6 +26,7 @@
 #include "linux_plat.h"
 #include "options.h"
 #include "stats.h"
+#include "trace.h"
 
 static int tag_signal = TAG_SIGNAL;
 
@@ -153,6 +154,12 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	s->emu.wakeup_allowed = s->plat.feat.pm_sleep;
 	if (o->stats)
 		s->plat.stats = stats_new();
+	if (o->trace) {
+		s->plat.trace = trace_open(o->trace_file, o->trace_json);
+		if (!s->plat.trace)
+			fprintf(stderr, "interpoll: cannot open trace file %s: %m\n",
+				o->trace_file);
+	}
 	if (o->log_level >= 1)
 		fprintf(stderr,
 			"interpoll: supervising pid %d; sync wake-ups %s, "
@@ -196,6 +203,8 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		stats_free(s->plat.stats);
 	}
 	emu_fini(&s->emu);
+	if (s->plat.trace)
+		trace_close(s->plat.trace);
 	plat_fini(&s->plat);
 	close(s->sigfd);
 	close(listener);

@@ -8,6 +8,7 @@
 
 #include "compat.h"
 #include "epoll.h"
+#include "flags.h"
 
 #define EPOLLIN_ 0x001u
 #define EPOLLOUT_ 0x004u
@@ -214,6 +215,13 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 		}
 		memcpy(&uevents, raw, 4);
 		memcpy(&data, raw + 4, 8);
+		if (plat_tracing(e->plat)) {
+			char names[160];
+			plat_trace_note(e->plat, "{%s, data=%#llx}",
+					event_names(uevents, "EPOLL", names,
+						    sizeof(names)),
+					(unsigned long long)data);
+		}
 	}
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
 	if (!ep && err == -EBADF) {

@@ -8,6 +8,7 @@
 
 #include "compat.h"
 #include "epoll.h"
+#include "flags.h"
 #include "waiter.h"
 
 #define EPOLL_EVENT_SIZE 12 /* packed on x86-64 */
@@ -93,6 +94,16 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
 				     (size_t)n * EPOLL_EVENT_SIZE) /
 		   EPOLL_EVENT_SIZE;
 	put_back(ep, p, done, n);
+	if (plat_tracing(e->plat)) {
+		char names[160];
+		plat_trace_note(e->plat, "[");
+		for (int i = 0; i < done; i++)
+			plat_trace_note(e->plat, "%s{%s, %#llx}", i ? ", " : "",
+					event_names(p[i].revents, "EPOLL", names,
+						    sizeof(names)),
+					(unsigned long long)p[i].en->data);
+		plat_trace_note(e->plat, "]");
+	}
 	int r = done ? plat_reply(e->plat, c, done, 0)
 		     : plat_reply(e->plat, c, 0, -EFAULT);
 	if (r == 0) {

@@ -1,0 +1,19 @@
+/* trace.h: --trace, one line per intercepted call. */
+#ifndef INTERPOLL_TRACE_H
+#define INTERPOLL_TRACE_H
+
+#include <stdint.h>
+
+#include "platform.h"
+
+struct trace;
+enum { TRACE_VALUE, TRACE_CONTINUE };
+
+/* Open the trace (path NULL: stderr). NULL on failure (errno set). */
+struct trace *trace_open(const char *path, int json);
+void trace_close(struct trace *t);
+/* The call was answered (sent: 0, or -ENOENT when the guest was gone). */
+void trace_answer(struct plat *p, const struct plat_call *c, int64_t val,
+		  int err, int how, int sent);
+
+#endif
