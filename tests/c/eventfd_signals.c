@@ -1,0 +1,641 @@
+/* eventfd_signals.c: signals hitting a blocking eventfd read or write
+ * (linux-semantics.md §6.2 step 2, §6.3 step 4, §1.5, §8).
+ *
+ * A blocked eventfd read/write returns -ERESTARTSYS on a signal:
+ *   handler with SA_RESTART    -> restarted
+ *   handler without SA_RESTART -> EINTR
+ *   SIGSTOP + SIGCONT          -> restarted
+ *   ignored or blocked signal  -> no interruption at all
+ */
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define MAX_COUNT 0xfffffffffffffffeULL
+
+static volatile sig_atomic_t g_hits;
+static volatile sig_atomic_t g_handler_fd = -1;
+static volatile uint64_t g_handler_val;
+
+static void handler(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	g_hits++;
+	if (g_handler_fd >= 0) {
+		uint64_t v = g_handler_val;
+		if (write(g_handler_fd, &v, 8) != 8)
+			g_hits += 1000;
+	}
+	errno = saved;
+}
+
+static void set_handler(int sig, int restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	g_hits = 0;
+	g_handler_fd = -1;
+}
+
+static void set_default(int sig)
+{
+	signal(sig, SIG_DFL);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void sleep_until(double t)
+{
+	double now = tl_now_ms();
+	if (t > now)
+		sleep_ms((int)(t - now) + 1);
+}
+
+static int rd(int fd, uint64_t *v)
+{
+	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
+}
+
+static int wr(int fd, uint64_t v)
+{
+	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
+}
+
+/* Wait until thread tid of process pid sleeps inside syscall nr (as shown
+ * by /proc/<pid>/task/<tid>/syscall), at most timeout_ms. Returns 1 if
+ * seen. Used only to make the timing robust on a loaded machine. */
+static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int timeout_ms)
+{
+	char path[96], buf[256];
+	double end = tl_now_ms() + timeout_ms;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
+		 (int)tid);
+	while (tl_now_ms() < end) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = 0;
+			if (n > 0 && buf[0] >= '0' && buf[0] <= '9' &&
+			    strtol(buf, NULL, 10) == nr)
+				return 1;
+		}
+		sleep_ms(5);
+	}
+	return 0;
+}
+
+/* A helper thread that runs a little script against a target thread:
+ * at time t (ms after start), send a signal, write a value, or read. */
+enum act { A_END, A_TGKILL, A_KILL, A_WRITE, A_READ };
+
+struct step {
+	int at_ms;
+	enum act act;
+	uint64_t arg; /* signal number or value to write */
+};
+
+struct script {
+	pid_t tid; /* target thread for A_TGKILL */
+	int fd;
+	double start;
+	struct step steps[8];
+	int errors;
+	uint64_t last_read;
+	int unmask_sig; /* if non-zero, unblock this signal in the helper */
+	long wait_nr;   /* if >= 0: first wait until tid sleeps in this syscall,
+			   then start the clock */
+	double t_end;   /* set by the main thread when its call returned */
+};
+
+static void *script_thread(void *p)
+{
+	struct script *s = p;
+	int i;
+
+	if (s->unmask_sig) {
+		sigset_t ss;
+		sigemptyset(&ss);
+		sigaddset(&ss, s->unmask_sig);
+		pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
+	}
+	if (s->wait_nr >= 0) {
+		if (!wait_in_syscall(getpid(), s->tid, s->wait_nr, 3000))
+			s->errors++;
+		s->start = tl_now_ms();
+	}
+	for (i = 0; s->steps[i].act != A_END; i++) {
+		struct step *st = &s->steps[i];
+		sleep_until(s->start + st->at_ms);
+		switch (st->act) {
+		case A_TGKILL:
+			if (syscall(SYS_tgkill, getpid(), s->tid, (int)st->arg))
+				s->errors++;
+			break;
+		case A_KILL:
+			if (kill(getpid(), (int)st->arg))
+				s->errors++;
+			break;
+		case A_WRITE:
+			if (wr(s->fd, st->arg))
+				s->errors++;
+			break;
+		case A_READ:
+			if (rd(s->fd, &s->last_read))
+				s->errors++;
+			break;
+		case A_END:
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Start the script against the calling thread, which is about to enter
+ * syscall nr (or -1 for no wait). */
+static void start_script(struct script *s, pthread_t *th, long nr)
+{
+	s->wait_nr = nr;
+	s->tid = gettid();
+	s->start = tl_now_ms();
+	s->errors = 0;
+	if (pthread_create(th, NULL, script_thread, s) != 0)
+		s->errors = 1000;
+}
+
+static void read_eintr_without_restart(void)
+{
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR1 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	uint64_t v = 0x5a5a;
+	double t;
+
+	CHECK(fd >= 0);
+	set_handler(SIGUSR1, 0);
+	start_script(&s, &th, SYS_read);
+	CHECK_ERR(read(fd, &v, 8), EINTR);
+	s.t_end = tl_now_ms();
+	pthread_join(th, NULL);
+	t = s.t_end - s.start;
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(g_hits, 1);
+	CHECK(t >= 90);
+	CHECK(t < 100 + 2000);
+	CHECK_EQ(v, 0x5a5a);
+	/* Nothing was consumed or added. */
+	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
+	CHECK_ERR(read(fd, &v, 8), EAGAIN);
+	set_default(SIGUSR1);
+	close(fd);
+}
+
+static void read_restarted_with_sa_restart(void)
+{
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR1 },
+				       { 180, A_TGKILL, SIGUSR1 },
+				       { 300, A_WRITE, 77 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	uint64_t v = 0;
+	double t;
+
+	CHECK(fd >= 0);
+	set_handler(SIGUSR1, 1);
+	start_script(&s, &th, SYS_read);
+	CHECK_OK(rd(fd, &v));
+	s.t_end = tl_now_ms();
+	pthread_join(th, NULL);
+	t = s.t_end - s.start;
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(v, 77);
+	CHECK_EQ(g_hits, 2); /* both handlers ran, the read went on */
+	CHECK(t >= 290);
+	CHECK(t < 300 + 2000);
+	set_default(SIGUSR1);
+	close(fd);
+}
+
+static void semaphore_read_restarted(void)
+{
+	int fd = eventfd(0, EFD_SEMAPHORE);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR2 },
+				       { 250, A_WRITE, 3 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	uint64_t v = 0;
+
+	CHECK(fd >= 0);
+	set_handler(SIGUSR2, 1);
+	start_script(&s, &th, SYS_read);
+	CHECK_OK(rd(fd, &v));
+	pthread_join(th, NULL);
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(g_hits, 1);
+	CHECK_EQ(s.errors, 0);
+	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
+	CHECK_OK(rd(fd, &v));
+	CHECK_OK(rd(fd, &v));
+	CHECK_ERR(read(fd, &v, 8), EAGAIN);
+	set_default(SIGUSR2);
+	close(fd);
+}
+
+static void write_eintr_without_restart(void)
+{
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR1 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	uint64_t v;
+	double t;
+
+	CHECK(fd >= 0);
+	CHECK_OK(wr(fd, MAX_COUNT));
+	set_handler(SIGUSR1, 0);
+	start_script(&s, &th, SYS_write);
+	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EINTR);
+	s.t_end = tl_now_ms();
+	pthread_join(th, NULL);
+	t = s.t_end - s.start;
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(g_hits, 1);
+	CHECK(t >= 90);
+	/* The counter is unchanged. */
+	v = 0;
+	CHECK_OK(rd(fd, &v));
+	CHECK_EQ(v, MAX_COUNT);
+	set_default(SIGUSR1);
+	close(fd);
+}
+
+static void write_restarted_with_sa_restart(void)
+{
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR1 },
+				       { 300, A_READ, 0 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	uint64_t v;
+	double t;
+
+	CHECK(fd >= 0);
+	CHECK_OK(wr(fd, MAX_COUNT));
+	set_handler(SIGUSR1, 1);
+	start_script(&s, &th, SYS_write);
+	CHECK_OK(wr(fd, 12));
+	s.t_end = tl_now_ms();
+	pthread_join(th, NULL);
+	t = s.t_end - s.start;
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(g_hits, 1);
+	CHECK(t >= 290);
+	CHECK_EQ(s.last_read, MAX_COUNT);
+	v = 0;
+	CHECK_OK(rd(fd, &v));
+	CHECK_EQ(v, 12);
+	set_default(SIGUSR1);
+	close(fd);
+}
+
+static void handler_write_then_restart(void)
+{
+	/* The handler itself writes to the eventfd. With SA_RESTART the
+	 * restarted read finds the value at once; without SA_RESTART the
+	 * read fails with EINTR and the value stays in the counter. */
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR1 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	uint64_t v = 0;
+	double t;
+
+	CHECK(fd >= 0);
+	set_handler(SIGUSR1, 1);
+	g_handler_val = 5;
+	g_handler_fd = fd;
+	start_script(&s, &th, SYS_read);
+	CHECK_OK(rd(fd, &v));
+	s.t_end = tl_now_ms();
+	pthread_join(th, NULL);
+	t = s.t_end - s.start;
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(v, 5);
+	CHECK_EQ(g_hits, 1);
+	CHECK(t >= 90 && t < 100 + 2000);
+
+	set_handler(SIGUSR1, 0);
+	g_handler_val = 6;
+	g_handler_fd = fd;
+	start_script(&s, &th, SYS_read);
+	CHECK_ERR(read(fd, &v, 8), EINTR);
+	pthread_join(th, NULL);
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(g_hits, 1);
+	g_handler_fd = -1;
+	v = 0;
+	CHECK_OK(rd(fd, &v));
+	CHECK_EQ(v, 6);
+	set_default(SIGUSR1);
+	close(fd);
+}
+
+static void ignored_signal_does_not_interrupt(void)
+{
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR2 },
+				       { 150, A_TGKILL, SIGCHLD },
+				       { 250, A_WRITE, 19 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	uint64_t v = 0;
+	double t;
+
+	CHECK(fd >= 0);
+	signal(SIGUSR2, SIG_IGN);
+	/* SIGCHLD's default action is to ignore it. */
+	start_script(&s, &th, SYS_read);
+	CHECK_OK(rd(fd, &v));
+	s.t_end = tl_now_ms();
+	pthread_join(th, NULL);
+	t = s.t_end - s.start;
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(v, 19);
+	CHECK(t >= 240);
+	set_default(SIGUSR2);
+	close(fd);
+}
+
+static void blocked_signal_does_not_interrupt(void)
+{
+	/* The reader blocks SIGUSR1 in its mask: a signal aimed at it stays
+	 * pending, the read goes on, and the handler runs once the mask is
+	 * restored. */
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_TGKILL, SIGUSR1 },
+				       { 250, A_WRITE, 23 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	sigset_t ss, old, pend;
+	uint64_t v = 0;
+
+	CHECK(fd >= 0);
+	set_handler(SIGUSR1, 0);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &ss, &old);
+	start_script(&s, &th, SYS_read);
+	CHECK_OK(rd(fd, &v));
+	pthread_join(th, NULL);
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(v, 23);
+	CHECK_EQ(g_hits, 0);
+	sigemptyset(&pend);
+	CHECK_OK(sigpending(&pend));
+	CHECK(sigismember(&pend, SIGUSR1));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	CHECK_EQ(g_hits, 1);
+	set_default(SIGUSR1);
+	close(fd);
+}
+
+static void process_signal_goes_to_other_thread(void)
+{
+	/* The reading thread blocks SIGUSR1; a process-directed SIGUSR1 is
+	 * delivered to the helper thread, which has it unblocked, and the
+	 * read is not disturbed. */
+	int fd = eventfd(0, 0);
+	struct script s = { .fd = fd,
+			    .steps = { { 100, A_KILL, SIGUSR1 },
+				       { 300, A_WRITE, 29 },
+				       { 0, A_END, 0 } } };
+	pthread_t th;
+	sigset_t ss, old;
+	uint64_t v = 0;
+	double t;
+
+	CHECK(fd >= 0);
+	set_handler(SIGUSR1, 0);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &ss, &old);
+	/* The helper inherits the blocked mask; it unblocks for itself. */
+	s.unmask_sig = SIGUSR1;
+	start_script(&s, &th, SYS_read);
+	CHECK_OK(rd(fd, &v));
+	s.t_end = tl_now_ms();
+	pthread_join(th, NULL);
+	t = s.t_end - s.start;
+	CHECK_EQ(s.errors, 0);
+	CHECK_EQ(v, 29);
+	CHECK(t >= 290);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Either the helper took it (it was unblocked there), so the handler
+	 * has already run once; never twice. */
+	CHECK_EQ(g_hits, 1);
+	set_default(SIGUSR1);
+	close(fd);
+}
+
+static int child_read_value(int fd, uint64_t want)
+{
+	uint64_t x = 0;
+	ssize_t r;
+
+	errno = 0;
+	r = read(fd, &x, 8);
+	if (r != 8)
+		return errno == EINTR ? 3 : 4;
+	return x == want ? 0 : 5;
+}
+
+static void stop_cont_restarts(void)
+{
+	/* No handler at all: SIGSTOP then SIGCONT restart the read. */
+	int fd = eventfd(0, 0);
+	pid_t pid;
+	int st = 0;
+
+	CHECK(fd >= 0);
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(child_read_value(fd, 99));
+	CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
+	CHECK_OK(kill(pid, SIGSTOP));
+	CHECK_EQ(waitpid(pid, &st, WUNTRACED), pid);
+	CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+	sleep_ms(50);
+	CHECK_OK(kill(pid, SIGCONT));
+	CHECK_EQ(waitpid(pid, &st, WCONTINUED), pid);
+	CHECK(WIFCONTINUED(st));
+	CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
+	/* Still blocked in read. */
+	CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);
+	CHECK_OK(wr(fd, 99));
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	close(fd);
+}
+
+static void stop_cont_restarts_write(void)
+{
+	int fd = eventfd(0, 0);
+	pid_t pid;
+	int st = 0;
+	uint64_t v = 0;
+
+	CHECK(fd >= 0);
+	CHECK_OK(wr(fd, MAX_COUNT));
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(wr(fd, 4) == 0 ? 0 : (errno == EINTR ? 3 : 4));
+	CHECK(wait_in_syscall(pid, pid, SYS_write, 3000));
+	CHECK_OK(kill(pid, SIGSTOP));
+	CHECK_EQ(waitpid(pid, &st, WUNTRACED), pid);
+	CHECK(WIFSTOPPED(st));
+	CHECK_OK(kill(pid, SIGCONT));
+	CHECK(wait_in_syscall(pid, pid, SYS_write, 3000));
+	CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);
+	CHECK_OK(rd(fd, &v));
+	CHECK_EQ(v, MAX_COUNT);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	CHECK_OK(rd(fd, &v));
+	CHECK_EQ(v, 4);
+	close(fd);
+}
+
+static void fatal_signals_kill_blocked_reader(void)
+{
+	static const int sigs[] = { SIGKILL, SIGTERM, SIGUSR1 };
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		int fd = eventfd(0, 0);
+		pid_t pid;
+		int st = 0;
+		double t0;
+
+		CHECK(fd >= 0);
+		fflush(stdout);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			/* Default dispositions in the child. */
+			signal(SIGUSR1, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			_exit(child_read_value(fd, 1));
+		}
+		CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
+		t0 = tl_now_ms();
+		CHECK_OK(kill(pid, sigs[i]));
+		CHECK_EQ(waitpid(pid, &st, 0), pid);
+		CHECK(tl_now_ms() - t0 < 2000);
+		CHECK(WIFSIGNALED(st));
+		CHECK_EQ(WTERMSIG(st), sigs[i]);
+		close(fd);
+	}
+}
+
+static void child_handler_eintr(void)
+{
+	/* The same EINTR rule for a whole process that is signalled from
+	 * outside with kill(). */
+	int fd = eventfd(0, 0);
+	pid_t pid;
+	int st = 0;
+
+	CHECK(fd >= 0);
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		uint64_t x;
+		set_handler(SIGUSR2, 0);
+		errno = 0;
+		if (read(fd, &x, 8) != -1 || errno != EINTR)
+			_exit(3);
+		if (g_hits != 1)
+			_exit(4);
+		/* Now with SA_RESTART: the second signal does not end it. */
+		set_handler(SIGUSR2, 1);
+		x = 0;
+		if (rd(fd, &x) != 0 || x != 55)
+			_exit(5);
+		if (g_hits != 1)
+			_exit(6);
+		_exit(0);
+	}
+	CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
+	CHECK_OK(kill(pid, SIGUSR2));
+	sleep_ms(50);
+	CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
+	CHECK_OK(kill(pid, SIGUSR2));
+	sleep_ms(100);
+	CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
+	CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);
+	CHECK_OK(wr(fd, 55));
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	close(fd);
+}
+
+int main(void)
+{
+	/* The mask is inherited across exec; start from an empty one. */
+	{
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	RUN(read_eintr_without_restart);
+	RUN(read_restarted_with_sa_restart);
+	RUN(semaphore_read_restarted);
+	RUN(write_eintr_without_restart);
+	RUN(write_restarted_with_sa_restart);
+	RUN(handler_write_then_restart);
+	RUN(ignored_signal_does_not_interrupt);
+	RUN(blocked_signal_does_not_interrupt);
+	RUN(process_signal_goes_to_other_thread);
+	RUN(stop_cont_restarts);
+	RUN(stop_cont_restarts_write);
+	RUN(fatal_signals_kill_blocked_reader);
+	RUN(child_handler_eintr);
+	return tl_done();
+}
