@@ -60,6 +60,22 @@ static int children_left(void)
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
 }
 
+/* Once the first guest has exited, the processes left are our children
+ * (orphans come to us as subreaper): a signal for interpoll goes to each. */
+static void forward_to_children(int sig)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", getpid());
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+		kill((pid_t)atoi(tok), sig);
+}
+
 static void on_signal(struct sup *s)
 {
 	struct signalfd_siginfo si;
@@ -71,8 +87,12 @@ static void on_signal(struct sup *s)
 		/* A signal the terminal sent to the whole foreground group
 		 * reached the guest already; forward only what was sent to
 		 * interpoll itself. */
-		if (si.ssi_code != SI_KERNEL && s->guest_status == -1)
+		if (si.ssi_code == SI_KERNEL)
+			continue;
+		if (s->guest_status == -1)
 			kill(s->guest, (int)si.ssi_signo);
+		else
+			forward_to_children((int)si.ssi_signo);
 	}
 }
 
