@@ -304,6 +304,14 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 			s->err = r == -EPERM ? -EPERM : -EBADF;
 			s->h = NULL;
 			if (sel && s->err == -EBADF) {
+				/* The kernel writes the remaining time back
+				 * even then. */
+				int64_t now = plat_now_ns(e->plat);
+				write_remaining(e, c, tsp,
+						timeout < 0 || timeout > NEVER - now
+							? NEVER
+							: now + timeout,
+						sel->ts_kind);
 				poll_wait_free(e, pw);
 				plat_reply(e->plat, c, 0, -EBADF);
 				return;
@@ -503,6 +511,13 @@ void sys_select(struct emu *e, const struct plat_call *c)
 
 void sys_pselect6(struct emu *e, const struct plat_call *c)
 {
+	/* The {const sigset_t *ss; size_t ss_len} pack is read first, then
+	 * the timespec, then the mask itself (SYSCALL_DEFINE6(pselect6)). */
+	uint64_t sig[2] = {0, 0};
+	if (c->args[5] && plat_read(e->plat, c, c->args[5], sig, sizeof(sig))) {
+		plat_reply(e->plat, c, 0, -EFAULT);
+		return;
+	}
 	int64_t timeout = -1;
 	if (c->args[4]) {
 		timeout = read_timespec_ns(e, c, c->args[4]);
@@ -513,17 +528,10 @@ void sys_pselect6(struct emu *e, const struct plat_call *c)
 	}
 	int has = 0;
 	uint64_t mask = 0;
-	if (c->args[5]) {
-		uint64_t sig[2]; /* {const sigset_t *ss; size_t ss_len} */
-		if (plat_read(e->plat, c, c->args[5], sig, sizeof(sig))) {
-			plat_reply(e->plat, c, 0, -EFAULT);
-			return;
-		}
-		int r = read_sigmask(e, c, sig[0], sig[1], &has, &mask);
-		if (r) {
-			plat_reply(e->plat, c, 0, r);
-			return;
-		}
+	int r = read_sigmask(e, c, sig[0], sig[1], &has, &mask);
+	if (r) {
+		plat_reply(e->plat, c, 0, r);
+		return;
 	}
 	do_select(e, c, timeout, TS_TIMESPEC, c->args[4], has, mask);
 }

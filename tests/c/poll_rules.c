@@ -605,6 +605,8 @@ static void pty_readiness(void)
 {
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 
+	if (m < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO))
+		return; /* no pseudo-terminals here: nothing to test */
 	CHECK(m >= 0);
 	if (m < 0)
 		return;
