@@ -428,5 +428,10 @@ static void sync_one(struct plat *p, int ep)
 
 void plat_sync(struct plat *p)
 {
+	/* The main loop hands wake-ups over before notifications, so only a
+	 * batch that came back full can have left causal wake-ups behind. */
+	if (!p->sync_needed)
+		return;
 	sync_one(p, p->mainep);
+	p->sync_needed = 0;
 }

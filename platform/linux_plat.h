@@ -72,6 +72,7 @@ struct plat {
 	struct u64map serials; /* serial -> struct plat_handle of instances */
 	struct list zombies;   /* closed handles, freed after the batch */
 	int in_batch;
+	int sync_needed; /* the last batch was full: wake-ups may be queued */
 	uint64_t serial_next;
 	struct plat_features feat;
 	struct plat_stats *stats; /* NULL unless --stats */

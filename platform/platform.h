@@ -120,7 +120,9 @@ void plat_handle_close(struct plat *p, struct plat_handle *h);
  * already happened. The kernel runs a file's wake-up callbacks inside the
  * call that changed it (a write, a close...), so when the guest makes its
  * next call, every wake-up it caused is already queued for the supervisor:
- * draining them first keeps "write, then epoll_wait" causal. */
+ * draining them first keeps "write, then epoll_wait" causal. (The Linux
+ * main loop delivers a batch's wake-ups before its notification, so this
+ * only has work to do after a batch that came back full.) */
 void plat_sync(struct plat *p);
 
 /* --- Tracing (--trace) ------------------------------------------------------

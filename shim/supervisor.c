@@ -205,9 +205,22 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			break;
 		}
 		s->plat.in_batch = 1;
+		/* A full batch may have left wake-ups queued in the kernel:
+		 * then calls must drain them first (plat_sync). */
+		s->plat.sync_needed = n == 256;
 		emu_batch_begin(&s->emu);
-		for (int i = 0; i < n; i++)
-			dispatch(s, &evs[i]);
+		/* Wake-ups first, notifications last: every wake-up a guest
+		 * caused before making a call was queued before its
+		 * notification, so within a batch this order is causal. */
+		int listener_at = -1;
+		for (int i = 0; i < n; i++) {
+			if (*(int *)evs[i].data.ptr == TAG_LISTENER)
+				listener_at = i;
+			else
+				dispatch(s, &evs[i]);
+		}
+		if (listener_at >= 0)
+			dispatch(s, &evs[listener_at]);
 		plat_batch_end(&s->plat);
 	}
 	if (s->guest_status != -1)
