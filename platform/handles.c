@@ -432,6 +432,9 @@ void plat_sync(struct plat *p)
 	 * batch that came back full can have left causal wake-ups behind. */
 	if (!p->sync_needed)
 		return;
+	/* What is drained here was harvested apart from the batch being
+	 * handled: it is a batch of its own. */
+	emu_batch_begin(p->emu);
 	sync_one(p, p->mainep);
 	p->sync_needed = 0;
 }

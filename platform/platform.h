@@ -122,7 +122,8 @@ void plat_handle_close(struct plat *p, struct plat_handle *h);
  * next call, every wake-up it caused is already queued for the supervisor:
  * draining them first keeps "write, then epoll_wait" causal. (The Linux
  * main loop delivers a batch's wake-ups before its notification, so this
- * only has work to do after a batch that came back full.) */
+ * only has work to do after a batch that came back full.) The wake-ups it
+ * delivers are a batch of their own (emu_batch_begin). */
 void plat_sync(struct plat *p);
 
 /* --- Tracing (--trace) ------------------------------------------------------

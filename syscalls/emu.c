@@ -19,13 +19,14 @@ void emu_init(struct emu *e, struct plat *p)
 	e->plat = p;
 	list_init(&e->instances);
 	list_init(&e->eventfds);
+	list_init(&e->exclusive);
 	e->n_instances = e->n_entries = e->n_eventfds = 0;
 	e->heap = NULL;
 	e->heap_len = e->heap_cap = 0;
 	e->n_blocked = 0;
 	e->next_gc_ns = 0;
 	e->next_serial = 0;
-	e->batch = 0;
+	e->batch = 1; /* excl_batch 0 means "never taken" */
 	e->wakeup_allowed = 0;
 	e->peak_entries = e->peak_blocked = 0;
 }

@@ -42,6 +42,7 @@ struct emu {
 	size_t n_instances;
 	size_t n_entries;
 	struct list eventfds; /* every struct efd_record */
+	struct list exclusive; /* every EPOLLEXCLUSIVE entry (excl_link) */
 	size_t n_eventfds;
 	/* Blocked calls ordered by their next timer (deadline or signal
 	 * check): a binary min-heap of waiters. */

@@ -57,6 +57,7 @@ void ep_entry_remove(struct ep_entry *en)
 	list_del(&en->rdlink);
 	list_del(&en->childlink);
 	list_del(&en->excl_sibs);
+	list_del(&en->excl_link);
 	plat_handle_close(ep->emu->plat, en->h);
 	ep->n_entries--;
 	ep->emu->n_entries--;
@@ -195,6 +196,13 @@ uint32_t ep_instance_poll(struct ep_instance *ep, int depth)
 	return 0;
 }
 
+/* Is this link to a child instance still there? A closed child's file is
+ * gone at once in Linux, with its links; our sweep may not have run yet. */
+static int link_alive(struct ep_entry *en)
+{
+	return plat_handle_alive(en->ep->emu->plat, en->h);
+}
+
 /* Longest chain of instance links below ep (0 for a leaf). */
 static int depth_below(struct ep_instance *ep, int limit)
 {
@@ -206,7 +214,7 @@ static int depth_below(struct ep_instance *ep, int limit)
 		return 0;
 	for (size_t i = 0; u64map_next(&ep->fds, &i, &key, &val);) {
 		for (struct ep_entry *en = val; en; en = en->next_same_fd) {
-			if (!en->child)
+			if (!en->child || !link_alive(en))
 				continue;
 			int d = 1 + depth_below(en->child, limit - 1);
 			if (d > best)
@@ -227,6 +235,9 @@ static int depth_above(struct ep_instance *ep, int limit)
 	for (pos = ep->parents.next; pos != &ep->parents; pos = pos->next) {
 		struct ep_entry *p = container_of(pos, struct ep_entry,
 						  childlink);
+		if (p->ep->dead || !link_alive(p) ||
+		    !plat_handle_alive(p->ep->emu->plat, p->ep->h))
+			continue;
 		int d = 1 + depth_above(p->ep, limit - 1);
 		if (d > best)
 			best = d;
@@ -246,7 +257,8 @@ static int reaches(struct ep_instance *from, struct ep_instance *to,
 		return 0;
 	for (size_t i = 0; u64map_next(&from->fds, &i, &key, &val);) {
 		for (struct ep_entry *en = val; en; en = en->next_same_fd) {
-			if (en->child && reaches(en->child, to, limit - 1))
+			if (en->child && link_alive(en) &&
+			    reaches(en->child, to, limit - 1))
 				return 1;
 		}
 	}

@@ -57,6 +57,7 @@ struct ep_entry {
 	struct list childlink;	   /* in child->parents */
 	struct list rdlink;	   /* in ep->ready */
 	struct list excl_sibs;	   /* EPOLLEXCLUSIVE entries on the same file */
+	struct list excl_link;	   /* emu->exclusive */
 	uint64_t excl_batch;	   /* wake-up batch a sibling already took */
 };
 

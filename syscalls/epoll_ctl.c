@@ -69,30 +69,24 @@ static uint32_t stored_mask(const struct emu *e, uint32_t events)
 }
 
 /* Exclusive entries on one file form a ring of siblings: a wake-up of the
- * file is taken by the first one whose instance has a waiter. */
+ * file is taken by the first one whose instance has a waiter. Siblings are
+ * found among all exclusive entries (few: typically one per worker), each
+ * confirmed with the platform's file identity, whatever fd number it was
+ * added under. */
 static void excl_link(struct emu *e, const struct plat_call *c,
 		      struct ep_entry *en)
 {
-	struct ep_instance *ep;
 	struct list *pos;
 
-	(void)e;
-	for (pos = en->ep->emu->instances.next; pos != &en->ep->emu->instances;
-	     pos = pos->next) {
-		ep = container_of(pos, struct ep_instance, link);
-		struct ep_entry *o = u64map_get(&ep->fds, (uint32_t)en->fd);
-		/* Candidates share the fd number in the common case (workers
-		 * that inherited one listening socket); others are missed and
-		 * behave as independent exclusive entries. */
-		for (; o; o = o->next_same_fd) {
-			if (o == en || !(o->events & IP_EPOLLEXCLUSIVE))
-				continue;
-			if (plat_same_file(ep->emu->plat, c, o->h, en->fd) == 0) {
-				list_add_tail(&en->excl_sibs, &o->excl_sibs);
-				return;
-			}
+	for (pos = e->exclusive.next; pos != &e->exclusive; pos = pos->next) {
+		struct ep_entry *o = container_of(pos, struct ep_entry,
+						  excl_link);
+		if (plat_same_file(e->plat, c, o->h, en->fd) == 0) {
+			list_add_tail(&en->excl_sibs, &o->excl_sibs);
+			break;
 		}
 	}
+	list_add_tail(&en->excl_link, &e->exclusive);
 }
 
 static void ctl_add(struct emu *e, const struct plat_call *c,
@@ -113,6 +107,7 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	list_init(&en->rdlink);
 	list_init(&en->childlink);
 	list_init(&en->excl_sibs);
+	list_init(&en->excl_link);
 	r = plat_watch_open(e->plat, c, fd,
 			    events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE),
 			    en, &kind, &object, &en->h);

@@ -236,15 +236,38 @@ static void poll_recheck(struct emu *e, struct poll_wait *pw)
 
 void poll_waiters_kick(struct emu *e, struct list *pollers)
 {
-	struct list *pos, *tmp;
-	list_for_each_safe(pos, tmp, pollers)
-	{
-		struct poll_slot *s = container_of(pos, struct poll_slot,
-						   plink);
-		/* A recheck may free the poll that owns later links. */
-		poll_recheck(e, s->pw);
-		return;
+	/* Every poll sleeping on the instance is woken, as every waiter on
+	 * an epoll file's poll queue is. A recheck may answer and free its
+	 * poll, and with it that poll's other links in this list: collect
+	 * the distinct polls first. */
+	struct poll_wait *stackpw[16], **pws = stackpw;
+	size_t n = 0, cap = 16;
+	struct list *pos;
+	for (pos = pollers->next; pos != pollers; pos = pos->next) {
+		struct poll_wait *pw =
+			container_of(pos, struct poll_slot, plink)->pw;
+		size_t i;
+		for (i = 0; i < n && pws[i] != pw; i++)
+			;
+		if (i < n)
+			continue;
+		if (n == cap) {
+			struct poll_wait **np =
+				malloc(2 * cap * sizeof(*np));
+			if (!np)
+				break;
+			memcpy(np, pws, n * sizeof(*np));
+			if (pws != stackpw)
+				free(pws);
+			pws = np;
+			cap *= 2;
+		}
+		pws[n++] = pw;
 	}
+	for (size_t i = 0; i < n; i++)
+		poll_recheck(e, pws[i]);
+	if (pws != stackpw)
+		free(pws);
 }
 
 void poll_watch_fired(struct emu *e, struct poll_wait *pw)
@@ -330,7 +353,17 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 	int count = rev ? poll_eval(e, pw, rev) : 0;
 	free(rev);
 	if (count || timeout == 0) {
-		poll_finish(e, pw, c, deadline, 0);
+		/* Unlike epoll, poll reports a pending signal even with a
+		 * zero timeout when nothing is ready (do_poll's loop). */
+		int sig = count ? PLAT_SIG_NONE
+				: plat_signal_pending(e->plat, c,
+						      has_mask ? &mask : NULL);
+		if (sig == PLAT_SIG_HANDLER || sig == PLAT_SIG_STOP)
+			poll_finish(e, pw, c, deadline,
+				    sig == PLAT_SIG_HANDLER ? -EINTR
+							    : -IP_ERESTARTNOHAND);
+		else
+			poll_finish(e, pw, c, deadline, 0);
 		poll_wait_free(e, pw);
 		return;
 	}
