@@ -131,15 +131,8 @@ uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
 
 static void hint_add(struct task *t, int fd, uint64_t serial)
 {
-	for (int i = 0; i < TASK_HINTS; i++) {
-		if (t->hints[i].fd == fd && t->hints[i].serial) {
-			t->hints[i].serial = serial;
-			return;
-		}
-	}
-	t->hints[t->next_hint].fd = fd;
-	t->hints[t->next_hint].serial = serial;
-	t->next_hint = (t->next_hint + 1) % TASK_HINTS;
+	/* u64map values must not be NULL: a serial is never 0. */
+	u64map_put(&t->hints, (uint32_t)fd, (void *)(uintptr_t)serial);
 }
 
 int plat_epoll_install(struct plat *p, const struct plat_call *c,
@@ -254,15 +247,12 @@ static struct plat_handle *instance_of_serial(struct plat *p, uint64_t s)
 void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd)
 {
 	struct task *t = plat_task_get(p, c);
-	if (!t)
+	if (!t || fd < 0)
 		return NULL;
-	for (int i = 0; i < TASK_HINTS; i++) {
-		if (t->hints[i].fd != fd || !t->hints[i].serial)
-			continue;
-		struct plat_handle *h = instance_of_serial(p, t->hints[i].serial);
-		if (h && handle_same(p, c->tid, fd, h) == 0)
-			return h->object;
-	}
+	uint64_t serial = (uintptr_t)u64map_get(&t->hints, (uint32_t)fd);
+	struct plat_handle *h = instance_of_serial(p, serial);
+	if (h && handle_same(p, c->tid, fd, h) == 0)
+		return h->object;
 	return NULL;
 }
 
@@ -332,10 +322,20 @@ static struct plat_handle *own_instance(struct plat *p, int d)
 	return NULL;
 }
 
+static void sync_one(struct plat *p, int ep, struct plat_handle *skip);
+
+/* Put a watch in the main epoll. Registering a watch whose file is ready
+ * queues it there at once: that is not a wake-up of the file (the
+ * emulation applies ep_insert/ep_modify's own "ready now" rule), so it is
+ * drained and dropped here, and whatever else was queued is delivered. */
 static int register_watch(struct plat *p, struct plat_handle *h)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = h};
-	return epoll_ctl(p->mainep, EPOLL_CTL_ADD, h->ep, &ev) < 0 ? -errno : 0;
+	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, h->ep, &ev) < 0)
+		return -errno;
+	if (plat_watch_poll(p, h))
+		sync_one(p, p->mainep, h);
+	return 0;
 }
 
 static int watch_create(struct plat *p, int d, uint32_t mask, void *cookie,
@@ -409,18 +409,21 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 	return r;
 }
 
-static void sync_one(struct plat *p, int ep)
+static void sync_one(struct plat *p, int ep, struct plat_handle *skip)
 {
 	struct epoll_event evs[256];
 	int n;
 	do {
 		n = epoll_wait(ep, evs, 256, 0);
+		if (n > 0)
+			emu_batch_begin(p->emu);
 		for (int i = 0; i < n; i++) {
 			/* Only watches are edge-triggered in the main epoll;
 			 * everything else is level-triggered and will be
 			 * reported again to the main loop. */
 			struct plat_handle *h = evs[i].data.ptr;
-			if (h->tag == TAG_HANDLE && !h->closed && h->cookie)
+			if (h->tag == TAG_HANDLE && h != skip && !h->closed &&
+			    h->cookie)
 				emu_wakeup(p->emu, h->cookie);
 		}
 	} while (n == 256);
@@ -433,8 +436,16 @@ void plat_sync(struct plat *p)
 	if (!p->sync_needed)
 		return;
 	/* What is drained here was harvested apart from the batch being
-	 * handled: it is a batch of its own. */
-	emu_batch_begin(p->emu);
-	sync_one(p, p->mainep);
+	 * handled: it is a batch of its own (sync_one begins it). */
+	sync_one(p, p->mainep, NULL);
 	p->sync_needed = 0;
+}
+
+int plat_fd_is_open(struct plat *p, const struct plat_call *c, int fd)
+{
+	int d = grab(p, c, fd);
+	if (d < 0)
+		return 0;
+	close(d);
+	return 1;
 }

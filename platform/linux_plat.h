@@ -33,20 +33,15 @@ struct plat_handle {
 	struct list zlink; /* plat->zombies, once closed */
 };
 
-#define TASK_HINTS 16
-
 /* One guest thread we have heard from. */
 struct task {
 	int tag; /* TAG_TASK */
 	int tid;
 	int pidfd; /* refers to this thread; readable when it exits */
-	/* fd -> serial of our instance, most recently seen; verified before
-	 * use, so a stale hint costs one failed kcmp. */
-	struct {
-		int fd;
-		uint64_t serial;
-	} hints[TASK_HINTS];
-	int next_hint;
+	/* fd -> serial of the instance this thread created or used at that
+	 * number; verified before use, so a stale hint costs one failed
+	 * kcmp. Never evicted: a hint is replaced when its fd is reused. */
+	struct u64map hints;
 };
 
 struct plat_features {

@@ -55,6 +55,7 @@ void plat_fini(struct plat *p)
 	while (u64map_next(&p->tasks, &i, &k, &v)) {
 		struct task *t = v;
 		close(t->pidfd);
+		u64map_free(&t->hints);
 		free(t);
 	}
 	u64map_free(&p->tasks);

@@ -107,6 +107,9 @@ int plat_same_file(struct plat *p, const struct plat_call *c,
 /* Does guest fd `fd` refer to a pollable open file? 0, -EBADF or -EPERM. */
 int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd);
 
+/* Is guest fd `fd` open at all (O_PATH included)? 1 or 0. */
+int plat_fd_is_open(struct plat *p, const struct plat_call *c, int fd);
+
 /* Current readiness of a host watch, filtered by its mask. 0 also when the
  * file is gone. */
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h);

@@ -59,6 +59,7 @@ struct task *plat_task_get(struct plat *p, const struct plat_call *c)
 		return NULL;
 	t->tag = TAG_TASK;
 	t->tid = c->tid;
+	u64map_init(&t->hints);
 	t->pidfd = open_pidfd(p, c->tid);
 	if (t->pidfd < 0 || !plat_call_alive(p, c)) {
 		/* The thread left (and its tid may be reused already). */
@@ -84,5 +85,6 @@ void plat_task_exit(struct plat *p, struct task *t)
 	if (u64map_get(&p->tasks, (uint32_t)t->tid) == t)
 		u64map_del(&p->tasks, (uint32_t)t->tid);
 	close(t->pidfd); /* also leaves the main epoll */
+	u64map_free(&t->hints);
 	free(t);
 }

@@ -185,9 +185,10 @@ static int ctl_mod(struct emu *e, const struct plat_call *c,
 	}
 	en->events = events;
 	en->data = data;
-	/* ep_modify: a ready file is queued unless it already is; a queued
-	 * entry keeps its place and reports the new data. */
-	if (ep_entry_poll(en, 0)) {
+	/* ep_modify: a ready file is queued unless it already is, and only
+	 * then are waiters woken; a queued entry keeps its place, reports
+	 * the new data, and wakes nobody. */
+	if (list_empty(&en->rdlink) && ep_entry_poll(en, 0)) {
 		ep_queue(en);
 		ep_wake_waiters(en->ep);
 		ep_notify_up(en->ep);

@@ -46,6 +46,7 @@ struct pollfd_ {
 struct poll_slot {
 	int fd;
 	uint16_t events;
+	uint8_t sets; /* select: SET_R | SET_W | SET_X it was asked in */
 	struct ep_instance *ep; /* one of ours, or NULL */
 	struct plat_handle *h;	/* watch of a host file, or NULL */
 	int err;		/* -EBADF: POLLNVAL; -EPERM: not pollable */
@@ -71,6 +72,9 @@ struct poll_wait {
 #define SEL_IN (POLLRDNORM_ | POLLRDBAND_ | POLLIN_ | POLLHUP_ | POLLERR_)
 #define SEL_OUT (POLLWRBAND_ | POLLWRNORM_ | POLLOUT_ | POLLERR_)
 #define SEL_EX POLLPRI_
+#define SET_R 1
+#define SET_W 2
+#define SET_X 4
 #define TS_TIMEVAL 1
 #define TS_TIMESPEC 2
 
@@ -158,25 +162,27 @@ static int select_writeback(struct emu *e, const struct plat_call *c,
 		uint16_t r = (uint16_t)revents[i];
 		uint64_t bit = 1ull << (s->fd % 64);
 		size_t w = (size_t)s->fd / 64;
-		if ((s->events & SEL_IN) && (r & SEL_IN)) {
+		if ((s->sets & SET_R) && (r & SEL_IN)) {
 			sets[w] |= bit;
 			count++;
 		}
-		if ((s->events & SEL_OUT) && (r & SEL_OUT)) {
+		if ((s->sets & SET_W) && (r & SEL_OUT)) {
 			sets[words + w] |= bit;
 			count++;
 		}
-		if ((s->events & SEL_EX) && (r & SEL_EX)) {
+		if ((s->sets & SET_X) && (r & SEL_EX)) {
 			sets[2 * words + w] |= bit;
 			count++;
 		}
 	}
-	/* The kernel writes back whole longs of each set it was given. */
+	/* The kernel writes back whole longs of each set it was given
+	 * (FDS_BYTES): bits from nfds to the end of the last long are
+	 * cleared. */
 	int r = 0;
 	for (int k = 0; k < 3 && !r; k++)
 		if (pw->set_addr[k] &&
 		    plat_write(e->plat, c, pw->set_addr[k], sets + k * words,
-			       ((size_t)pw->nfds + 7) / 8))
+			       words * 8))
 			r = -EFAULT;
 	free(sets);
 	return r ? r : count;
@@ -280,6 +286,7 @@ struct select_args {
 	int nfds;
 	int ts_kind;
 	uint64_t set_addr[3];
+	const uint8_t *slot_sets; /* per slot: which sets named it */
 };
 
 static void poll_service(struct emu *e, const struct plat_call *c,
@@ -295,6 +302,8 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 	}
 	pw->wake_tag = WAKE_POLL;
 	pw->n = n;
+	for (int i = 0; i < n; i++)
+		list_init(&pw->slots[i].plink);
 	pw->is_ppoll = is_ppoll;
 	pw->ts_kind = TS_TIMESPEC;
 	pw->pfds_addr = c->args[0];
@@ -310,7 +319,8 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 		s->fd = pfds[i].fd;
 		s->events = (uint16_t)pfds[i].events;
 		s->pw = pw;
-		list_init(&s->plink);
+		if (sel)
+			s->sets = sel->slot_sets[i];
 		if (s->fd < 0)
 			continue;
 		s->ep = plat_hint_epoll(e->plat, c, s->fd);
@@ -326,7 +336,12 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 		if (r < 0) {
 			s->err = r == -EPERM ? -EPERM : -EBADF;
 			s->h = NULL;
-			if (sel && s->err == -EBADF) {
+			if (sel && s->err == -EBADF &&
+			    plat_fd_is_open(e->plat, c, s->fd)) {
+				/* O_PATH: open for select (max_select_fd),
+				 * but fdget refuses it: DEFAULT_POLLMASK. */
+				s->err = -EPERM;
+			} else if (sel && s->err == -EBADF) {
 				/* The kernel writes the remaining time back
 				 * even then. */
 				int64_t now = plat_now_ns(e->plat);
@@ -485,7 +500,10 @@ static void do_select(struct emu *e, const struct plat_call *c,
 			ours = 1;
 		n++;
 	}
-	if (!ours || !(pfds = calloc((size_t)n + 1, sizeof(*pfds)))) {
+	uint8_t *slot_sets = NULL;
+	if (!ours || !(pfds = calloc((size_t)n + 1, sizeof(*pfds))) ||
+	    !(slot_sets = calloc((size_t)n + 1, 1))) {
+		free(pfds);
 		free(sets);
 		plat_continue(e->plat, c);
 		return;
@@ -495,25 +513,35 @@ static void do_select(struct emu *e, const struct plat_call *c,
 		uint64_t bit = 1ull << (fd % 64);
 		size_t w = (size_t)fd / 64;
 		int16_t ev = 0;
-		if (sets[w] & bit)
+		uint8_t in = 0;
+		if (sets[w] & bit) {
 			ev |= SEL_IN;
-		if (sets[words + w] & bit)
+			in |= SET_R;
+		}
+		if (sets[words + w] & bit) {
 			ev |= SEL_OUT;
-		if (sets[2 * words + w] & bit)
+			in |= SET_W;
+		}
+		if (sets[2 * words + w] & bit) {
 			ev |= SEL_EX;
+			in |= SET_X;
+		}
 		if (!ev)
 			continue;
 		pfds[n].fd = fd;
 		pfds[n].events = ev;
+		slot_sets[n] = in;
 		n++;
 	}
 	struct select_args sel = {
 		.nfds = nfds,
 		.ts_kind = ts_kind,
 		.set_addr = {c->args[1], c->args[2], c->args[3]},
+		.slot_sets = slot_sets,
 	};
 	poll_service(e, c, pfds, n, timeout, 0, timeout == 0 ? 0 : tsp,
 		     has_mask, mask, &sel);
+	free(slot_sets);
 	free(pfds);
 	free(sets);
 }

@@ -487,6 +487,13 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 	return f->pollable ? 0 : -EPERM;
 }
 
+int plat_fd_is_open(struct plat *p, const struct plat_call *c, int fd)
+{
+	assert_ptr_equal(p, &fake);
+	check_call(c);
+	return fd_file(c, fd) != NULL;
+}
+
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
 {
 	assert_ptr_equal(p, &fake);
