@@ -53,6 +53,21 @@ int handle_same(struct plat *p, int tid, int fd, struct plat_handle *h)
 }
 
 /* A handle on supervisor fd `fd` (the caller keeps and closes fd). */
+/* Run epoll_ctl(ep, op, <fd under the reserved number>, ev). Every handle
+ * registers its target under one fixed fd number, p->slot, so that a later
+ * EPOLL_CTL_MOD can name the same (file, fd) key: between calls p->slot
+ * holds a placeholder, and fd is moved onto it only for the epoll_ctl. */
+static int ctl_at_slot(struct plat *p, int ep, int op, int fd,
+		       struct epoll_event *ev)
+{
+	if (dup3(fd, p->slot, O_CLOEXEC) < 0)
+		return -errno;
+	int r = epoll_ctl(ep, op, p->slot, ev) < 0 ? -errno : 0;
+	dup3(p->anchor, p->slot, O_CLOEXEC); /* the placeholder back */
+	return r;
+}
+
+/* A handle on supervisor fd `fd` (the caller keeps and closes fd). */
 static struct plat_handle *handle_new(struct plat *p, int fd, uint32_t mask,
 				      int *err)
 {
@@ -70,15 +85,14 @@ static struct plat_handle *handle_new(struct plat *p, int fd, uint32_t mask,
 		return NULL;
 	}
 	struct epoll_event ev = {.events = mask, .data.u64 = 0};
-	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		*err = -errno;
+	*err = ctl_at_slot(p, h->ep, EPOLL_CTL_ADD, fd, &ev);
+	if (*err < 0) {
 		close(h->ep);
 		free(h);
 		return NULL;
 	}
-	h->tfd = fd;
+	h->tfd = p->slot;
 	h->mask = mask;
-	(void)p;
 	return h;
 }
 
@@ -375,16 +389,22 @@ int plat_watch_open(struct plat *p, const struct plat_call *c, int fd,
 int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
 		      struct plat_handle **hp, uint32_t mask)
 {
-	struct plat_handle *old = *hp, *h;
+	struct plat_handle *h = *hp;
 	int d = grab(p, c, fd);
 	if (d < 0)
 		return d == -ESRCH ? -EBADF : d;
-	int r = watch_create(p, d, mask, old->cookie, &h);
+	/* Modify in place, as ep_modify does: the watch keeps its place in
+	 * the file's wait queue, so the order in which one wake-up reaches
+	 * several entries stays the kernel's. */
+	struct epoll_event ev = {.events = mask, .data.u64 = 0};
+	int r = ctl_at_slot(p, h->ep, EPOLL_CTL_MOD, d, &ev);
 	close(d);
 	if (r < 0)
 		return r;
-	plat_handle_close(p, old);
-	*hp = h;
+	h->mask = mask;
+	/* A ready file re-queued by the MOD is not a wake-up of it. */
+	if (plat_watch_poll(p, h))
+		sync_one(p, p->mainep, h);
 	return 0;
 }
 

@@ -62,6 +62,8 @@ struct plat {
 	int anchor; /* empty epoll every instance's file holds, with its serial
 		       as data: how /proc/<tid>/fdinfo names an instance */
 	int probe;  /* scratch epoll for pollability checks */
+	int slot;   /* reserved fd number every handle registers its target
+		       under (handles.c: ctl_at_slot); holds a placeholder */
 	pid_t self;
 	struct u64map tasks;   /* tid -> struct task */
 	struct u64map serials; /* serial -> struct plat_handle of instances */

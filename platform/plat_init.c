@@ -1,5 +1,6 @@
 /* plat_init.c: the supervisor's kernel objects, clocks and timers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -30,6 +31,14 @@ int plat_init(struct plat *p, int listener)
 	p->anchor = epoll_create1(EPOLL_CLOEXEC);
 	p->probe = epoll_create1(EPOLL_CLOEXEC);
 	if (p->mainep < 0 || p->timerfd < 0 || p->anchor < 0 || p->probe < 0)
+		return -errno;
+	/* The highest number the fd limit allows: ordinary allocations take
+	 * the lowest free number and reach it only when no other is left. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64)
+		return -EMFILE;
+	p->slot = (int)(rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur) - 1;
+	if (dup3(p->anchor, p->slot, O_CLOEXEC) < 0)
 		return -errno;
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listener};
 	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, listener, &ev) < 0)
@@ -65,6 +74,7 @@ void plat_fini(struct plat *p)
 	close(p->timerfd);
 	close(p->anchor);
 	close(p->probe);
+	close(p->slot);
 }
 
 int64_t plat_now_ns(struct plat *p)

@@ -69,9 +69,12 @@ struct poll_wait {
 	struct poll_slot slots[];
 };
 
-#define SEL_IN (POLLRDNORM_ | POLLRDBAND_ | POLLIN_ | POLLHUP_ | POLLERR_)
-#define SEL_OUT (POLLWRBAND_ | POLLWRNORM_ | POLLOUT_ | POLLERR_)
-#define SEL_EX POLLPRI_
+/* fs/select.c: POLLIN_SET, POLLOUT_SET, POLLEX_SET. An fd that is open but
+ * cannot be polled (O_PATH) is EPOLLNVAL, which is in all three. */
+#define SEL_IN                                                                 \
+	(POLLRDNORM_ | POLLRDBAND_ | POLLIN_ | POLLHUP_ | POLLERR_ | POLLNVAL_)
+#define SEL_OUT (POLLWRBAND_ | POLLWRNORM_ | POLLOUT_ | POLLERR_ | POLLNVAL_)
+#define SEL_EX (POLLPRI_ | POLLNVAL_)
 #define SET_R 1
 #define SET_W 2
 #define SET_X 4
@@ -339,8 +342,8 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 			if (sel && s->err == -EBADF &&
 			    plat_fd_is_open(e->plat, c, s->fd)) {
 				/* O_PATH: open for select (max_select_fd),
-				 * but fdget refuses it: DEFAULT_POLLMASK. */
-				s->err = -EPERM;
+				 * but fdget refuses it: EPOLLNVAL
+				 * (select_poll_one). */
 			} else if (sel && s->err == -EBADF) {
 				/* The kernel writes the remaining time back
 				 * even then. */
