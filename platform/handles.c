@@ -93,7 +93,13 @@ static struct plat_handle *handle_new(struct plat *p, int fd, uint32_t mask,
 	}
 	h->tfd = p->slot;
 	h->mask = mask;
+	p->nhandles++;
 	return h;
+}
+
+int plat_short_of_handles(struct plat *p)
+{
+	return p->nhandles >= p->fd_budget;
 }
 
 void plat_handle_close(struct plat *p, struct plat_handle *h)
@@ -102,6 +108,7 @@ void plat_handle_close(struct plat *p, struct plat_handle *h)
 		return;
 	h->closed = 1;
 	h->cookie = NULL;
+	p->nhandles--;
 	close(h->ep);
 	h->ep = -1;
 	if (h->serial)
@@ -156,7 +163,7 @@ int plat_epoll_install(struct plat *p, const struct plat_call *c,
 	*out = NULL;
 	int g = epoll_create1(EPOLL_CLOEXEC);
 	if (g < 0)
-		return -errno;
+		return errno == EMFILE ? -ENFILE : -errno;
 	uint64_t serial = ++p->serial_next;
 	struct epoll_event ev = {.events = 0, .data.u64 = serial};
 	if (epoll_ctl(g, EPOLL_CTL_ADD, p->anchor, &ev) < 0) {
@@ -167,7 +174,7 @@ int plat_epoll_install(struct plat *p, const struct plat_call *c,
 	struct plat_handle *h = handle_new(p, g, 0, &err);
 	if (!h) {
 		close(g);
-		return err;
+		return err == -EMFILE ? -ENFILE : err;
 	}
 	h->serial = serial;
 	h->object = object;
@@ -205,11 +212,11 @@ int plat_eventfd_install(struct plat *p, const struct plat_call *c,
 	int efd = eventfd(count, (flags & (EFD_SEMAPHORE | EFD_NONBLOCK)) |
 					 EFD_CLOEXEC);
 	if (efd < 0)
-		return -errno;
+		return errno == EMFILE ? -ENFILE : -errno;
 	struct plat_handle *h = handle_new(p, efd, 0, &err);
 	if (!h) {
 		close(efd);
-		return err;
+		return err == -EMFILE ? -ENFILE : err;
 	}
 	int fd = plat_addfd_send(p, c, efd, (flags & EFD_CLOEXEC) != 0);
 	close(efd);

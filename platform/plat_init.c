@@ -38,6 +38,8 @@ int plat_init(struct plat *p, int listener)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64)
 		return -EMFILE;
 	p->slot = (int)(rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur) - 1;
+	/* Leave room for tasks' pidfds and transient copies of guest fds. */
+	p->fd_budget = p->slot > 1024 ? (size_t)p->slot - 512 : (size_t)p->slot / 2;
 	if (dup3(p->anchor, p->slot, O_CLOEXEC) < 0)
 		return -errno;
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listener};

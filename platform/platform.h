@@ -136,6 +136,10 @@ int plat_tracing(struct plat *p);
 void plat_trace_note(struct plat *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Is the supervisor short of the resources its handles use (fds)? The
+ * emulation then sweeps closed files' objects before the next call. */
+int plat_short_of_handles(struct plat *p);
+
 /* --- Time ------------------------------------------------------------------ */
 int64_t plat_now_ns(struct plat *p); /* CLOCK_MONOTONIC */
 /* Ask for emu_timers(now) to run at `deadline_ns` or earlier; 0 = never. */

@@ -27,6 +27,7 @@ void emu_init(struct emu *e, struct plat *p)
 	e->next_gc_ns = 0;
 	e->next_serial = 0;
 	e->batch = 1; /* excl_batch 0 means "never taken" */
+	e->calls_since_sweep = 0;
 	e->wakeup_allowed = 0;
 	e->peak_entries = e->peak_blocked = 0;
 }
@@ -114,6 +115,14 @@ void emu_call(struct emu *e, const struct plat_call *c)
 		/* Not ours (the filter should not send it): let it run. */
 		plat_continue(e->plat, c);
 		return;
+	}
+	/* Objects of closed files hold supervisor resources until a sweep
+	 * finds them: sweep early when they run short, at most once per
+	 * 256 calls so that a supervisor really full of live objects does
+	 * not sweep on every call. */
+	if (plat_short_of_handles(e->plat) && ++e->calls_since_sweep >= 256) {
+		e->calls_since_sweep = 0;
+		emu_gc(e);
 	}
 	table[i].fn(e, c);
 	/* New objects need the sweep timer that finds them closed. */

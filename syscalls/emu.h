@@ -51,6 +51,7 @@ struct emu {
 	size_t n_blocked;
 	int64_t next_gc_ns;
 	uint64_t next_serial;
+	unsigned calls_since_sweep;
 	uint64_t batch; /* wake-ups delivered together share a batch number */
 	int wakeup_allowed; /* EPOLLWAKEUP survives (PM_SLEEP + capability) */
 	/* statistics */

@@ -111,6 +111,9 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	r = plat_watch_open(e->plat, c, fd,
 			    events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE),
 			    en, &kind, &object, &en->h);
+	/* The supervisor out of watches is Linux's max_user_watches. */
+	if (r == -EMFILE || r == -ENFILE)
+		r = -ENOSPC;
 	if (r < 0) {
 		free(en);
 		plat_reply(e->plat, c, 0, r);
