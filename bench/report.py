@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""report.py OUTDIR: aggregate OUTDIR/raw.tsv into OUTDIR/results.md and the
+data files that bench/plots.gp draws.
+
+raw.tsv lines: MODE REP NAME VALUE UNIT (tab-separated), MODE being
+"native" or "interpoll". Every figure is the median over the repetitions,
+with the spread (min-max); ratios are interpoll / native.
+OUTDIR/strace/<label>.txt (strace -c of the supervisor) with
+OUTDIR/strace/<label>.calls (guest calls made while it was attached) give
+the supervisor's system calls per guest call.
+OUTDIR/machine.txt holds lines "key: value" about the machine and the run.
+"""
+import os
+import re
+import statistics
+import sys
+
+# (name, description); order of the table. "@" rows are derived.
+ROWS = [
+    ("## Bare call and the seccomp floor", None),
+    ("floor_epoll_wait_empty", "epoll_wait(ep, ev, 1, 0), empty instance, 100k calls"),
+    ("floor_sup_getppid", "seccomp floor: minimal supervisor, SYNC_WAKE_UP, RECV+SEND (run natively)"),
+    ("floor_sup_getppid_epoll", "same floor + epoll_wait on the listener before each RECV"),
+    ("floor_sup_getppid_kcmp", "same + one kcmp(KCMP_EPOLL_TFD) per call: interpoll's syscalls"),
+    ("floor_sup_getppid_nosync", "same floor without SYNC_WAKE_UP (20k calls)"),
+    ("floor_sup_getppid_addfd", "same floor answered with ADDFD|SEND of an fd (+ close), as eventfd()"),
+    ("@floor_ratio", "bare call: interpoll / seccomp floor (target <= 1.3)"),
+    ("syscall_getppid", "raw getppid, never intercepted (seccomp filter cost)"),
+    ("## Supervisor building blocks: each system call it makes, timed natively", None),
+    ("sc_getppid", "getppid (a trivial system call, for scale)"),
+    ("sc_kcmp_epoll_tfd", "kcmp(KCMP_EPOLL_TFD) against another process"),
+    ("sc_epoll_wait_empty", "epoll_wait(0) on an empty epoll"),
+    ("sc_epoll_wait_handle_ready", "epoll_wait(0) on a handle: re-poll one ready file"),
+    ("sc_process_vm_readv_12", "process_vm_readv, 12 bytes"),
+    ("sc_process_vm_writev_12", "process_vm_writev, 12 bytes"),
+    ("sc_pidfd_getfd_close", "pidfd_getfd + close"),
+    ("sc_fstat", "fstat"),
+    ("sc_prlimit64", "prlimit64 of another process"),
+    ("sc_eventfd_close", "eventfd + close"),
+    ("sc_epoll_create1_close", "epoll_create1 + close"),
+    ("sc_watch_create_close", "a watch: epoll_create1, 2 epoll_ctl ADD, close"),
+    ("sc_epoll_ctl_add_del", "epoll_ctl ADD + DEL"),
+    ("sc_proc_status_read", "open + read + close /proc/<pid>/status"),
+    ("## Per call", None),
+    ("epoll_ctl_add", "epoll_ctl ADD (1000 pipe read ends)"),
+    ("epoll_ctl_mod", "epoll_ctl MOD, mask EPOLLIN <-> EPOLLIN|EPOLLOUT"),
+    ("epoll_ctl_mod_data", "epoll_ctl MOD, same mask, new data"),
+    ("epoll_ctl_del", "epoll_ctl DEL"),
+    ("epoll_wait_ready_1", "epoll_wait returning 1 event (LT eventfds)"),
+    ("epoll_wait_ready_16", "epoll_wait returning 16 events"),
+    ("epoll_wait_ready_256", "epoll_wait returning 256 events"),
+    ("poll_1", "poll(timeout 0) over 1 pipe fd"),
+    ("poll_100", "poll(timeout 0) over 100 pipe fds"),
+    ("poll_10000", "poll(timeout 0) over 10,000 pipe fds"),
+    ("eventfd_create_close", "eventfd() + close()"),
+    ("## Wake-up latency (one way)", None),
+    ("lat_threads_median", "2 threads, eventfds + epoll_wait: median"),
+    ("lat_threads_p99", "2 threads, eventfds + epoll_wait: p99"),
+    ("lat_procs_median", "2 processes, pipes + epoll_wait: median"),
+    ("lat_procs_p99", "2 processes, pipes + epoll_wait: p99"),
+    ("## Scaling: 1 ready fd among N registered", None),
+    ("scale_wait_N10", "epoll_wait, N = 10"),
+    ("scale_wait_N1000", "epoll_wait, N = 1,000"),
+    ("scale_wait_N10000", "epoll_wait, N = 10,000"),
+    ("scale_wait_Nmax", "epoll_wait, N = largest reached (below)"),
+    ("scale_n_Nmax", "largest N measured at"),
+    ("scale_peak_Nmax", "most registrations held at once"),
+    ("scale_add_failed_Nmax", "errno of the ADD that failed on the way (24 = EMFILE)"),
+    ("scale_add_N10", "epoll_ctl ADD at N = 10"),
+    ("scale_add_N1000", "epoll_ctl ADD at N = 1,000"),
+    ("scale_add_N10000", "epoll_ctl ADD at N = 10,000"),
+    ("scale_add_Nmax", "epoll_ctl ADD at N = largest"),
+    ("scale_del_N10", "epoll_ctl DEL at N = 10"),
+    ("scale_del_N1000", "epoll_ctl DEL at N = 1,000"),
+    ("scale_del_N10000", "epoll_ctl DEL at N = 10,000"),
+    ("scale_del_Nmax", "epoll_ctl DEL at N = largest"),
+    ("scale_fill_add_N10", "mean ADD while filling 1..10"),
+    ("scale_fill_add_N1000", "mean ADD while filling 1..1,000"),
+    ("scale_fill_add_N10000", "mean ADD while filling 1..10,000"),
+    ("scale_fill_add_Nmax", "mean ADD while filling 1..largest"),
+    ("sup_rss_per_reg_N1000", "supervisor VmRSS per registration, N = 1,000"),
+    ("sup_rss_per_reg_N10000", "supervisor VmRSS per registration, N = 10,000"),
+    ("sup_rss_per_reg_Nmax", "supervisor VmRSS per registration, N = largest"),
+    ("sup_fds_per_reg_Nmax", "supervisor fds per registration"),
+    ("## 1,000 threads blocked in epoll_wait on one instance", None),
+    ("threads_1000_create_ms", "create 1,000 threads, all blocked"),
+    ("threads_1000_wake_ms", "one LT eventfd write until all 1,000 returned"),
+    ("threads_1000_sup_cpu_create_ms", "supervisor CPU while they were created"),
+    ("threads_1000_sup_cpu_hold1_ms_per_s", "supervisor CPU while all 1,000 stay blocked: 1st second"),
+    ("threads_1000_sup_cpu_hold2_ms_per_s", "supervisor CPU while all 1,000 stay blocked: 2nd second"),
+    ("threads_1000_sup_cpu_wake_ms", "supervisor CPU for the wake-up"),
+    ("## Real servers (client native, 127.0.0.1)", None),
+    ("redis_set_rps", "redis-benchmark SET, 50 clients, 100k requests"),
+    ("redis_get_rps", "redis-benchmark GET, 50 clients, 100k requests"),
+    ("nginx_rps", "nginx static 1 KiB file, wrk -t2 -c50 -d10s"),
+    ("nginx_errors", "wrk socket errors + non-2xx responses"),
+]
+
+
+def load(outdir):
+    data, units = {}, {}
+    with open(os.path.join(outdir, "raw.tsv")) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 5:
+                continue
+            mode, rep, name, value, unit = parts
+            try:
+                v = float(value)
+            except ValueError:
+                continue
+            data.setdefault((name, mode), []).append((int(rep), v))
+            units[name] = unit
+    return data, units
+
+
+def stats(vals):
+    if not vals:
+        return None
+    xs = [v for _, v in vals]
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt(x):
+    if x is None:
+        return "—"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 100:
+        return f"{x:.1f}"
+    if ax >= 10:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def spread(s):
+    return "—" if s is None else f"{fmt(s[1])}–{fmt(s[2])}"
+
+
+def ratio_stats(data, num, den):
+    """Per-repetition ratio num/den where both exist; (median, min, max)."""
+    a = dict(data.get(num, []))
+    b = dict(data.get(den, []))
+    rs = [a[r] / b[r] for r in a if r in b and b[r]]
+    if not rs:
+        return None
+    return statistics.median(rs), min(rs), max(rs)
+
+
+def med(data, name, mode):
+    s = stats(data.get((name, mode), []))
+    return None if s is None else s[0]
+
+
+def table(data, units):
+    out = []
+    head = ("| benchmark | native median | interpoll median | ratio (interpoll/native) "
+            "| native spread (min–max) | interpoll spread (min–max) | unit |")
+    sep = "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+    seen = set()
+    names = {n for n, _ in data}
+
+    def row(name, desc):
+        seen.add(name)
+        n = stats(data.get((name, "native"), []))
+        i = stats(data.get((name, "interpoll"), []))
+        if n is None and i is None:
+            return None
+        r = "—"
+        if n and i and n[0]:
+            rr = i[0] / n[0]
+            r = f"{rr:.2f}"
+        return (f"| {desc} (`{name}`) | {fmt(n and n[0])} | {fmt(i and i[0])} | {r} "
+                f"| {spread(n)} | {spread(i)} | {units.get(name, '')} |")
+
+    sections = []  # (title, [rows])
+    for name, desc in ROWS:
+        if desc is None:
+            sections.append((name.replace("## ", ""), []))
+            continue
+        if name == "@floor_ratio":
+            rs = ratio_stats(data, ("floor_epoll_wait_empty", "interpoll"),
+                             ("floor_sup_getppid", "native"))
+            if rs:
+                sections[-1][1].append(
+                    f"| {desc} | — | — | {rs[0]:.2f} | — | {fmt(rs[1])}–{fmt(rs[2])} "
+                    f"(per repetition) | x |")
+            continue
+        line = row(name, desc)
+        if line:
+            sections[-1][1].append(line)
+    # N itself for the fixed sizes, and per-registration figures where N is
+    # too small for page-granular VmRSS, say nothing
+    quiet = re.compile(r"^(scale_(n|peak)_N\d+|sup_(rss|fds)_per_reg_N(10|1000|10000)"
+                       r"|sup_fds_per_reg_N\d+)$")
+    rest = sorted(n for n in names - seen if not quiet.match(n))
+    if rest:
+        sections.append(("Other lines", [r for r in (row(n, n) for n in rest) if r]))
+    for title, rows in sections:
+        if rows:
+            out += ["", f"**{title}**", "", head, sep] + rows
+    return "\n".join(out)
+
+
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def targets(data):
+    rows = []
+    floor_i = med(data, "floor_epoll_wait_empty", "interpoll")
+    floor_s = med(data, "floor_sup_getppid", "native")
+    if floor_i and floor_s:
+        r = floor_i / floor_s
+        rows.append(("bare intercepted call <= 1.3x the seccomp floor",
+                     f"{floor_i:.2f} µs / {floor_s:.2f} µs = {r:.2f}x", r <= 1.3))
+    w10 = med(data, "scale_wait_N10", "interpoll")
+    wmax = med(data, "scale_wait_Nmax", "interpoll")
+    nmax = med(data, "scale_n_Nmax", "interpoll")
+    if w10 and wmax and nmax:
+        r = wmax / w10
+        rows.append(("1 ready among 100,000 <= 1.2x among 10 "
+                     f"(measured at the largest N reached, {nmax:,.0f}: the fd limit)",
+                     f"{wmax:.2f} µs / {w10:.2f} µs = {r:.2f}x", r <= 1.2))
+    for op in ("add", "del"):
+        a10 = med(data, f"scale_{op}_N10", "interpoll")
+        amax = med(data, f"scale_{op}_Nmax", "interpoll")
+        if a10 and amax and nmax:
+            r = amax / a10
+            rows.append((f"epoll_ctl {op.upper()} flat to 100,000 (<= 1.2x of N = 10; "
+                         f"measured to N = {nmax:,.0f})",
+                         f"{amax:.2f} µs / {a10:.2f} µs = {r:.2f}x", r <= 1.2))
+    mem = med(data, "sup_rss_per_reg_Nmax", "interpoll") or \
+        med(data, "sup_rss_per_reg_N10000", "interpoll")
+    if mem is not None:
+        rows.append(("<= 512 bytes of supervisor memory per registered fd",
+                     f"{mem:.0f} bytes (VmRSS; plus 1 supervisor fd and its kernel "
+                     "epoll objects per registration)", mem <= 512))
+    for name, desc in (("redis_set_rps", "redis SET"), ("redis_get_rps", "redis GET"),
+                       ("nginx_rps", "nginx")):
+        n, i = med(data, name, "native"), med(data, name, "interpoll")
+        if n and i:
+            r = i / n
+            rows.append((f"{desc} >= 80% of native",
+                         f"{i:,.0f} / {n:,.0f} req/s = {100 * r:.0f}%", r >= 0.8))
+    for mode in ("threads", "procs"):
+        n = med(data, f"lat_{mode}_median", "native")
+        i = med(data, f"lat_{mode}_median", "interpoll")
+        if n and i and floor_s:
+            bound = 2 * n + floor_s
+            rows.append((f"wake-up latency ({mode}) <= 2x native + one round trip",
+                         f"{i:.2f} µs vs 2 x {n:.2f} + {floor_s:.2f} = {bound:.2f} µs",
+                         i <= bound))
+    out = ["| target | measured (medians) | verdict |", "| --- | --- | --- |"]
+    for t, m, ok in rows:
+        out.append(f"| {t} | {m} | {verdict(ok)} |")
+    return "\n".join(out), rows
+
+
+def parse_strace(path):
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            t = line.split()
+            if len(t) < 5 or not t[0][0].isdigit() or t[-1] == "total":
+                continue
+            try:
+                counts[t[-1]] = int(t[3])
+            except ValueError:
+                pass
+    return counts
+
+
+# answered with ADDFD|SEND instead of SEND
+ADDFD_BENCHES = {"eventfd_create_close"}
+
+
+def syscall_profile(outdir, data):
+    d = os.path.join(outdir, "strace")
+    if not os.path.isdir(d):
+        return ""
+
+    def sc(name):
+        return med(data, name, "native")
+
+    floor = sc("floor_sup_getppid")
+    floor_ep = sc("floor_sup_getppid_epoll")
+    first_wait = floor_ep - floor if floor and floor_ep else None
+    unit = {
+        "kcmp": sc("sc_kcmp_epoll_tfd"),
+        "process_vm_readv": sc("sc_process_vm_readv_12"),
+        "process_vm_writev": sc("sc_process_vm_writev_12"),
+        "pidfd_getfd": sc("sc_pidfd_getfd_close"),
+        "newfstatat": sc("sc_fstat"),
+        "fstat": sc("sc_fstat"),
+        "prlimit64": sc("sc_prlimit64"),
+        "eventfd2": sc("sc_eventfd_close"),
+        "epoll_create1": sc("sc_epoll_create1_close"),
+        "epoll_ctl": (sc("sc_epoll_ctl_add_del") or 0) / 2 or None,
+        "openat": sc("sc_proc_status_read"),
+        "close": 0.0,  # in the pairs above
+        "read": 0.0,
+        "timerfd_settime": 0.0,
+    }
+    out = []
+    for fn in sorted(os.listdir(d)):
+        if not fn.endswith(".txt"):
+            continue
+        label = fn[:-4]
+        try:
+            with open(os.path.join(d, label + ".calls")) as f:
+                desc, calls, bench = f.read().strip().split("\t")
+                calls = int(calls)
+        except (OSError, ValueError):
+            continue
+        c = parse_strace(os.path.join(d, fn))
+        # the guest's exit, not its calls
+        for k in ("wait4", "waitid", "exit_group"):
+            c.pop(k, None)
+        if not c or not calls:
+            continue
+        per = {k: v / calls for k, v in c.items()}
+        total = sum(per.values())
+        parts = [f"{k} {v:.2f}" for k, v in
+                 sorted(per.items(), key=lambda kv: -kv[1]) if v >= 0.005]
+        # Estimate: each syscall beyond RECV+SEND at its native cost.
+        est, unknown = 0.0, []
+        for k, v in per.items():
+            if k == "ioctl":
+                continue
+            if k == "epoll_wait":
+                if first_wait is None or sc("sc_epoll_wait_handle_ready") is None:
+                    unknown.append(k)
+                    continue
+                est += min(v, 1) * first_wait + \
+                    max(v - 1, 0) * sc("sc_epoll_wait_handle_ready")
+                continue
+            u = unit.get(k)
+            if u is None:
+                if v >= 0.005:
+                    unknown.append(k)
+                continue
+            est += v * u
+        if bench in ADDFD_BENCHES and sc("floor_sup_getppid_addfd") and floor:
+            est += sc("floor_sup_getppid_addfd") - floor  # ADDFD|SEND, not SEND
+        est_s = f"{est:.2f}" + (f" (+ {', '.join(unknown)})" if unknown else "")
+        meas = "—"
+        ib, nb = med(data, bench, "interpoll"), med(data, bench, "native")
+        if ib and nb is not None and floor:
+            meas = f"{ib - nb - floor:.2f}"
+        out.append(f"| {desc} | {calls:,} | {total:.2f} | {', '.join(parts)} | {est_s} | {meas} |")
+    if not out:
+        return ""
+    return "\n".join(["| guest workload | guest calls | supervisor syscalls per call | "
+                      "per call, by syscall | est. µs: syscalls beyond RECV+SEND "
+                      "at native cost | measured µs: interpoll − native − seccomp floor |",
+                      "| --- | ---: | ---: | --- | ---: | ---: |"] + out)
+
+
+def write_dat(outdir, data):
+    def line(label, name, modes=("native", "interpoll")):
+        cols = [label]
+        for m in modes:
+            s = stats(data.get((name, m), []))
+            cols += ["NaN"] * 3 if s is None else [f"{v:.6g}" for v in s]
+        return " ".join(cols)
+
+    for metric in ("wait", "add", "del"):
+        for mode in ("native", "interpoll"):
+            with open(os.path.join(outdir, f"scale_{metric}_{mode}.dat"), "w") as f:
+                f.write("# N median min max\n")
+                for lab in ("10", "1000", "10000", "max"):
+                    s = stats(data.get((f"scale_{metric}_N{lab}", mode), []))
+                    n = med(data, f"scale_n_N{lab}", mode) if lab == "max" else float(lab)
+                    if s and n:
+                        f.write(f"{n:.0f} {s[0]:.6g} {s[1]:.6g} {s[2]:.6g}\n")
+    with open(os.path.join(outdir, "latency.dat"), "w") as f:
+        f.write("# label native(med min max) interpoll(med min max)\n")
+        for mode in ("threads", "procs"):
+            for q in ("median", "p99"):
+                f.write(line(f'"{mode}\\n{q}"', f"lat_{mode}_{q}") + "\n")
+    with open(os.path.join(outdir, "percall.dat"), "w") as f:
+        f.write("# label native(med min max) interpoll(med min max)\n")
+        for lab, name in (("empty\\nwait", "floor_epoll_wait_empty"),
+                          ("ctl\\nADD", "epoll_ctl_add"), ("ctl\\nMOD", "epoll_ctl_mod"),
+                          ("ctl\\nDEL", "epoll_ctl_del"), ("wait\\n1 ev", "epoll_wait_ready_1"),
+                          ("wait\\n16 ev", "epoll_wait_ready_16"),
+                          ("wait\\n256 ev", "epoll_wait_ready_256"), ("poll\\n1", "poll_1"),
+                          ("poll\\n100", "poll_100"), ("poll\\n10k", "poll_10000"),
+                          ("eventfd", "eventfd_create_close")):
+            f.write(line(f'"{lab}"', name) + "\n")
+    with open(os.path.join(outdir, "servers.dat"), "w") as f:
+        f.write("# label native(med min max) interpoll(med min max), kreq/s\n")
+        for lab, name in (("redis SET", "redis_set_rps"), ("redis GET", "redis_get_rps"),
+                          ("nginx", "nginx_rps")):
+            if not any((name, m) in data for m in ("native", "interpoll")):
+                continue
+            cols = [f'"{lab}"']
+            for m in ("native", "interpoll"):
+                s = stats(data.get((name, m), []))
+                cols += ["NaN"] * 3 if s is None else [f"{v / 1000:.6g}" for v in s]
+            f.write(" ".join(cols) + "\n")
+
+
+def main():
+    outdir = sys.argv[1]
+    data, units = load(outdir)
+    write_dat(outdir, data)
+    machine = ""
+    mpath = os.path.join(outdir, "machine.txt")
+    if os.path.exists(mpath):
+        with open(mpath) as f:
+            machine = "\n".join(f"- {l.rstrip()}" for l in f if l.strip())
+    tgt, _ = targets(data)
+    prof = syscall_profile(outdir, data)
+    reps = max((r for v in data.values() for r, _ in v), default=0)
+    md = [f"# interpoll benchmarks: {os.path.basename(os.path.abspath(outdir))}", "",
+          machine, "",
+          f"Medians of {reps} repetitions; native and interpoll runs interleaved "
+          "(each benchmark runs natively and under interpoll back to back, the order "
+          "alternating between repetitions). Time units are per call unless named.", "",
+          "## Targets", "", tgt, "", "## Results", table(data, units), ""]
+    if prof:
+        md += ["## Supervisor system calls per guest call", "",
+               "`strace -c -p <supervisor>` attached to `interpoll` while the guest ran the "
+               "named workload (counts only; strace's own times are meaningless here). "
+               "The estimate prices each system call beyond RECV and SEND at its native "
+               "cost from the building-blocks table (the first epoll_wait per call, the "
+               "main loop's wait, at floor_sup_getppid_epoll − floor_sup_getppid; close "
+               "is inside the create+close pairs; an ADDFD|SEND answer at "
+               "floor_sup_getppid_addfd − floor_sup_getppid); the last column is what the run "
+               "measured beyond the native call and one bare round trip. Counts include "
+               "the idle supervisor's periodic sweep (kcmp, close) during the 1.5 s pause "
+               "before each loop.",
+               "", prof, ""]
+    pngs = sorted(p for p in os.listdir(outdir) if p.endswith(".png"))
+    if pngs:
+        md += ["## Plots", ""] + [f"![{p}]({p})" for p in pngs] + [""]
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
