@@ -153,8 +153,10 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 		plat_reply(e->plat, c, 0, -ENOMEM);
 		return;
 	}
+	/* Watchers of an epoll file hook at the head of its poll queue
+	 * (ep_ptable_queue_proc): the newest parent is woken first. */
 	if (child)
-		list_add_tail(&en->childlink, &child->parents);
+		list_add_head(&en->childlink, &child->parents);
 	if (events & IP_EPOLLEXCLUSIVE)
 		excl_link(e, c, en);
 	ep->n_entries++;
