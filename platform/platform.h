@@ -155,6 +155,10 @@ enum { PLAT_SIG_NONE = 0, PLAT_SIG_HANDLER = 1, PLAT_SIG_STOP = 2 };
 int plat_signal_pending(struct plat *p, const struct plat_call *c,
 			const uint64_t *mask);
 
+/* Size of the caller's fd table (select clamps nfds to it), or INT32_MAX
+ * if unknown. */
+int plat_fd_table_size(struct plat *p, const struct plat_call *c);
+
 /* RLIMIT_NOFILE soft limit of the caller, for poll's nfds check. */
 int64_t plat_nofile_limit(struct plat *p, const struct plat_call *c);
 

@@ -50,3 +50,20 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 		return PLAT_SIG_STOP;
 	return PLAT_SIG_NONE;
 }
+
+int plat_fd_table_size(struct plat *p, const struct plat_call *c)
+{
+	char path[64], buf[2048];
+	(void)p;
+	snprintf(path, sizeof(path), "/proc/%d/status", c->tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return INT32_MAX;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return INT32_MAX;
+	buf[n] = 0;
+	const char *f = strstr(buf, "\nFDSize:");
+	return f ? (int)strtol(f + 8, NULL, 10) : INT32_MAX;
+}

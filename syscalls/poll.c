@@ -469,11 +469,21 @@ static void do_select(struct emu *e, const struct plat_call *c,
 		      uint64_t mask)
 {
 	int nfds = (int)c->args[0];
-	if (nfds <= 0 || nfds > (1 << 20)) {
+	if (nfds <= 0) {
 		plat_continue(e->plat, c);
 		return;
 	}
-	size_t words = ((size_t)nfds + 63) / 64, bytes = ((size_t)nfds + 7) / 8;
+	/* The kernel clamps nfds to the size of the fd table
+	 * (core_sys_select): it reads, checks and writes no bit past it.
+	 * The table has at least 64 slots, so only a larger nfds needs the
+	 * size. */
+	if (nfds > 64) {
+		int lim = plat_fd_table_size(e->plat, c);
+		if (lim < nfds)
+			nfds = lim;
+	}
+	/* Sets are read in whole longs (FDS_BYTES), as the kernel reads them. */
+	size_t words = ((size_t)nfds + 63) / 64, bytes = words * 8;
 	uint64_t *sets = calloc(3 * words, sizeof(uint64_t));
 	struct pollfd_ *pfds = NULL;
 	int n = 0, ours = 0;
@@ -560,7 +570,11 @@ void sys_select(struct emu *e, const struct plat_call *c)
 		}
 		/* kern_select folds whole seconds out of tv_usec before
 		 * poll_select_set_timeout validates the result. */
-		int64_t sec = tv[0] + tv[1] / 1000000;
+		/* The kernel's sum wraps (it is built with wrapping signed
+		 * arithmetic): compute it the same way, without undefined
+		 * behaviour. */
+		int64_t sec = (int64_t)((uint64_t)tv[0] +
+					(uint64_t)(tv[1] / 1000000));
 		int64_t nsec = (tv[1] % 1000000) * 1000;
 		if (sec < 0 || nsec < 0) {
 			plat_reply(e->plat, c, 0, -EINVAL);

@@ -487,6 +487,13 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 	return f->pollable ? 0 : -EPERM;
 }
 
+int plat_fd_table_size(struct plat *p, const struct plat_call *c)
+{
+	assert_ptr_equal(p, &fake);
+	(void)c;
+	return INT32_MAX;
+}
+
 int plat_short_of_handles(struct plat *p)
 {
 	assert_ptr_equal(p, &fake);
