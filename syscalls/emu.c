@@ -28,6 +28,7 @@ void emu_init(struct emu *e, struct plat *p)
 	e->next_serial = 0;
 	e->batch = 1; /* excl_batch 0 means "never taken" */
 	e->calls_since_sweep = 0;
+	e->wake_depth = 0;
 	e->wakeup_allowed = 0;
 	e->peak_entries = e->peak_blocked = 0;
 }
@@ -122,6 +123,7 @@ void emu_call(struct emu *e, const struct plat_call *c)
 	 * not sweep on every call. */
 	if (plat_short_of_handles(e->plat) && ++e->calls_since_sweep >= 256) {
 		e->calls_since_sweep = 0;
+	e->wake_depth = 0;
 		emu_gc(e);
 	}
 	table[i].fn(e, c);

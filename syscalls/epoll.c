@@ -153,15 +153,27 @@ void ep_entry_wakeup(struct ep_entry *en, uint32_t key)
 
 void ep_notify_up(struct ep_instance *ep)
 {
+	struct emu *e = ep->emu;
 	struct list *pos, *tmp;
 
+	/* A chain is at most EP_MAX_NESTS links long while every link is
+	 * alive; links to instances whose files were closed linger until the
+	 * sweep and can close a cycle, so the walk is bounded as well as
+	 * skipping them (ep_poll_safewake nests at most EP_MAX_NESTS). */
+	if (e->wake_depth > EP_MAX_NESTS + 1)
+		return;
+	e->wake_depth++;
 	/* ep_poll_safewake: anything polling this instance hears EPOLLIN. */
 	list_for_each_safe(pos, tmp, &ep->parents)
 	{
 		struct ep_entry *p = container_of(pos, struct ep_entry,
 						  childlink);
+		if (!plat_handle_alive(e->plat, p->h) ||
+		    !plat_handle_alive(e->plat, p->ep->h))
+			continue;
 		ep_entry_wakeup(p, EPOLLIN_BITS);
 	}
+	e->wake_depth--;
 	if (!list_empty(&ep->pollers))
 		poll_waiters_kick(ep->emu, &ep->pollers);
 }

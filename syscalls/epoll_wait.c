@@ -14,10 +14,20 @@
 #define EPOLL_EVENT_SIZE 12 /* packed on x86-64 */
 #define USER_LIMIT 0x7ffffffff000ull
 
-struct picked {
+/* An entry taken off the ready list by a harvest: revents 0 = stale. */
+struct taken {
 	struct ep_entry *en;
 	uint32_t revents;
 };
+
+/* Put taken[from..n) back at the head of the ready list, in order. */
+static void put_back(struct ep_instance *ep, struct taken *t, int from, int n)
+{
+	for (int i = n - 1; i >= from; i--) {
+		if (list_empty(&t[i].en->rdlink))
+			list_add_head(&t[i].en->rdlink, &ep->ready);
+	}
+}
 
 static void put_event(unsigned char *out, uint32_t events, uint64_t data)
 {
@@ -25,20 +35,32 @@ static void put_event(unsigned char *out, uint32_t events, uint64_t data)
 	memcpy(out + 4, &data, 8);
 }
 
-/* Put picked[from..n) back at the head of the ready list, in order. */
-static void put_back(struct ep_instance *ep, struct picked *p, int from,
-		     int n)
+static void trace_events(struct emu *e, const struct taken *t, int ntaken,
+			 int done)
 {
-	for (int i = n - 1; i >= from; i--) {
-		if (list_empty(&p[i].en->rdlink))
-			list_add_head(&p[i].en->rdlink, &ep->ready);
+	char names[160];
+	plat_trace_note(e->plat, "[");
+	for (int i = 0, k = 0; i < ntaken && k < done; i++) {
+		if (!t[i].revents)
+			continue;
+		plat_trace_note(e->plat, "%s{%s, %#llx}", k++ ? ", " : "",
+				event_names(t[i].revents, "EPOLL", names,
+					    sizeof(names)),
+				(unsigned long long)t[i].en->data);
 	}
+	plat_trace_note(e->plat, "]");
 }
 
 /* Harvest ready events into the guest buffer and answer the call.
  * Returns 1 when the call was answered (events, EFAULT, or the caller is
  * gone), 0 when nothing was really ready (no answer was sent; stale entries
  * were dropped as the kernel drops them).
+ *
+ * ep_send_events polls an entry, copies its event, and goes on; a copy
+ * that faults stops it there, so entries after the faulting one, stale or
+ * not, keep their places. Here the events are copied in one write after
+ * polling: whatever lies at or after the first record that did not fit
+ * goes back to the head of the list, in order.
  *
  * Linux takes an event off the ready list only when the copy to user space
  * succeeded; here also only when the answer reached the guest: ONESHOT
@@ -48,81 +70,89 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
 	       uint64_t addr, int maxevents)
 {
 	struct emu *e = ep->emu;
-	struct picked stackp[64], *p = stackp;
+	struct taken stackt[64], *t = stackt;
 	unsigned char stackbuf[64 * EPOLL_EVENT_SIZE], *buf = stackbuf;
-	int cap = 64, n = 0;
+	int cap = 64, ntaken = 0, n = 0;
 
 	while (n < maxevents && !list_empty(&ep->ready)) {
+		if (ntaken == cap) {
+			int ncap = cap * 4;
+			struct taken *nt = malloc(ncap * sizeof(*nt));
+			unsigned char *nb = malloc((size_t)ncap *
+						   EPOLL_EVENT_SIZE);
+			if (!nt || !nb) {
+				free(nt);
+				free(nb);
+				break;
+			}
+			memcpy(nt, t, ntaken * sizeof(*nt));
+			memcpy(nb, buf, (size_t)n * EPOLL_EVENT_SIZE);
+			if (t != stackt) {
+				free(t);
+				free(buf);
+			}
+			t = nt;
+			buf = nb;
+			cap = ncap;
+		}
 		struct ep_entry *en = container_of(ep->ready.next,
 						   struct ep_entry, rdlink);
 		list_del(&en->rdlink);
 		uint32_t rev = ep_entry_poll(en, 0);
+		t[ntaken].en = en;
+		t[ntaken].revents = rev;
+		ntaken++;
 		if (!rev)
 			continue; /* stale: dropped, like the kernel */
-		if (n == cap) {
-			int ncap = cap * 4;
-			struct picked *np = malloc(ncap * sizeof(*np));
-			unsigned char *nb = malloc((size_t)ncap *
-						   EPOLL_EVENT_SIZE);
-			if (!np || !nb) {
-				free(np);
-				free(nb);
-				list_add_head(&en->rdlink, &ep->ready);
-				break;
-			}
-			memcpy(np, p, n * sizeof(*np));
-			memcpy(nb, buf, (size_t)n * EPOLL_EVENT_SIZE);
-			if (p != stackp) {
-				free(p);
-				free(buf);
-			}
-			p = np;
-			buf = nb;
-			cap = ncap;
-		}
-		p[n].en = en;
-		p[n].revents = rev;
 		put_event(buf + (size_t)n * EPOLL_EVENT_SIZE, rev, en->data);
 		n++;
 	}
 	if (n == 0)
-		return 0;
+		goto out;
 
 	/* One write for the whole array; on a fault, the records before the
 	 * faulting one count, as in the kernel's per-event copy loop. */
 	int done = plat_write_prefix(e->plat, c, addr, buf,
 				     (size_t)n * EPOLL_EVENT_SIZE) /
 		   EPOLL_EVENT_SIZE;
-	put_back(ep, p, done, n);
-	if (plat_tracing(e->plat)) {
-		char names[160];
-		plat_trace_note(e->plat, "[");
-		for (int i = 0; i < done; i++)
-			plat_trace_note(e->plat, "%s{%s, %#llx}", i ? ", " : "",
-					event_names(p[i].revents, "EPOLL", names,
-						    sizeof(names)),
-					(unsigned long long)p[i].en->data);
-		plat_trace_note(e->plat, "]");
+	int stop = ntaken; /* index in t of the record that did not fit */
+	if (done < n) {
+		for (int i = 0, k = 0; i < ntaken; i++) {
+			if (t[i].revents && k++ == done) {
+				stop = i;
+				break;
+			}
+		}
+		put_back(ep, t, stop, ntaken);
 	}
+	if (plat_tracing(e->plat))
+		trace_events(e, t, stop, done);
 	int r = done ? plat_reply(e->plat, c, done, 0)
 		     : plat_reply(e->plat, c, 0, -EFAULT);
 	if (r == 0) {
-		for (int i = 0; i < done; i++) {
-			struct ep_entry *en = p[i].en;
+		for (int i = 0; i < stop; i++) {
+			struct ep_entry *en = t[i].en;
+			if (!t[i].revents)
+				continue;
 			if (en->events & IP_EPOLLONESHOT)
 				en->events &= IP_EP_PRIVATE_BITS;
 			else if (!(en->events & IP_EPOLLET))
 				ep_queue(en);
 		}
 	} else {
-		put_back(ep, p, 0, done);
+		/* The guest is gone: the events it did not get stay queued
+		 * (stale entries stay dropped, as a harvest drops them). */
+		for (int i = stop - 1; i >= 0; i--)
+			if (t[i].revents && list_empty(&t[i].en->rdlink))
+				list_add_head(&t[i].en->rdlink, &ep->ready);
 	}
-	if (p != stackp) {
-		free(p);
+out:
+	if (t != stackt) {
+		free(t);
 		free(buf);
 	}
 	/* ep_done_scan: what is left goes to the next sleeper. */
-	return 1;
+	return n != 0;
 }
 
 static void waiter_unlink_and_free(struct emu *e, struct waiter *w)
