@@ -288,7 +288,10 @@ void sys_epoll_wait(struct emu *e, const struct plat_call *c)
 		      ms_to_timeout_ns((int)c->args[3]), 0, 0);
 }
 
-void sys_epoll_pwait(struct emu *e, const struct plat_call *c)
+/* epoll_pwait and epoll_pwait2 once the timeout is known: the mask
+ * (set_user_sigmask) comes before the epoll_wait checks. */
+static void epoll_pwait_common(struct emu *e, const struct plat_call *c,
+			       int64_t timeout_ns)
 {
 	int has;
 	uint64_t mask = 0;
@@ -298,7 +301,12 @@ void sys_epoll_pwait(struct emu *e, const struct plat_call *c)
 		return;
 	}
 	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
-		      ms_to_timeout_ns((int)c->args[3]), has, mask);
+		      timeout_ns, has, mask);
+}
+
+void sys_epoll_pwait(struct emu *e, const struct plat_call *c)
+{
+	epoll_pwait_common(e, c, ms_to_timeout_ns((int)c->args[3]));
 }
 
 void sys_epoll_pwait2(struct emu *e, const struct plat_call *c)
@@ -311,13 +319,5 @@ void sys_epoll_pwait2(struct emu *e, const struct plat_call *c)
 			return;
 		}
 	}
-	int has;
-	uint64_t mask = 0;
-	int r = read_sigmask(e, c, c->args[4], c->args[5], &has, &mask);
-	if (r) {
-		plat_reply(e->plat, c, 0, r);
-		return;
-	}
-	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
-		      timeout, has, mask);
+	epoll_pwait_common(e, c, timeout);
 }
