@@ -407,10 +407,9 @@ static void do_poll(struct emu *e, const struct plat_call *c, int64_t timeout,
 		    int is_ppoll, uint64_t tsp, int has_mask, uint64_t mask)
 {
 	uint64_t nfds = (uint32_t)c->args[1];
-	int64_t r = poll_nofile_check(e, c, nfds);
-	if (r || nfds == 0 || nfds > MAX_PFDS_COPY) {
-		/* The kernel's own checks and a plain sleep need nothing of
-		 * ours. */
+	if (nfds == 0 || nfds > MAX_PFDS_COPY) {
+		/* A plain sleep, or more entries than any fd table holds: the
+		 * kernel's own answer is Linux's. */
 		plat_continue(e->plat, c);
 		return;
 	}
@@ -428,8 +427,12 @@ static void do_poll(struct emu *e, const struct plat_call *c, int64_t timeout,
 	for (uint64_t i = 0; i < nfds && !ours; i++)
 		ours = pfds[i].fd >= 0 &&
 		       plat_hint_epoll(e->plat, c, pfds[i].fd) != NULL;
+	/* Handed back, the kernel checks nfds against RLIMIT_NOFILE itself;
+	 * serviced, we do (before any fd is looked at, as do_sys_poll). */
 	if (!ours)
 		plat_continue(e->plat, c);
+	else if (poll_nofile_check(e, c, nfds))
+		plat_reply(e->plat, c, 0, -EINVAL);
 	else
 		poll_service(e, c, pfds, (int)nfds, timeout, is_ppoll, tsp,
 			     has_mask, mask, NULL);
