@@ -427,12 +427,12 @@ static void do_poll(struct emu *e, const struct plat_call *c, int64_t timeout,
 	for (uint64_t i = 0; i < nfds && !ours; i++)
 		ours = pfds[i].fd >= 0 &&
 		       plat_hint_epoll(e->plat, c, pfds[i].fd) != NULL;
-	/* Handed back, the kernel checks nfds against RLIMIT_NOFILE itself;
-	 * serviced, we do (before any fd is looked at, as do_sys_poll). */
-	if (!ours)
+	/* The kernel checks nfds against RLIMIT_NOFILE itself, and its
+	 * EINVAL comes with ppoll's time write-back: a call over the limit
+	 * is handed back too. Only a call we would service pays for the
+	 * look at the limit. */
+	if (!ours || poll_nofile_check(e, c, nfds))
 		plat_continue(e->plat, c);
-	else if (poll_nofile_check(e, c, nfds))
-		plat_reply(e->plat, c, 0, -EINVAL);
 	else
 		poll_service(e, c, pfds, (int)nfds, timeout, is_ppoll, tsp,
 			     has_mask, mask, NULL);
