@@ -322,16 +322,9 @@ static int grab(struct plat *p, const struct plat_call *c, int fd)
 /* Is supervisor fd d (a copy of a guest file) one of our instances? */
 static struct plat_handle *own_instance(struct plat *p, int d)
 {
-	static __thread dev_t anon_dev;
-	static __thread ino_t anon_ino;
 	struct stat st;
-	if (!anon_ino) {
-		if (fstat(p->anchor, &st) == 0) {
-			anon_dev = st.st_dev;
-			anon_ino = st.st_ino;
-		}
-	}
-	if (fstat(d, &st) < 0 || st.st_dev != anon_dev || st.st_ino != anon_ino)
+	if (fstat(d, &st) < 0 || st.st_dev != p->anon_dev ||
+	    st.st_ino != p->anon_ino)
 		return NULL;
 	char path[64];
 	int opath, missing;

@@ -62,6 +62,8 @@ struct plat {
 	int anchor; /* empty epoll every instance's file holds, with its serial
 		       as data: how /proc/<tid>/fdinfo names an instance */
 	int probe;  /* scratch epoll for pollability checks */
+	dev_t anon_dev; /* the anonymous inode every epoll file shares */
+	ino_t anon_ino;
 	size_t nhandles;  /* open handles: each holds one supervisor fd */
 	size_t fd_budget; /* how many handles the fd limit leaves room for */
 	int slot;   /* reserved fd number every handle registers its target

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,11 @@ int plat_init(struct plat *p, int listener)
 	p->probe = epoll_create1(EPOLL_CLOEXEC);
 	if (p->mainep < 0 || p->timerfd < 0 || p->anchor < 0 || p->probe < 0)
 		return -errno;
+	struct stat st;
+	if (fstat(p->anchor, &st) < 0)
+		return -errno;
+	p->anon_dev = st.st_dev;
+	p->anon_ino = st.st_ino;
 	/* The highest number the fd limit allows: ordinary allocations take
 	 * the lowest free number and reach it only when no other is left. */
 	struct rlimit rl;

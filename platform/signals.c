@@ -15,6 +15,22 @@
 
 #include "linux_plat.h"
 
+/* Read /proc/<tid>/status into buf (NUL-terminated); 0 or -1. */
+static int read_status(int tid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
 static uint64_t field(const char *buf, const char *name)
 {
 	const char *f = strstr(buf, name);
@@ -28,17 +44,10 @@ static uint64_t field(const char *buf, const char *name)
 int plat_signal_pending(struct plat *p, const struct plat_call *c,
 			const uint64_t *mask)
 {
-	char path[64], buf[2048];
+	char buf[2048];
 	(void)p;
-	snprintf(path, sizeof(path), "/proc/%d/status", c->tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_status(c->tid, buf, sizeof(buf)) < 0)
 		return -ESRCH;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = 0;
 	uint64_t pending = field(buf, "\nSigPnd:") | field(buf, "\nShdPnd:");
 	uint64_t blocked = mask ? *mask : field(buf, "\nSigBlk:");
 	uint64_t caught = field(buf, "\nSigCgt:");
@@ -53,17 +62,10 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 
 int plat_fd_table_size(struct plat *p, const struct plat_call *c)
 {
-	char path[64], buf[2048];
+	char buf[2048];
 	(void)p;
-	snprintf(path, sizeof(path), "/proc/%d/status", c->tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_status(c->tid, buf, sizeof(buf)) < 0)
 		return INT32_MAX;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return INT32_MAX;
-	buf[n] = 0;
 	const char *f = strstr(buf, "\nFDSize:");
 	return f ? (int)strtol(f + 8, NULL, 10) : INT32_MAX;
 }

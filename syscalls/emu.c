@@ -164,8 +164,6 @@ size_t emu_gc(struct emu *e)
 						      link);
 		if (ep->dead && list_empty(&ep->waiters) &&
 		    list_empty(&ep->pollers)) {
-			if (tmp == &ep->link)
-				tmp = tmp->next;
 			ep_instance_free(ep);
 			freed++;
 		}
