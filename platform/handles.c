@@ -1,16 +1,8 @@
-/* handles.c: weak references to guest files, and which guest fd is which.
+/* handles.c: which guest fd is which, and watches of guest files.
  *
- * A handle is a private kernel epoll that holds exactly one registration:
- * the guest's file. A registration does not keep its file open (the kernel
- * drops it when the file's last reference goes, eventpoll_release_file), so
- * the handle never changes the guest's fd lifetime, yet:
- * - kcmp(KCMP_EPOLL_TFD) against it says whether a guest fd is that file,
- *   and fails with ENOENT once the file is gone (identity and liveness);
- * - epoll_wait(handle, 0) returns the file's current readiness filtered by
- *   the registered mask, re-polled by the kernel (level-triggered);
- * - registered edge-triggered in the supervisor's main epoll, it reports
- *   every wake-up of the file whose key matches the mask, which is what
- *   ep_poll_callback reacts to.
+ * Handles are weak registrations of guest files in bucket epolls
+ * (buckets.c): they identify a file and read its readiness but never keep
+ * it open, so the guest's fd lifetime is the kernel's own.
  *
  * Our emulated epoll instances are given to the guest as real (empty)
  * kernel epoll files so that fcntl, fstat, dup, fork, SCM_RIGHTS and
@@ -37,7 +29,7 @@
 int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
 		    int cloexec);
 
-static int kcmp_epoll(pid_t pid1, pid_t pid2, int fd, int ep, int tfd)
+int kcmp_epoll(pid_t pid1, pid_t pid2, int fd, int ep, int tfd)
 {
 	struct kcmp_epoll_slot slot = {(uint32_t)ep, (uint32_t)tfd, 0};
 	long r = syscall(SYS_kcmp, pid1, pid2, KCMP_EPOLL_TFD, fd, &slot);
@@ -52,89 +44,8 @@ int handle_same(struct plat *p, int tid, int fd, struct plat_handle *h)
 	return r;
 }
 
-/* A handle on supervisor fd `fd` (the caller keeps and closes fd). */
-/* Run epoll_ctl(ep, op, <fd under the reserved number>, ev). Every handle
- * registers its target under one fixed fd number, p->slot, so that a later
- * EPOLL_CTL_MOD can name the same (file, fd) key: between calls p->slot
- * holds a placeholder, and fd is moved onto it only for the epoll_ctl. */
-static int ctl_at_slot(struct plat *p, int ep, int op, int fd,
-		       struct epoll_event *ev)
-{
-	if (dup3(fd, p->slot, O_CLOEXEC) < 0)
-		return -errno;
-	int r = epoll_ctl(ep, op, p->slot, ev) < 0 ? -errno : 0;
-	dup3(p->anchor, p->slot, O_CLOEXEC); /* the placeholder back */
-	return r;
-}
-
-/* A handle on supervisor fd `fd` (the caller keeps and closes fd). */
-static struct plat_handle *handle_new(struct plat *p, int fd, uint32_t mask,
-				      int *err)
-{
-	struct plat_handle *h = calloc(1, sizeof(*h));
-	if (!h) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	h->tag = TAG_HANDLE;
-	list_init(&h->zlink);
-	h->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (h->ep < 0) {
-		*err = -errno;
-		free(h);
-		return NULL;
-	}
-	struct epoll_event ev = {.events = mask, .data.u64 = 0};
-	*err = ctl_at_slot(p, h->ep, EPOLL_CTL_ADD, fd, &ev);
-	if (*err < 0) {
-		close(h->ep);
-		free(h);
-		return NULL;
-	}
-	h->tfd = p->slot;
-	h->mask = mask;
-	p->nhandles++;
-	return h;
-}
-
-int plat_short_of_handles(struct plat *p)
-{
-	return p->nhandles >= p->fd_budget;
-}
-
-void plat_handle_close(struct plat *p, struct plat_handle *h)
-{
-	if (!h || h->closed)
-		return;
-	h->closed = 1;
-	h->cookie = NULL;
-	p->nhandles--;
-	close(h->ep);
-	h->ep = -1;
-	if (h->serial)
-		u64map_del(&p->serials, h->serial);
-	/* The main epoll may already have returned this handle in the batch
-	 * being processed: free it only after the batch. */
-	if (p->in_batch)
-		list_add_tail(&h->zlink, &p->zombies);
-	else
-		free(h);
-}
-
-void plat_batch_end(struct plat *p)
-{
-	while (!list_empty(&p->zombies)) {
-		struct plat_handle *h = container_of(p->zombies.next,
-						     struct plat_handle, zlink);
-		list_del(&h->zlink);
-		free(h);
-	}
-	p->in_batch = 0;
-}
-
 int plat_handle_alive(struct plat *p, struct plat_handle *h)
 {
-	(void)p;
 	if (!h || h->closed)
 		return 0;
 	/* Any file of ours will do as the left side: only ENOENT matters. */
@@ -143,11 +54,9 @@ int plat_handle_alive(struct plat *p, struct plat_handle *h)
 
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
 {
-	struct epoll_event ev;
-	(void)p;
 	if (!h || h->closed)
 		return 0;
-	return epoll_wait(h->ep, &ev, 1, 0) == 1 ? ev.events : 0;
+	return bucket_handle_level(p, h);
 }
 
 static void hint_add(struct task *t, int fd, uint64_t serial)
@@ -156,8 +65,8 @@ static void hint_add(struct task *t, int fd, uint64_t serial)
 	u64map_put(&t->hints, (uint32_t)fd, (void *)(uintptr_t)serial);
 }
 
-int plat_epoll_install(struct plat *p, const struct plat_call *c,
-		       int cloexec, void *object, struct plat_handle **out)
+int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
+		       void *object, struct plat_handle **out)
 {
 	int err;
 	*out = NULL;
@@ -171,8 +80,9 @@ int plat_epoll_install(struct plat *p, const struct plat_call *c,
 		close(g);
 		return err;
 	}
-	struct plat_handle *h = handle_new(p, g, 0, &err);
-	if (!h) {
+	struct plat_handle *h = NULL;
+	err = bucket_ident_new(p, g, 1, &h);
+	if (err < 0) {
 		close(g);
 		return err == -EMFILE ? -ENFILE : err;
 	}
@@ -210,11 +120,12 @@ int plat_eventfd_install(struct plat *p, const struct plat_call *c,
 	int err;
 	*out = NULL;
 	int efd = eventfd(count, (flags & (EFD_SEMAPHORE | EFD_NONBLOCK)) |
-					 EFD_CLOEXEC);
+				     EFD_CLOEXEC);
 	if (efd < 0)
 		return errno == EMFILE ? -ENFILE : -errno;
-	struct plat_handle *h = handle_new(p, efd, 0, &err);
-	if (!h) {
+	struct plat_handle *h = NULL;
+	err = bucket_ident_new(p, efd, 0, &h);
+	if (err < 0) {
 		close(efd);
 		return err == -EMFILE ? -ENFILE : err;
 	}
@@ -330,54 +241,48 @@ static struct plat_handle *own_instance(struct plat *p, int d)
 	int opath, missing;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", d);
 	struct plat_handle *h =
-		instance_of_serial(p, fdinfo_serial(path, &opath, &missing));
+	    instance_of_serial(p, fdinfo_serial(path, &opath, &missing));
 	if (h && kcmp_epoll(p->self, p->self, d, h->ep, h->tfd) == 0)
 		return h;
 	return NULL;
 }
 
-static void sync_one(struct plat *p, int ep, struct plat_handle *skip);
+static void sync_one(struct plat *p, struct plat_handle *skip);
 
-/* Put a watch in the main epoll. Registering a watch whose file is ready
- * queues it there at once: that is not a wake-up of the file (the
+/* Readiness of supervisor fd d filtered by mask, polled once. */
+static uint32_t probe_level(struct plat *p, int d, uint32_t mask)
+{
+	struct epoll_event ev = {.events = mask & ~EPOLLEXCLUSIVE};
+	if (epoll_ctl(p->probe, EPOLL_CTL_ADD, d, &ev) < 0)
+		return 0;
+	uint32_t r = epoll_wait(p->probe, &ev, 1, 0) == 1 ? ev.events : 0;
+	epoll_ctl(p->probe, EPOLL_CTL_DEL, d, NULL);
+	return r;
+}
+
+/* A watch that was just registered or modified while its file is ready
+ * was queued by the kernel at once: that is not a wake-up of the file (the
  * emulation applies ep_insert/ep_modify's own "ready now" rule), so it is
  * drained and dropped here, and whatever else was queued is delivered. */
-static int register_watch(struct plat *p, struct plat_handle *h)
+static void settle_watch(struct plat *p, struct plat_handle *h, int d)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = h};
-	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, h->ep, &ev) < 0)
-		return -errno;
-	if (plat_watch_poll(p, h))
-		sync_one(p, p->mainep, h);
-	return 0;
+	uint32_t lvl = probe_level(p, d, h->mask);
+	bucket_set_level(p, h, lvl);
+	if (lvl)
+		sync_one(p, h);
 }
 
-static int watch_create(struct plat *p, int d, uint32_t mask, void *cookie,
-			struct plat_handle **out)
-{
-	int err;
-	struct plat_handle *h = handle_new(p, d, mask, &err);
-	if (!h)
-		return err;
-	h->cookie = cookie;
-	err = register_watch(p, h);
-	if (err < 0) {
-		plat_handle_close(p, h);
-		return err;
-	}
-	*out = h;
-	return 0;
-}
-
-int plat_watch_open(struct plat *p, const struct plat_call *c, int fd,
-		    uint32_t mask, void *cookie, enum plat_kind *kind,
-		    void **object, struct plat_handle **out)
+int plat_watch_open(struct plat *p, const struct plat_call *c,
+		    struct plat_group *g, int fd, uint32_t mask, void *cookie,
+		    enum plat_kind *kind, void **object,
+		    struct plat_handle **out)
 {
 	int d = grab(p, c, fd);
 	if (d < 0)
 		return d == -ESRCH ? -EBADF : d;
-	int r = watch_create(p, d, mask, cookie, out);
+	int r = bucket_watch_new(p, g, d, mask, cookie, out);
 	if (r == 0) {
+		settle_watch(p, *out, d);
 		struct plat_handle *inst = own_instance(p, d);
 		*kind = inst ? PLAT_EPOLL : PLAT_HOST;
 		*object = inst ? inst->object : NULL;
@@ -396,16 +301,40 @@ int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
 	/* Modify in place, as ep_modify does: the watch keeps its place in
 	 * the file's wait queue, so the order in which one wake-up reaches
 	 * several entries stays the kernel's. */
-	struct epoll_event ev = {.events = mask, .data.u64 = 0};
-	int r = ctl_at_slot(p, h->ep, EPOLL_CTL_MOD, d, &ev);
+	int r = bucket_handle_modify(p, h, d, mask);
+	if (r == 0)
+		settle_watch(p, h, d);
 	close(d);
-	if (r < 0)
-		return r;
-	h->mask = mask;
-	/* A ready file re-queued by the MOD is not a wake-up of it. */
-	if (plat_watch_poll(p, h))
-		sync_one(p, p->mainep, h);
-	return 0;
+	return r;
+}
+
+void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
+			struct plat_handle *h)
+{
+	if (!h || h->closed || h->detached)
+		return;
+	int d = grab(p, c, fd);
+	if (d < 0)
+		return;
+	bucket_handle_detach(p, h, d);
+	close(d);
+}
+
+struct plat_group *plat_group_new(struct plat *p)
+{
+	(void)p;
+	struct plat_group *g = malloc(sizeof(*g));
+	if (g)
+		group_init(g);
+	return g;
+}
+
+void plat_group_free(struct plat *p, struct plat_group *g)
+{
+	if (!g)
+		return;
+	group_close(p, g);
+	free(g);
 }
 
 int plat_same_file(struct plat *p, const struct plat_call *c,
@@ -429,24 +358,27 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 	return r;
 }
 
-static void sync_one(struct plat *p, int ep, struct plat_handle *skip)
+static void sync_one(struct plat *p, struct plat_handle *skip)
 {
 	struct epoll_event evs[256];
-	int n;
+	int n, was_in_batch = p->in_batch;
+
+	p->in_batch = 1; /* buckets closed meanwhile stay readable */
 	do {
-		n = epoll_wait(ep, evs, 256, 0);
+		n = epoll_wait(p->mainep, evs, 256, 0);
 		if (n > 0)
 			emu_batch_begin(p->emu);
 		for (int i = 0; i < n; i++) {
-			/* Only watches are edge-triggered in the main epoll;
+			/* Only buckets are edge-triggered in the main epoll;
 			 * everything else is level-triggered and will be
 			 * reported again to the main loop. */
-			struct plat_handle *h = evs[i].data.ptr;
-			if (h->tag == TAG_HANDLE && h != skip && !h->closed &&
-			    h->cookie)
-				emu_wakeup(p->emu, h->cookie);
+			struct bucket *b = evs[i].data.ptr;
+			if (b->tag == TAG_BUCKET)
+				bucket_harvest(p, b, skip);
 		}
 	} while (n == 256);
+	if (!was_in_batch)
+		plat_batch_end(p);
 }
 
 void plat_sync(struct plat *p)
@@ -457,7 +389,7 @@ void plat_sync(struct plat *p)
 		return;
 	/* What is drained here was harvested apart from the batch being
 	 * handled: it is a batch of its own (sync_one begins it). */
-	sync_one(p, p->mainep, NULL);
+	sync_one(p, NULL);
 	p->sync_needed = 0;
 }
 

@@ -17,20 +17,65 @@ enum plat_tag {
 	TAG_LISTENER = 1,
 	TAG_TIMER,
 	TAG_SIGNAL,
-	TAG_HANDLE,
+	TAG_BUCKET,
 	TAG_TASK,
 };
 
-struct plat_handle {
-	int tag;	/* TAG_HANDLE */
-	int ep;		/* private epoll holding exactly the target */
-	int tfd;	/* fd number the target was added under */
-	uint32_t mask;
-	void *cookie;	/* watches: what emu_wakeup is told; else NULL */
-	uint64_t serial; /* our epoll instances: identity; else 0 */
-	void *object;	/* our epoll instances: the emulation's object */
+/* buckets.c: registrations of guest files packed into few kernel epolls. */
+enum bucket_kind {
+	BK_EDGE,  /* edge-triggered copies of watches; in the main epoll */
+	BK_LEVEL, /* level-triggered copies of watches: current readiness */
+	BK_IDENT, /* disabled registrations (events 0): identity only */
+	BK_SOLO,  /* one disabled registration: an instance's identity */
+	BK_KINDS
+};
+
+struct bslot {
+	struct plat_handle *h; /* NULL when free */
+	uint32_t gen;	       /* bumped at each use: stale events are told
+				  apart by the data they carry */
+	uint32_t level;	       /* BK_LEVEL: readiness as of level_gen */
+	uint32_t next_free;    /* free list, UINT32_MAX ends it */
+};
+
+/* One kernel epoll holding up to `size` registrations, registration i
+ * under reserved fd number plat.slot_base + i. */
+struct bucket {
+	int tag; /* TAG_BUCKET */
+	enum bucket_kind kind;
+	struct plat_group *g;
+	int ep;
+	uint32_t size, cap, nused, free_head;
+	struct bslot *slots; /* cap of them; grown up to size */
+	uint64_t level_gen;  /* BK_LEVEL: slots' levels are current when
+				it equals plat.poll_gen */
 	int closed;
-	struct list zlink; /* plat->zombies, once closed */
+	/* Its list in the group, buckets with a free slot first; or
+	 * plat.dead_buckets. */
+	struct list link;
+};
+
+/* Buckets that die together: an instance's watches, one poll call's, or
+ * the identity handles of instances and eventfds. */
+struct plat_group {
+	struct list kinds[BK_KINDS]; /* struct bucket */
+	struct list zombies;	     /* struct plat_handle.zlink */
+};
+
+struct plat_handle {
+	int ep;		  /* an epoll holding a registration of the file; */
+	int tfd;	  /* the reserved fd number it is keyed by there */
+	struct bucket *b; /* identity or edge registration */
+	uint32_t idx;
+	struct bucket *lb; /* watches: the level-triggered copy */
+	uint32_t lidx;
+	uint32_t mask;
+	void *cookie;	 /* watches: what emu_wakeup is told; else NULL */
+	uint64_t serial; /* our epoll instances: identity; else 0 */
+	void *object;	 /* our epoll instances: the emulation's object */
+	int closed;
+	int detached;	   /* its registrations are gone already */
+	struct list zlink; /* group's zombies: closed, registrations kept */
 };
 
 /* One guest thread we have heard from. */
@@ -64,14 +109,18 @@ struct plat {
 	int probe;  /* scratch epoll for pollability checks */
 	dev_t anon_dev; /* the anonymous inode every epoll file shares */
 	ino_t anon_ino;
-	size_t nhandles;  /* open handles: each holds one supervisor fd */
-	size_t fd_budget; /* how many handles the fd limit leaves room for */
-	int slot;   /* reserved fd number every handle registers its target
-		       under (handles.c: ctl_at_slot); holds a placeholder */
+	size_t nfds;	  /* fds held by buckets */
+	size_t fd_budget; /* how many the fd limit leaves room for */
+	int slot_base;	  /* reserved fd numbers [slot_base, +nslots): a
+			     registration's key; each holds a placeholder */
+	uint32_t nslots;
+	uint64_t poll_gen; /* bumped whenever readiness may have changed */
+	struct plat_group ident;      /* identity handles */
+	uint32_t kind_size[BK_KINDS]; /* registrations per bucket */
 	pid_t self;
 	struct u64map tasks;   /* tid -> struct task */
 	struct u64map serials; /* serial -> struct plat_handle of instances */
-	struct list zombies;   /* closed handles, freed after the batch */
+	struct list dead_buckets; /* closed, freed after the batch */
 	int in_batch;
 	int sync_needed; /* the last batch was full: wake-ups may be queued */
 	uint64_t serial_next;
@@ -93,5 +142,24 @@ int plat_recv(struct plat *p, struct plat_call *c);
 
 /* kcmp of guest fd against a handle's target (handles.c). */
 int handle_same(struct plat *p, int tid, int fd, struct plat_handle *h);
+int kcmp_epoll(pid_t pid1, pid_t pid2, int fd, int ep, int tfd);
+
+/* buckets.c */
+void group_init(struct plat_group *g);
+void group_close(struct plat *p, struct plat_group *g);
+void bucket_sizes(struct plat *p, uint32_t nslots);
+/* Register supervisor fd d (a copy of the guest's file): as a watch in g
+ * (edge and level copies with `mask`), or as an identity handle (solo: in
+ * a bucket of its own). */
+int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
+		     void *cookie, struct plat_handle **out);
+int bucket_ident_new(struct plat *p, int d, int solo, struct plat_handle **out);
+int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
+			 uint32_t mask);
+void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d);
+uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h);
+void bucket_set_level(struct plat *p, struct plat_handle *h, uint32_t lvl);
+/* Deliver the wake-ups an edge bucket has queued, except skip's. */
+void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip);
 
 #endif

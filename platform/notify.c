@@ -16,6 +16,7 @@ int plat_recv(struct plat *p, struct plat_call *c)
 	if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0)
 		return -errno;
 	c->recv_ns = plat_now_ns(p);
+	p->poll_gen++; /* readiness read from now on is read afresh */
 	c->id = n.id;
 	c->tid = (int32_t)n.pid;
 	c->nr = n.data.nr;
@@ -27,7 +28,7 @@ static int send_resp(struct plat *p, uint64_t id, int64_t val, int err,
 		     uint32_t flags)
 {
 	struct seccomp_notif_resp r = {
-		.id = id, .val = val, .error = err, .flags = flags};
+	    .id = id, .val = val, .error = err, .flags = flags};
 	for (;;) {
 		if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_SEND, &r) == 0)
 			return 0;
@@ -36,8 +37,7 @@ static int send_resp(struct plat *p, uint64_t id, int64_t val, int err,
 	}
 }
 
-int plat_reply(struct plat *p, const struct plat_call *c, int64_t val,
-	       int err)
+int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err)
 {
 	if (p->stats)
 		stats_reply(p->stats, c, err);
@@ -69,11 +69,11 @@ int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
 		    int cloexec)
 {
 	struct seccomp_notif_addfd a = {
-		.id = c->id,
-		.flags = SECCOMP_ADDFD_FLAG_SEND,
-		.srcfd = (uint32_t)srcfd,
-		.newfd = 0,
-		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	    .id = c->id,
+	    .flags = SECCOMP_ADDFD_FLAG_SEND,
+	    .srcfd = (uint32_t)srcfd,
+	    .newfd = 0,
+	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	for (;;) {
 		int r = ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);

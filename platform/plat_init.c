@@ -25,10 +25,12 @@ int plat_init(struct plat *p, int listener)
 	p->self = getpid();
 	u64map_init(&p->tasks);
 	u64map_init(&p->serials);
-	list_init(&p->zombies);
+	list_init(&p->dead_buckets);
+	group_init(&p->ident);
 	p->feat.pidfd_thread = 1;
 	p->mainep = epoll_create1(EPOLL_CLOEXEC);
-	p->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->timerfd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	p->anchor = epoll_create1(EPOLL_CLOEXEC);
 	p->probe = epoll_create1(EPOLL_CLOEXEC);
 	if (p->mainep < 0 || p->timerfd < 0 || p->anchor < 0 || p->probe < 0)
@@ -38,16 +40,22 @@ int plat_init(struct plat *p, int listener)
 		return -errno;
 	p->anon_dev = st.st_dev;
 	p->anon_ino = st.st_ino;
-	/* The highest number the fd limit allows: ordinary allocations take
-	 * the lowest free number and reach it only when no other is left. */
+	/* Bucket registrations are keyed by reserved fd numbers at the top
+	 * of what the fd limit allows: ordinary allocations take the lowest
+	 * free number and reach them only when no other is left. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64)
 		return -EMFILE;
-	p->slot = (int)(rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur) - 1;
+	int top = (int)(rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur);
+	p->nslots = top >= 16384 ? 1024 : (uint32_t)top / 16;
+	p->slot_base = top - (int)p->nslots;
+	bucket_sizes(p, p->nslots);
 	/* Leave room for tasks' pidfds and transient copies of guest fds. */
-	p->fd_budget = p->slot > 1024 ? (size_t)p->slot - 512 : (size_t)p->slot / 2;
-	if (dup3(p->anchor, p->slot, O_CLOEXEC) < 0)
-		return -errno;
+	p->fd_budget = p->slot_base > 1024 ? (size_t)p->slot_base - 512
+					   : (size_t)p->slot_base / 2;
+	for (uint32_t i = 0; i < p->nslots; i++)
+		if (dup3(p->anchor, p->slot_base + (int)i, O_CLOEXEC) < 0)
+			return -errno;
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listener};
 	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, listener, &ev) < 0)
 		return -errno;
@@ -56,9 +64,8 @@ int plat_init(struct plat *p, int listener)
 		return -errno;
 	/* Synchronous wake-ups make a notification round trip ~9x cheaper
 	 * on this class of machine (Linux 6.6+); optional. */
-	p->feat.sync_wakeup =
-		ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
-		      SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0) == 0;
+	p->feat.sync_wakeup = ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+				    SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0) == 0;
 	/* EPOLLWAKEUP survives only with CONFIG_PM_SLEEP. */
 	p->feat.pm_sleep = access("/sys/power/wakeup_count", F_OK) == 0;
 	return 0;
@@ -77,12 +84,14 @@ void plat_fini(struct plat *p)
 	}
 	u64map_free(&p->tasks);
 	u64map_free(&p->serials);
+	group_close(p, &p->ident);
 	plat_batch_end(p);
 	close(p->mainep);
 	close(p->timerfd);
 	close(p->anchor);
 	close(p->probe);
-	close(p->slot);
+	for (uint32_t i = 0; i < p->nslots; i++)
+		close(p->slot_base + (int)i);
 }
 
 int64_t plat_now_ns(struct plat *p)
@@ -112,6 +121,7 @@ void plat_timer_fired(struct plat *p)
 	if (read(p->timerfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
 	p->timer_armed = -1; /* expired: the next arm must reprogram */
+	p->poll_gen++;
 	emu_timers(p->emu, plat_now_ns(p));
 }
 

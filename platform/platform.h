@@ -20,9 +20,9 @@ struct plat;
 /* One intercepted system call, as received. Copied by value into waiters;
  * it holds no pointers into platform state. */
 struct plat_call {
-	uint64_t id;	 /* notification id */
-	int32_t tid;	 /* calling thread, in the supervisor's pid namespace */
-	int32_t nr;	 /* x86-64 syscall number */
+	uint64_t id; /* notification id */
+	int32_t tid; /* calling thread, in the supervisor's pid namespace */
+	int32_t nr;  /* x86-64 syscall number */
 	uint64_t args[6];
 	int64_t recv_ns; /* when the supervisor received it */
 };
@@ -42,8 +42,7 @@ size_t plat_write_prefix(struct plat *p, const struct plat_call *c,
 /* --- Answers ---------------------------------------------------------------
  * Each returns 0, or -ENOENT when the call is gone (the thread was killed):
  * a normal event, not an error. err is a negative errno or 0. */
-int plat_reply(struct plat *p, const struct plat_call *c, int64_t val,
-	       int err);
+int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err);
 int plat_continue(struct plat *p, const struct plat_call *c);
 /* Is the call still waiting for its answer? */
 int plat_call_alive(struct plat *p, const struct plat_call *c);
@@ -53,6 +52,13 @@ int plat_call_alive(struct plat *p, const struct plat_call *c);
  * identifies the file and reads its readiness but never keeps it open, so
  * that closing the guest's last reference behaves exactly as in Linux. */
 struct plat_handle;
+
+/* Watches that die together (an instance's interest list, one poll call's
+ * fds): the platform shares kernel resources among them, freed with the
+ * group. Every watch of a group is closed before the group is freed. */
+struct plat_group;
+struct plat_group *plat_group_new(struct plat *p); /* NULL: no memory */
+void plat_group_free(struct plat *p, struct plat_group *g);
 
 /* What a guest fd refers to. */
 enum plat_kind {
@@ -65,8 +71,8 @@ enum plat_kind {
  * Returns the guest fd (the call is answered), or a negative errno when the
  * call could not be answered (the caller answers it). *out receives the
  * instance's handle (identity and liveness) on success. */
-int plat_epoll_install(struct plat *p, const struct plat_call *c,
-		       int cloexec, void *object, struct plat_handle **out);
+int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
+		       void *object, struct plat_handle **out);
 
 /* Create a kernel eventfd for the guest and answer the call with its fd.
  * Returns as plat_epoll_install. */
@@ -90,9 +96,10 @@ void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd);
  * On success fills *kind and, for PLAT_EPOLL, *object.
  * Errors: -EBADF (not open, O_PATH), -EPERM (not pollable), -ENOMEM,
  * -EMFILE. */
-int plat_watch_open(struct plat *p, const struct plat_call *c, int fd,
-		    uint32_t mask, void *cookie, enum plat_kind *kind,
-		    void **object, struct plat_handle **out);
+int plat_watch_open(struct plat *p, const struct plat_call *c,
+		    struct plat_group *g, int fd, uint32_t mask, void *cookie,
+		    enum plat_kind *kind, void **object,
+		    struct plat_handle **out);
 
 /* Change a watch's mask; fd is the caller's fd for the same file. */
 int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
@@ -119,6 +126,13 @@ int plat_handle_alive(struct plat *p, struct plat_handle *h);
 
 void plat_handle_close(struct plat *p, struct plat_handle *h);
 
+/* About to close watch h, whose file the caller's fd `fd` refers to (as
+ * EPOLL_CTL_DEL has checked): its kernel resources can go at once. Without
+ * this, plat_handle_close may have to keep them until the file goes or the
+ * group is freed. */
+void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
+			struct plat_handle *h);
+
 /* Deliver, through emu_wakeup, every wake-up of a watched file that has
  * already happened. The kernel runs a file's wake-up callbacks inside the
  * call that changed it (a write, a close...), so when the guest makes its
@@ -134,13 +148,14 @@ void plat_sync(struct plat *p);
  * the trace line of the next answer (decoded masks, the events returned). */
 int plat_tracing(struct plat *p);
 void plat_trace_note(struct plat *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Is the supervisor short of the resources its handles use (fds)? The
  * emulation then sweeps closed files' objects before the next call. */
 int plat_short_of_handles(struct plat *p);
 
-/* --- Time ------------------------------------------------------------------ */
+/* --- Time ------------------------------------------------------------------
+ */
 int64_t plat_now_ns(struct plat *p); /* CLOCK_MONOTONIC */
 /* Ask for emu_timers(now) to run at `deadline_ns` or earlier; 0 = never. */
 void plat_timer_arm(struct plat *p, int64_t deadline_ns);
@@ -162,7 +177,8 @@ int plat_fd_table_size(struct plat *p, const struct plat_call *c);
 /* RLIMIT_NOFILE soft limit of the caller, for poll's nfds check. */
 int64_t plat_nofile_limit(struct plat *p, const struct plat_call *c);
 
-/* --- Upcalls into syscalls/ (implemented there) ---------------------------- */
+/* --- Upcalls into syscalls/ (implemented there) ----------------------------
+ */
 struct emu;
 void emu_wakeup(struct emu *e, void *cookie);
 void emu_timers(struct emu *e, int64_t now_ns);

@@ -6,7 +6,7 @@
  *   the next sweep for closed files;
  * - a signalfd: SIGCHLD (reap guests) and the signals forwarded to the
  *   guest;
- * - every watch handle (a wake-up of a file some entry watches);
+ * - every edge bucket (wake-ups of the files some entries watch);
  * - every guest thread's pidfd (forget the thread when it exits).
  * Blocked guest calls hold no thread: they wait in the emulation's tables.
  */
@@ -131,12 +131,9 @@ static void dispatch(struct sup *s, struct epoll_event *ev)
 	case TAG_SIGNAL:
 		on_signal(s);
 		break;
-	case TAG_HANDLE: {
-		struct plat_handle *h = ev->data.ptr;
-		if (!h->closed && h->cookie)
-			emu_wakeup(&s->emu, h->cookie);
+	case TAG_BUCKET:
+		bucket_harvest(&s->plat, ev->data.ptr, NULL);
 		break;
-	}
 	case TAG_TASK:
 		plat_task_exit(&s->plat, ev->data.ptr);
 		break;
@@ -177,7 +174,8 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	if (o->trace) {
 		s->plat.trace = trace_open(o->trace_file, o->trace_json);
 		if (!s->plat.trace)
-			fprintf(stderr, "interpoll: cannot open trace file %s: %m\n",
+			fprintf(stderr,
+				"interpoll: cannot open trace file %s: %m\n",
 				o->trace_file);
 	}
 	if (o->log_level >= 1)

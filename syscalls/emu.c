@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 
 #include "compat.h"
@@ -44,11 +45,11 @@ void emu_fini(struct emu *e)
 			waiter_free(e, w);
 	}
 	while (!list_empty(&e->instances))
-		ep_instance_free(container_of(e->instances.next,
-					      struct ep_instance, link));
+		ep_instance_free(
+		    container_of(e->instances.next, struct ep_instance, link));
 	while (!list_empty(&e->eventfds)) {
-		struct efd_record *r = container_of(e->eventfds.next,
-						    struct efd_record, link);
+		struct efd_record *r =
+		    container_of(e->eventfds.next, struct efd_record, link);
 		list_del(&r->link);
 		plat_handle_close(e->plat, r->h);
 		free(r);
@@ -78,22 +79,19 @@ static const struct {
 	sys_handler fn;
 	const char *name;
 } table[SYS_I_COUNT] = {
-	[SYS_I_EPOLL_CREATE] = {SYS_epoll_create, sys_epoll_create,
-				"epoll_create"},
-	[SYS_I_EPOLL_CREATE1] = {SYS_epoll_create1, sys_epoll_create1,
-				 "epoll_create1"},
-	[SYS_I_EPOLL_CTL] = {SYS_epoll_ctl, sys_epoll_ctl, "epoll_ctl"},
-	[SYS_I_EPOLL_WAIT] = {SYS_epoll_wait, sys_epoll_wait, "epoll_wait"},
-	[SYS_I_EPOLL_PWAIT] = {SYS_epoll_pwait, sys_epoll_pwait,
-			       "epoll_pwait"},
-	[SYS_I_EPOLL_PWAIT2] = {SYS_epoll_pwait2, sys_epoll_pwait2,
-				"epoll_pwait2"},
-	[SYS_I_EVENTFD] = {SYS_eventfd, sys_eventfd, "eventfd"},
-	[SYS_I_EVENTFD2] = {SYS_eventfd2, sys_eventfd2, "eventfd2"},
-	[SYS_I_POLL] = {SYS_poll, sys_poll, "poll"},
-	[SYS_I_PPOLL] = {SYS_ppoll, sys_ppoll, "ppoll"},
-	[SYS_I_SELECT] = {SYS_select, sys_select, "select"},
-	[SYS_I_PSELECT6] = {SYS_pselect6, sys_pselect6, "pselect6"},
+    [SYS_I_EPOLL_CREATE] = {SYS_epoll_create, sys_epoll_create, "epoll_create"},
+    [SYS_I_EPOLL_CREATE1] = {SYS_epoll_create1, sys_epoll_create1,
+			     "epoll_create1"},
+    [SYS_I_EPOLL_CTL] = {SYS_epoll_ctl, sys_epoll_ctl, "epoll_ctl"},
+    [SYS_I_EPOLL_WAIT] = {SYS_epoll_wait, sys_epoll_wait, "epoll_wait"},
+    [SYS_I_EPOLL_PWAIT] = {SYS_epoll_pwait, sys_epoll_pwait, "epoll_pwait"},
+    [SYS_I_EPOLL_PWAIT2] = {SYS_epoll_pwait2, sys_epoll_pwait2, "epoll_pwait2"},
+    [SYS_I_EVENTFD] = {SYS_eventfd, sys_eventfd, "eventfd"},
+    [SYS_I_EVENTFD2] = {SYS_eventfd2, sys_eventfd2, "eventfd2"},
+    [SYS_I_POLL] = {SYS_poll, sys_poll, "poll"},
+    [SYS_I_PPOLL] = {SYS_ppoll, sys_ppoll, "ppoll"},
+    [SYS_I_SELECT] = {SYS_select, sys_select, "select"},
+    [SYS_I_PSELECT6] = {SYS_pselect6, sys_pselect6, "pselect6"},
 };
 
 int emu_sys_index(int nr)
@@ -123,12 +121,48 @@ void emu_call(struct emu *e, const struct plat_call *c)
 	 * not sweep on every call. */
 	if (plat_short_of_handles(e->plat) && ++e->calls_since_sweep >= 256) {
 		e->calls_since_sweep = 0;
-	e->wake_depth = 0;
+		e->wake_depth = 0;
 		emu_gc(e);
 	}
 	table[i].fn(e, c);
 	/* New objects need the sweep timer that finds them closed. */
 	emu_rearm(e);
+}
+
+/* Remove the entries of ep whose file is gone: found in one pass over the
+ * interest list, then removed (removal reshapes the map being walked). */
+static size_t sweep_instance(struct ep_instance *ep)
+{
+	struct ep_entry *stack[64], **dead = stack;
+	size_t nd = 0, cap = 64;
+	uint64_t key;
+	void *val;
+
+	for (size_t i = 0; u64map_next(&ep->fds, &i, &key, &val);) {
+		for (struct ep_entry *en = val; en; en = en->next_same_fd) {
+			if (en->child ||
+			    plat_handle_alive(ep->emu->plat, en->h))
+				continue;
+			if (nd == cap) {
+				struct ep_entry **n =
+				    malloc(2 * cap * sizeof(*n));
+				if (!n)
+					goto out; /* the rest next time */
+				memcpy(n, dead, nd * sizeof(*n));
+				if (dead != stack)
+					free(dead);
+				dead = n;
+				cap *= 2;
+			}
+			dead[nd++] = en;
+		}
+	}
+out:
+	for (size_t k = 0; k < nd; k++)
+		ep_entry_remove(dead[k]);
+	if (dead != stack)
+		free(dead);
+	return nd;
 }
 
 size_t emu_gc(struct emu *e)
@@ -138,8 +172,8 @@ size_t emu_gc(struct emu *e)
 
 	list_for_each_safe(pos, tmp, &e->eventfds)
 	{
-		struct efd_record *r = container_of(pos, struct efd_record,
-						    link);
+		struct efd_record *r =
+		    container_of(pos, struct efd_record, link);
 		if (!plat_handle_alive(e->plat, r->h)) {
 			list_del(&r->link);
 			plat_handle_close(e->plat, r->h);
@@ -153,15 +187,15 @@ size_t emu_gc(struct emu *e)
 	 * reference, as a sleeping epoll_wait holds the file in Linux). */
 	list_for_each_safe(pos, tmp, &e->instances)
 	{
-		struct ep_instance *ep = container_of(pos, struct ep_instance,
-						      link);
+		struct ep_instance *ep =
+		    container_of(pos, struct ep_instance, link);
 		if (!ep->dead && !plat_handle_alive(e->plat, ep->h))
 			ep->dead = 1;
 	}
 	list_for_each_safe(pos, tmp, &e->instances)
 	{
-		struct ep_instance *ep = container_of(pos, struct ep_instance,
-						      link);
+		struct ep_instance *ep =
+		    container_of(pos, struct ep_instance, link);
 		if (ep->dead && list_empty(&ep->waiters) &&
 		    list_empty(&ep->pollers)) {
 			ep_instance_free(ep);
@@ -170,26 +204,9 @@ size_t emu_gc(struct emu *e)
 	}
 	list_for_each_safe(pos, tmp, &e->instances)
 	{
-		struct ep_instance *ep = container_of(pos, struct ep_instance,
-						      link);
-		uint64_t key;
-		void *val;
-		struct ep_entry *dead[64];
-		int nd;
-		do {
-			nd = 0;
-			for (size_t i = 0;
-			     nd < 64 && u64map_next(&ep->fds, &i, &key, &val);) {
-				for (struct ep_entry *en = val; en && nd < 64;
-				     en = en->next_same_fd)
-					if (!en->child &&
-					    !plat_handle_alive(e->plat, en->h))
-						dead[nd++] = en;
-			}
-			for (int k = 0; k < nd; k++)
-				ep_entry_remove(dead[k]);
-			freed += nd;
-		} while (nd == 64);
+		struct ep_instance *ep =
+		    container_of(pos, struct ep_instance, link);
+		freed += sweep_instance(ep);
 	}
 	return freed;
 }

@@ -84,6 +84,7 @@ void ep_instance_free(struct ep_instance *ep)
 		ep_entry_remove(val);
 	}
 	u64map_free(&ep->fds);
+	plat_group_free(e->plat, ep->watches);
 	plat_handle_close(e->plat, ep->h);
 	list_del(&ep->link);
 	e->n_instances--;
@@ -143,7 +144,7 @@ void ep_entry_wakeup(struct ep_entry *en, uint32_t key)
 			for (pos = en->excl_sibs.next; pos != &en->excl_sibs;
 			     pos = pos->next)
 				container_of(pos, struct ep_entry, excl_sibs)
-					->excl_batch = b;
+				    ->excl_batch = b;
 		}
 	}
 	ep_queue(en);
@@ -166,8 +167,8 @@ void ep_notify_up(struct ep_instance *ep)
 	/* ep_poll_safewake: anything polling this instance hears EPOLLIN. */
 	list_for_each_safe(pos, tmp, &ep->parents)
 	{
-		struct ep_entry *p = container_of(pos, struct ep_entry,
-						  childlink);
+		struct ep_entry *p =
+		    container_of(pos, struct ep_entry, childlink);
 		if (!plat_handle_alive(e->plat, p->h) ||
 		    !plat_handle_alive(e->plat, p->ep->h))
 			continue;
@@ -198,8 +199,8 @@ uint32_t ep_instance_poll(struct ep_instance *ep, int depth)
 
 	list_for_each_safe(pos, tmp, &ep->ready)
 	{
-		struct ep_entry *en = container_of(pos, struct ep_entry,
-						   rdlink);
+		struct ep_entry *en =
+		    container_of(pos, struct ep_entry, rdlink);
 		if (ep_entry_poll(en, depth))
 			return EPOLLIN_BITS | EPOLLRDNORM_BITS;
 		/* Stale: the kernel drops it from the ready list here. */
@@ -245,8 +246,8 @@ static int depth_above(struct ep_instance *ep, int limit)
 	if (limit <= 0)
 		return 0;
 	for (pos = ep->parents.next; pos != &ep->parents; pos = pos->next) {
-		struct ep_entry *p = container_of(pos, struct ep_entry,
-						  childlink);
+		struct ep_entry *p =
+		    container_of(pos, struct ep_entry, childlink);
 		if (p->ep->dead || !link_alive(p) ||
 		    !plat_handle_alive(p->ep->emu->plat, p->ep->h))
 			continue;
@@ -257,8 +258,7 @@ static int depth_above(struct ep_instance *ep, int limit)
 	return best;
 }
 
-static int reaches(struct ep_instance *from, struct ep_instance *to,
-		   int limit)
+static int reaches(struct ep_instance *from, struct ep_instance *to, int limit)
 {
 	uint64_t key;
 	void *val;

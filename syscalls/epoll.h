@@ -34,13 +34,15 @@
 struct ep_instance {
 	struct list link; /* emu->instances */
 	struct emu *emu;
-	struct plat_handle *h; /* the guest-visible file (weak) */
+	struct plat_handle *h;	    /* the guest-visible file (weak) */
+	struct plat_group *watches; /* of its entries; made at the first ADD */
 	uint64_t serial;
-	struct u64map fds;  /* fd -> first struct ep_entry of its chain */
+	struct u64map fds; /* fd -> first struct ep_entry of its chain */
 	size_t n_entries;
 	struct list ready;   /* struct ep_entry.rdlink, kernel order */
 	struct list waiters; /* struct waiter.link, FIFO: wake the first */
-	struct list parents; /* struct ep_entry.childlink: entries watching us */
+	struct list
+	    parents; /* struct ep_entry.childlink: entries watching us */
 	struct list pollers; /* struct waiter.plink of poll() calls on us */
 	int dead;	     /* guest file closed; freed when unreferenced */
 };

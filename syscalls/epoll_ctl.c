@@ -79,8 +79,8 @@ static void excl_link(struct emu *e, const struct plat_call *c,
 	struct list *pos;
 
 	for (pos = e->exclusive.next; pos != &e->exclusive; pos = pos->next) {
-		struct ep_entry *o = container_of(pos, struct ep_entry,
-						  excl_link);
+		struct ep_entry *o =
+		    container_of(pos, struct ep_entry, excl_link);
 		if (plat_same_file(e->plat, c, o->h, en->fd) == 0) {
 			list_add_tail(&en->excl_sibs, &o->excl_sibs);
 			break;
@@ -99,7 +99,8 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	void *object = NULL;
 	int r;
 
-	if (!en) {
+	if (!en || (!ep->watches && !(ep->watches = plat_group_new(e->plat)))) {
+		free(en);
 		plat_reply(e->plat, c, 0, -ENOMEM);
 		return;
 	}
@@ -108,7 +109,7 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	list_init(&en->childlink);
 	list_init(&en->excl_sibs);
 	list_init(&en->excl_link);
-	r = plat_watch_open(e->plat, c, fd,
+	r = plat_watch_open(e->plat, c, ep->watches, fd,
 			    events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE),
 			    en, &kind, &object, &en->h);
 	/* The supervisor out of watches is Linux's max_user_watches. */
@@ -135,6 +136,7 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 			r = err;
 	}
 	if (r < 0) {
+		plat_watch_release(e->plat, c, fd, en->h);
 		plat_handle_close(e->plat, en->h);
 		free(en);
 		plat_reply(e->plat, c, 0, r);
@@ -148,6 +150,7 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	en->child = child;
 	en->next_same_fd = u64map_get(&ep->fds, (uint32_t)fd);
 	if (u64map_put(&ep->fds, (uint32_t)fd, en)) {
+		plat_watch_release(e->plat, c, fd, en->h);
 		plat_handle_close(e->plat, en->h);
 		free(en);
 		plat_reply(e->plat, c, 0, -ENOMEM);
@@ -174,8 +177,7 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 }
 
 static int ctl_mod(struct emu *e, const struct plat_call *c,
-		   struct ep_entry *en, int fd, uint32_t uevents,
-		   uint64_t data)
+		   struct ep_entry *en, int fd, uint32_t uevents, uint64_t data)
 {
 	uint32_t events = stored_mask(e, uevents);
 	uint32_t watch_old = en->events & ~IP_EP_PRIVATE_BITS;
@@ -218,10 +220,10 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 		memcpy(&data, raw + 4, 8);
 		if (plat_tracing(e->plat)) {
 			char names[160];
-			plat_trace_note(e->plat, "{%s, data=%#llx}",
-					event_names(uevents, "EPOLL", names,
-						    sizeof(names)),
-					(unsigned long long)data);
+			plat_trace_note(
+			    e->plat, "{%s, data=%#llx}",
+			    event_names(uevents, "EPOLL", names, sizeof(names)),
+			    (unsigned long long)data);
 		}
 	}
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
@@ -258,7 +260,9 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 		else
 			r = -EINVAL;
 	}
-	if (r == 0 && op == CTL_DEL)
+	if (r == 0 && op == CTL_DEL) {
+		plat_watch_release(e->plat, c, fd, en->h);
 		ep_entry_remove(en);
+	}
 	plat_reply(e->plat, c, 0, r);
 }

@@ -66,6 +66,7 @@ struct poll_wait {
 	int ts_kind; /* select: struct timeval; pselect6: timespec */
 	int nfds;
 	uint64_t set_addr[3];
+	struct plat_group *watches; /* of the slots' host files */
 	struct poll_slot slots[];
 };
 
@@ -95,6 +96,7 @@ static void poll_wait_free(struct emu *e, struct poll_wait *pw)
 		if (pw->slots[i].h)
 			plat_handle_close(e->plat, pw->slots[i].h);
 	}
+	plat_group_free(e->plat, pw->watches);
 	free(pw);
 }
 
@@ -183,9 +185,8 @@ static int select_writeback(struct emu *e, const struct plat_call *c,
 	 * cleared. */
 	int r = 0;
 	for (int k = 0; k < 3 && !r; k++)
-		if (pw->set_addr[k] &&
-		    plat_write(e->plat, c, pw->set_addr[k], sets + k * words,
-			       words * 8))
+		if (pw->set_addr[k] && plat_write(e->plat, c, pw->set_addr[k],
+						  sets + k * words, words * 8))
 			r = -EFAULT;
 	free(sets);
 	return r ? r : count;
@@ -254,15 +255,14 @@ void poll_waiters_kick(struct emu *e, struct list *pollers)
 	struct list *pos;
 	for (pos = pollers->next; pos != pollers; pos = pos->next) {
 		struct poll_wait *pw =
-			container_of(pos, struct poll_slot, plink)->pw;
+		    container_of(pos, struct poll_slot, plink)->pw;
 		size_t i;
 		for (i = 0; i < n && pws[i] != pw; i++)
 			;
 		if (i < n)
 			continue;
 		if (n == cap) {
-			struct poll_wait **np =
-				malloc(2 * cap * sizeof(*np));
+			struct poll_wait **np = malloc(2 * cap * sizeof(*np));
 			if (!np)
 				break;
 			memcpy(np, pws, n * sizeof(*np));
@@ -298,7 +298,12 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 			 uint64_t mask, const struct select_args *sel)
 {
 	plat_sync(e->plat);
-	struct poll_wait *pw = calloc(1, sizeof(*pw) + n * sizeof(pw->slots[0]));
+	struct poll_wait *pw =
+	    calloc(1, sizeof(*pw) + n * sizeof(pw->slots[0]));
+	if (pw && !(pw->watches = plat_group_new(e->plat))) {
+		free(pw);
+		pw = NULL;
+	}
 	if (!pw) {
 		plat_reply(e->plat, c, 0, -ENOMEM);
 		return;
@@ -333,7 +338,7 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 		}
 		enum plat_kind kind;
 		void *obj = NULL;
-		int r = plat_watch_open(e->plat, c, s->fd,
+		int r = plat_watch_open(e->plat, c, pw->watches, s->fd,
 					s->events | POLLERR_ | POLLHUP_, pw,
 					&kind, &obj, &s->h);
 		if (r < 0) {
@@ -349,15 +354,17 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 				 * even then. */
 				int64_t now = plat_now_ns(e->plat);
 				write_remaining(e, c, tsp,
-						timeout < 0 || timeout > NEVER - now
-							? NEVER
-							: now + timeout,
+						timeout < 0 ||
+							timeout > NEVER - now
+						    ? NEVER
+						    : now + timeout,
 						sel->ts_kind);
 				poll_wait_free(e, pw);
 				plat_reply(e->plat, c, 0, -EBADF);
 				return;
 			}
 		} else if (kind == PLAT_EPOLL) {
+			plat_watch_release(e->plat, c, s->fd, s->h);
 			plat_handle_close(e->plat, s->h);
 			s->h = NULL;
 			s->ep = obj;
@@ -365,8 +372,8 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 		}
 	}
 	int64_t now = plat_now_ns(e->plat);
-	int64_t deadline = timeout < 0 || timeout > NEVER - now ? NEVER
-								: now + timeout;
+	int64_t deadline =
+	    timeout < 0 || timeout > NEVER - now ? NEVER : now + timeout;
 	int16_t *rev = calloc((size_t)n + 1, sizeof(*rev));
 	int count = rev ? poll_eval(e, pw, rev) : 0;
 	free(rev);
@@ -378,8 +385,9 @@ static void poll_service(struct emu *e, const struct plat_call *c,
 						      has_mask ? &mask : NULL);
 		if (sig == PLAT_SIG_HANDLER || sig == PLAT_SIG_STOP)
 			poll_finish(e, pw, c, deadline,
-				    sig == PLAT_SIG_HANDLER ? -EINTR
-							    : -IP_ERESTARTNOHAND);
+				    sig == PLAT_SIG_HANDLER
+					? -EINTR
+					: -IP_ERESTARTNOHAND);
 		else
 			poll_finish(e, pw, c, deadline, 0);
 		poll_wait_free(e, pw);
@@ -467,9 +475,8 @@ void sys_ppoll(struct emu *e, const struct plat_call *c)
 /* select and pselect6: the kernel's answer is Linux's unless a set names
  * one of our instances; then the sets become poll slots and the call is
  * serviced like a poll (fs/select.c: core_sys_select, do_select). */
-static void do_select(struct emu *e, const struct plat_call *c,
-		      int64_t timeout, int ts_kind, uint64_t tsp, int has_mask,
-		      uint64_t mask)
+static void do_select(struct emu *e, const struct plat_call *c, int64_t timeout,
+		      int ts_kind, uint64_t tsp, int has_mask, uint64_t mask)
 {
 	int nfds = (int)c->args[0];
 	if (nfds <= 0) {
@@ -485,7 +492,8 @@ static void do_select(struct emu *e, const struct plat_call *c,
 		if (lim < nfds)
 			nfds = lim;
 	}
-	/* Sets are read in whole longs (FDS_BYTES), as the kernel reads them. */
+	/* Sets are read in whole longs (FDS_BYTES), as the kernel reads them.
+	 */
 	size_t words = ((size_t)nfds + 63) / 64, bytes = words * 8;
 	uint64_t *sets = calloc(3 * words, sizeof(uint64_t));
 	struct pollfd_ *pfds = NULL;
@@ -495,9 +503,8 @@ static void do_select(struct emu *e, const struct plat_call *c,
 		return;
 	}
 	for (int k = 0; k < 3; k++) {
-		if (c->args[k + 1] &&
-		    plat_read(e->plat, c, c->args[k + 1], sets + k * words,
-			      bytes)) {
+		if (c->args[k + 1] && plat_read(e->plat, c, c->args[k + 1],
+						sets + k * words, bytes)) {
 			free(sets);
 			plat_continue(e->plat, c); /* the kernel gives EFAULT */
 			return;
@@ -506,7 +513,8 @@ static void do_select(struct emu *e, const struct plat_call *c,
 	/* Bits past nfds in the last long are not the caller's to ask. */
 	if (nfds % 64)
 		for (int k = 0; k < 3; k++)
-			sets[k * words + words - 1] &= (1ull << (nfds % 64)) - 1;
+			sets[k * words + words - 1] &=
+			    (1ull << (nfds % 64)) - 1;
 	for (int fd = 0; fd < nfds; fd++) {
 		uint64_t bit = 1ull << (fd % 64);
 		size_t w = (size_t)fd / 64;
@@ -550,10 +558,10 @@ static void do_select(struct emu *e, const struct plat_call *c,
 		n++;
 	}
 	struct select_args sel = {
-		.nfds = nfds,
-		.ts_kind = ts_kind,
-		.set_addr = {c->args[1], c->args[2], c->args[3]},
-		.slot_sets = slot_sets,
+	    .nfds = nfds,
+	    .ts_kind = ts_kind,
+	    .set_addr = {c->args[1], c->args[2], c->args[3]},
+	    .slot_sets = slot_sets,
 	};
 	poll_service(e, c, pfds, n, timeout, 0, timeout == 0 ? 0 : tsp,
 		     has_mask, mask, &sel);
@@ -576,16 +584,16 @@ void sys_select(struct emu *e, const struct plat_call *c)
 		/* The kernel's sum wraps (it is built with wrapping signed
 		 * arithmetic): compute it the same way, without undefined
 		 * behaviour. */
-		int64_t sec = (int64_t)((uint64_t)tv[0] +
-					(uint64_t)(tv[1] / 1000000));
+		int64_t sec =
+		    (int64_t)((uint64_t)tv[0] + (uint64_t)(tv[1] / 1000000));
 		int64_t nsec = (tv[1] % 1000000) * 1000;
 		if (sec < 0 || nsec < 0) {
 			plat_reply(e->plat, c, 0, -EINVAL);
 			return;
 		}
 		timeout = sec > INT64_MAX / 1000000000 - 1
-				  ? INT64_MAX
-				  : sec * 1000000000 + nsec;
+			      ? INT64_MAX
+			      : sec * 1000000000 + nsec;
 	}
 	do_select(e, c, timeout, TS_TIMEVAL, c->args[4], 0, 0);
 }

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -169,7 +170,8 @@ static void one_wakeup_most_recent_add_first(void)
 	EXPECT_SEQ(ep, 8, "3,2,1");
 	close(d1);
 	close(d2);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -352,14 +354,15 @@ static void reported_mask_is_harvest_time_mask(void)
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 1);
 	CHECK_EQ(out[0].data.u64, 2);
 	CHECK_EQ(out[0].events, EPOLLIN | EPOLLHUP);
-	close(sv[0]); close(sv[1]);
+	close(sv[0]);
+	close(sv[1]);
 	close(p[0]);
 	close(ep);
 }
 
 static void maxevents_rotation_fairness(void)
 {
-	static const int maxes[] = { 1, 2, 3, 4, 5, 7 };
+	static const int maxes[] = {1, 2, 3, 4, 5, 7};
 	for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
 		int N = 10, max = maxes[m];
 		struct pipes ps;
@@ -370,7 +373,7 @@ static void maxevents_rotation_fairness(void)
 		for (int i = 0; i < N; i++)
 			put(&ps, i);
 		int calls = (N + max - 1) / max;
-		int seen[MAXP] = { 0 };
+		int seen[MAXP] = {0};
 		int next = 0;
 		for (int c = 0; c < calls; c++) {
 			struct epoll_event out[MAXP];
@@ -381,7 +384,8 @@ static void maxevents_rotation_fairness(void)
 				/* strict round-robin over the 10 entries */
 				if (d != (uint64_t)next)
 					tl_fail(__FILE__, __LINE__,
-						"max=%d call %d slot %d: got %llu want %d",
+						"max=%d call %d slot %d: got "
+						"%llu want %d",
 						max, c, i,
 						(unsigned long long)d, next);
 				if (d < (uint64_t)N)
@@ -391,9 +395,10 @@ static void maxevents_rotation_fairness(void)
 		}
 		for (int i = 0; i < N; i++)
 			if (!seen[i])
-				tl_fail(__FILE__, __LINE__,
-					"max=%d: fd %d never reported in %d calls",
-					max, i, calls);
+				tl_fail(
+				    __FILE__, __LINE__,
+				    "max=%d: fd %d never reported in %d calls",
+				    max, i, calls);
 		pipes_close(&ps);
 		close(ep);
 	}
@@ -444,6 +449,50 @@ static void efault_later_copy_returns_count(void)
 	munmap(m, 2 * pg);
 }
 
+/* n eventfds in one instance, data = index; made ready in `order`. */
+static void eventfd_order(int n, const int *order, int k, const char *want)
+{
+	struct rlimit rl;
+	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	int *fds = calloc((size_t)n, sizeof(int));
+	int ep = epoll_create1(0), made = 0;
+	uint64_t one = 1;
+	CHECK(fds != NULL && ep >= 0);
+	for (; fds && made < n; made++) {
+		fds[made] = eventfd(0, EFD_NONBLOCK);
+		if (fds[made] < 0 || add(ep, fds[made], EPOLLIN, made) != 0)
+			break;
+	}
+	CHECK_EQ(made, n);
+	if (made == n) {
+		for (int i = 0; i < k; i++)
+			CHECK_EQ(write(fds[order[i]], &one, 8), 8);
+		EXPECT_SEQ(ep, MAXP, want);
+	}
+	for (int i = 0; i < made; i++)
+		close(fds[i]);
+	free(fds);
+	close(ep);
+}
+
+/* Wake-up order is kept among an instance's first 1,024 entries. */
+static void order_within_1000_entries(void)
+{
+	int order[] = {999, 5, 500, 0, 998};
+	eventfd_order(1000, order, 5, "999,5,500,0,998");
+}
+
+/* Beyond 1,024 entries interpoll may group wake-ups by bucket: see
+ * docs/DIVERGENCES.md "bucket-order". */
+static void order_across_1024_entries(void)
+{
+	DIVERGENCE("bucket-order");
+	int order[] = {0, 1050, 1, 2000, 2};
+	eventfd_order(2100, order, 5, "0,1050,1,2000,2");
+}
+
 int main(void)
 {
 	RUN(lt_rotation_doc_example);
@@ -462,5 +511,7 @@ int main(void)
 	RUN(maxevents_rotation_fairness);
 	RUN(efault_first_copy_keeps_entries_queued);
 	RUN(efault_later_copy_returns_count);
+	RUN(order_within_1000_entries);
+	RUN(order_across_1024_entries);
 	return tl_done();
 }

@@ -28,7 +28,7 @@
 #define MAXKIDS 64
 
 static int *pfds; /* the parent's own eventfds */
-static int np;    /* how many the parent holds */
+static int np;	  /* how many the parent holds */
 static int ep = -1;
 static long limit_cur;
 static int skipped;
@@ -37,7 +37,7 @@ struct kid {
 	pid_t pid;
 	int sock;
 	int base; /* global index of its first eventfd */
-	int n;    /* how many it registered */
+	int n;	  /* how many it registered */
 };
 static struct kid kids[MAXKIDS];
 static int nkids;
@@ -147,23 +147,21 @@ static void case_raise_fd_limit(void)
 	rl.rlim_cur = rl.rlim_max;
 	CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
 	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
-	limit_cur = rl.rlim_cur == RLIM_INFINITY ? WANT_FILES
-						 : (long)rl.rlim_cur;
+	limit_cur =
+	    rl.rlim_cur == RLIM_INFINITY ? WANT_FILES : (long)rl.rlim_cur;
 	if (limit_cur > WANT_FILES)
 		limit_cur = WANT_FILES;
 	if (limit_cur < 1000 ||
 	    (NFD + limit_cur - 1) / (limit_cur - MARGIN) > MAXKIDS) {
 		printf("# RLIMIT_NOFILE %ld is too small: 100k cases "
-		       "skipped\n", limit_cur);
+		       "skipped\n",
+		       limit_cur);
 		skipped = 1;
 	}
 }
 
 static void case_register_100k(void)
 {
-	/* interpoll: one supervisor fd per registration; see
-	 * docs/DIVERGENCES.md "supervisor-fds". */
-	DIVERGENCE("supervisor-fds");
 	struct epoll_event ev;
 	int per, rest, i, bad = 0, total;
 
@@ -183,8 +181,7 @@ static void case_register_100k(void)
 	fflush(stdout);
 	for (i = 0; rest > 0 && i < MAXKIDS; i++) {
 		int sv[2], n = rest < per ? rest : per, got = 0;
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-			       sv)) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 			CHECK_OK(-1);
 			break;
 		}
@@ -212,8 +209,8 @@ static void case_register_100k(void)
 		rest -= n;
 	}
 	if (nkids)
-		printf("# %d helper processes hold %d of the eventfds\n",
-		       nkids, NFD - np);
+		printf("# %d helper processes hold %d of the eventfds\n", nkids,
+		       NFD - np);
 	pfds = calloc(np, sizeof(int));
 	CHECK(pfds != NULL);
 	for (i = 0; pfds && i < np; i++) {
@@ -353,9 +350,6 @@ static double round_cost(int epfd, const int *fdv, int nf)
 
 static void case_round_cost_10_vs_100k(void)
 {
-	/* interpoll: one supervisor fd per registration; see
-	 * docs/DIVERGENCES.md "supervisor-fds". */
-	DIVERGENCE("supervisor-fds");
 	int small = epoll_create1(EPOLL_CLOEXEC);
 	int sfd[10], i;
 	struct epoll_event ev;

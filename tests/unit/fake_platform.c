@@ -37,17 +37,17 @@ int fake_teardown(void **state)
 {
 	(void)state;
 	emu_fini(&fake.emu);
-	size_t leaked = fake.open_handles;
+	size_t leaked = fake.open_handles + fake.open_groups;
 	size_t doubles = fake.double_replies;
 	while (!list_empty(&fake.handles)) {
 		struct plat_handle *h =
-			container_of(fake.handles.next, struct plat_handle, all);
+		    container_of(fake.handles.next, struct plat_handle, all);
 		list_del(&h->all);
 		free(h);
 	}
 	while (!list_empty(&fake.files)) {
 		struct fake_file *f =
-			container_of(fake.files.next, struct fake_file, all);
+		    container_of(fake.files.next, struct fake_file, all);
 		list_del(&f->all);
 		free(f);
 	}
@@ -176,7 +176,7 @@ void fake_wake(struct fake_file *f, uint32_t key)
 	struct list *pos;
 	for (pos = f->watches.next; pos != &f->watches; pos = pos->next) {
 		struct plat_handle *h =
-			container_of(pos, struct plat_handle, link);
+		    container_of(pos, struct plat_handle, link);
 		if (key && !(key & h->mask))
 			continue;
 		assert_true(n < 1024);
@@ -310,8 +310,7 @@ static int record(const struct plat_call *c, int64_t val, int err, int cont)
 	return 0;
 }
 
-int plat_reply(struct plat *p, const struct plat_call *c, int64_t val,
-	       int err)
+int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err)
 {
 	assert_ptr_equal(p, &fake);
 	assert_true(err <= 0);
@@ -356,8 +355,8 @@ static struct plat_handle *handle_new(struct fake_file *f, uint32_t mask,
 	return h;
 }
 
-static int install(const struct plat_call *c, struct fake_file *f,
-		   int cloexec, struct plat_handle **out)
+static int install(const struct plat_call *c, struct fake_file *f, int cloexec,
+		   struct plat_handle **out)
 {
 	*out = NULL;
 	check_call(c);
@@ -373,8 +372,8 @@ static int install(const struct plat_call *c, struct fake_file *f,
 	return fd;
 }
 
-int plat_epoll_install(struct plat *p, const struct plat_call *c,
-		       int cloexec, void *object, struct plat_handle **out)
+int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
+		       void *object, struct plat_handle **out)
 {
 	assert_ptr_equal(p, &fake);
 	assert_non_null(object);
@@ -421,13 +420,54 @@ void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd)
 	return f->object;
 }
 
-int plat_watch_open(struct plat *p, const struct plat_call *c, int fd,
-		    uint32_t mask, void *cookie, enum plat_kind *kind,
-		    void **object, struct plat_handle **out)
+struct plat_group {
+	int magic;
+};
+
+struct plat_group *plat_group_new(struct plat *p)
+{
+	assert_ptr_equal(p, &fake);
+	struct plat_group *g = calloc(1, sizeof(*g));
+	assert_non_null(g);
+	g->magic = 0x6702;
+	fake.open_groups++;
+	return g;
+}
+
+void plat_group_free(struct plat *p, struct plat_group *g)
+{
+	assert_ptr_equal(p, &fake);
+	if (!g)
+		return;
+	assert_int_equal(g->magic, 0x6702);
+	g->magic = 0;
+	fake.open_groups--;
+	free(g);
+}
+
+void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
+			struct plat_handle *h)
+{
+	assert_ptr_equal(p, &fake);
+	check_call(c);
+	assert_non_null(h);
+	assert_false(h->closed);
+	/* As EPOLL_CTL_DEL, the fd is the handle's file when it is open. */
+	struct fake_file *f = fd_file(c, fd);
+	if (f && f->alive)
+		assert_ptr_equal(f, h->file);
+}
+
+int plat_watch_open(struct plat *p, const struct plat_call *c,
+		    struct plat_group *g, int fd, uint32_t mask, void *cookie,
+		    enum plat_kind *kind, void **object,
+		    struct plat_handle **out)
 {
 	assert_ptr_equal(p, &fake);
 	check_call(c);
 	assert_non_null(cookie);
+	assert_non_null(g);
+	assert_int_equal(g->magic, 0x6702);
 	struct fake_file *f = fd_file(c, fd);
 	if (!f)
 		return -EBADF;
@@ -748,8 +788,7 @@ void fk_read_events(uint64_t addr, int n, struct fk_event *out)
 	}
 }
 
-uint64_t fk_wait_start(int epfd, int maxevents, int timeout_ms,
-		       uint64_t *buf)
+uint64_t fk_wait_start(int epfd, int maxevents, int timeout_ms, uint64_t *buf)
 {
 	uint64_t a = fake_alloc(maxevents > 0 ? (size_t)maxevents * 12 : 12);
 	if (buf)

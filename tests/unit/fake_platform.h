@@ -63,8 +63,8 @@ struct fake_file {
 	int is_epoll; /* one of the emulation's instances */
 	void *object; /* what plat_epoll_install was given */
 	int is_eventfd;
-	int refs;  /* fds that refer to it */
-	int alive; /* 0 once the last fd is closed */
+	int refs;	     /* fds that refer to it */
+	int alive;	     /* 0 once the last fd is closed */
 	struct list watches; /* struct plat_handle.link, wake-up order */
 	struct list all;     /* fake.files */
 };
@@ -115,6 +115,7 @@ struct plat {
 	struct list handles;
 	int next_file_id;
 	size_t open_handles;
+	size_t open_groups;
 	struct fake_reply log[FAKE_MAX_CALLS];
 	size_t n_log;
 	struct fake_callstate calls[FAKE_MAX_CALLS];
@@ -128,8 +129,8 @@ struct plat {
 	size_t n_pending;
 	int last_mask_set;
 	uint64_t last_mask;
-	int tracing;	     /* plat_tracing's answer */
-	char trace[4096];    /* plat_trace_note text, since the last clear */
+	int tracing;	  /* plat_tracing's answer */
+	char trace[4096]; /* plat_trace_note text, since the last clear */
 	size_t trace_len;
 	size_t double_replies;
 	size_t gone_replies; /* answers refused: the call was gone */
@@ -146,10 +147,10 @@ int fake_teardown(void **state);
 
 /* --- files and fds ------------------------------------------------------ */
 struct fake_file *fake_file_new(uint32_t ready, int pollable);
-int fake_fd_install(struct fake_file *f);	 /* lowest free fd */
+int fake_fd_install(struct fake_file *f);	     /* lowest free fd */
 int fake_fd_install_at(struct fake_file *f, int fd); /* dup2-like */
-int fk_open(uint32_t ready);	/* a pollable host file */
-int fk_open_regular(void);	/* a non-pollable file */
+int fk_open(uint32_t ready);			     /* a pollable host file */
+int fk_open_regular(void);			     /* a non-pollable file */
 int fk_dup(int fd);
 int fk_dup2(int oldfd, int newfd);
 void fk_close(int fd);
@@ -175,7 +176,8 @@ uint64_t fake_alloc_tail(size_t room);
 void *fake_ptr(uint64_t addr);
 #define FAKE_BAD_ADDR 0x1000ull /* never mapped */
 
-/* --- calls ------------------------------------------------------------------ */
+/* --- calls ------------------------------------------------------------------
+ */
 struct plat_call fk_mkcall(int nr, uint64_t a0, uint64_t a1, uint64_t a2,
 			   uint64_t a3, uint64_t a4, uint64_t a5);
 /* Start a call (emu_call); returns its id. */
@@ -207,12 +209,12 @@ int fk_ctl_addr(int epfd, int op, int fd, uint64_t addr);
  * and copies up to its value of events to out (may be NULL). */
 int fk_wait(int epfd, int maxevents, int timeout_ms, struct fk_event *out);
 /* Start an epoll_wait that may block; *buf receives the events address. */
-uint64_t fk_wait_start(int epfd, int maxevents, int timeout_ms,
-		       uint64_t *buf);
+uint64_t fk_wait_start(int epfd, int maxevents, int timeout_ms, uint64_t *buf);
 void fk_read_events(uint64_t addr, int n, struct fk_event *out);
 void fk_write_event(uint64_t addr, uint32_t events, uint64_t data);
 
-/* --- time ------------------------------------------------------------------ */
+/* --- time ------------------------------------------------------------------
+ */
 /* Advance the clock; run emu_timers whenever the armed timer is due. */
 void fake_advance(int64_t ns);
 

@@ -1,0 +1,458 @@
+/* buckets.c: many weak registrations of guest files in few kernel epolls.
+ *
+ * A handle names a guest file without keeping it open: it is a registration
+ * of the file in a kernel epoll of ours. The kernel drops a registration
+ * when the file's last reference goes (eventpoll_release_file), and
+ * kcmp(KCMP_EPOLL_TFD), given the epoll and the fd number the file was
+ * registered under, compares it with a guest fd (identity) or fails with
+ * ENOENT once it is gone (liveness).
+ *
+ * Registrations are packed into buckets: registration i of a bucket is
+ * keyed by the reserved fd number p->slot_base + i, which therefore names
+ * it for kcmp and for EPOLL_CTL_MOD/DEL. The reserved numbers hold
+ * placeholders; a file is moved onto its number only for the epoll_ctl.
+ * So the supervisor spends fds per bucket, not per registration.
+ *
+ * kcmp finds a registration by walking the epoll's whole tree
+ * (ep_find_tfd), so buckets used for identity are small (kind_size).
+ *
+ * A watch is registered twice, with the entry's mask:
+ * - in an edge bucket (BK_EDGE), edge-triggered. The bucket sits
+ *   edge-triggered in the main epoll, so every wake-up of the file that
+ *   ep_poll_callback accepts makes the main epoll report the bucket, and
+ *   reading the bucket says which registrations fired, in the order they
+ *   fired. Edge buckets are large and belong to one instance, so that one
+ *   instance's wake-ups come back in the kernel's order.
+ * - in a level bucket (BK_LEVEL), level-triggered: reading it gives every
+ *   registration whose file is ready now, re-polled by the kernel. Level
+ *   buckets are small: reading one re-polls all its ready files, and the
+ *   result is kept for as long as p->poll_gen does not change (within one
+ *   notification or one batch of wake-ups). The level copy is the watch's
+ *   identity.
+ * Identity handles (eventfds) are one disabled registration (events 0: no
+ * wake-ups) in an identity bucket; an instance's file has a bucket of its
+ * own (BK_SOLO), as the per-call check of an epfd must be cheapest.
+ *
+ * A registration can be removed only by naming its file. When the file is
+ * at hand (EPOLL_CTL_DEL names it) bucket_handle_detach removes it. A
+ * handle closed while its file lives on otherwise becomes a zombie: its
+ * slots stay taken until the file goes (kcmp says ENOENT) or the group
+ * closes its buckets.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "emu.h"
+#include "linux_plat.h"
+
+#define NO_SLOT UINT32_MAX
+#define LEVEL_MAX 64 /* largest level bucket, for the read buffer */
+
+void bucket_sizes(struct plat *p, uint32_t nslots)
+{
+	p->kind_size[BK_EDGE] = nslots;
+	p->kind_size[BK_LEVEL] = nslots < 16 ? nslots : 16;
+	p->kind_size[BK_IDENT] = nslots < 16 ? nslots : 16;
+	p->kind_size[BK_SOLO] = 1;
+}
+
+void group_init(struct plat_group *g)
+{
+	for (int k = 0; k < BK_KINDS; k++)
+		list_init(&g->kinds[k]);
+	list_init(&g->zombies);
+}
+
+static void bucket_close(struct plat *p, struct bucket *b)
+{
+	if (b->kind == BK_EDGE)
+		epoll_ctl(p->mainep, EPOLL_CTL_DEL, b->ep, NULL);
+	close(b->ep);
+	b->ep = -1;
+	b->closed = 1;
+	p->nfds--;
+	list_del(&b->link);
+	/* The main epoll may have reported it in the batch being handled. */
+	if (p->in_batch) {
+		list_add_tail(&b->link, &p->dead_buckets);
+	} else {
+		free(b->slots);
+		free(b);
+	}
+}
+
+void group_close(struct plat *p, struct plat_group *g)
+{
+	while (!list_empty(&g->zombies)) {
+		struct plat_handle *h =
+		    container_of(g->zombies.next, struct plat_handle, zlink);
+		list_del(&h->zlink);
+		free(h);
+	}
+	for (int k = 0; k < BK_KINDS; k++)
+		while (!list_empty(&g->kinds[k]))
+			bucket_close(p, container_of(g->kinds[k].next,
+						     struct bucket, link));
+}
+
+void plat_batch_end(struct plat *p)
+{
+	while (!list_empty(&p->dead_buckets)) {
+		struct bucket *b =
+		    container_of(p->dead_buckets.next, struct bucket, link);
+		list_del(&b->link);
+		free(b->slots);
+		free(b);
+	}
+	p->in_batch = 0;
+}
+
+static struct bucket *bucket_new(struct plat *p, struct plat_group *g,
+				 enum bucket_kind kind, int *err)
+{
+	if (p->nfds >= p->fd_budget) {
+		*err = -EMFILE;
+		return NULL;
+	}
+	struct bucket *b = calloc(1, sizeof(*b));
+	if (!b) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	b->tag = TAG_BUCKET;
+	b->kind = kind;
+	b->g = g;
+	b->size = p->kind_size[kind];
+	b->free_head = NO_SLOT;
+	b->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (b->ep < 0) {
+		*err = -errno;
+		free(b);
+		return NULL;
+	}
+	if (kind == BK_EDGE) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+					 .data.ptr = b};
+		if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, b->ep, &ev) < 0) {
+			*err = -errno;
+			close(b->ep);
+			free(b);
+			return NULL;
+		}
+	}
+	p->nfds++;
+	list_add_head(&b->link, &g->kinds[kind]);
+	return b;
+}
+
+/* A free slot of b, growing its table if need be; NO_SLOT if full. */
+static uint32_t slot_take(struct bucket *b)
+{
+	if (b->free_head == NO_SLOT) {
+		if (b->cap >= b->size)
+			return NO_SLOT;
+		uint32_t ncap = b->cap ? b->cap * 2 : 4;
+		if (ncap > b->size)
+			ncap = b->size;
+		struct bslot *s = realloc(b->slots, ncap * sizeof(*s));
+		if (!s)
+			return NO_SLOT;
+		memset(s + b->cap, 0, (ncap - b->cap) * sizeof(*s));
+		for (uint32_t i = ncap; i-- > b->cap;) {
+			s[i].next_free = b->free_head;
+			b->free_head = i;
+		}
+		b->slots = s;
+		b->cap = ncap;
+	}
+	uint32_t i = b->free_head;
+	b->free_head = b->slots[i].next_free;
+	if (++b->nused == b->size) { /* full: behind those with room */
+		list_del(&b->link);
+		list_add_tail(&b->link, &b->g->kinds[b->kind]);
+	}
+	return i;
+}
+
+/* Give slot i back; close b once it is empty, unless it is the last of its
+ * kind in the group (an instance that adds and deletes one fd in a loop
+ * would otherwise make and close a kernel epoll every time). */
+static void slot_put(struct plat *p, struct bucket *b, uint32_t i)
+{
+	if (!b)
+		return;
+	struct bslot *s = &b->slots[i];
+	s->h = NULL;
+	s->next_free = b->free_head;
+	b->free_head = i;
+	struct list *l = &b->g->kinds[b->kind];
+	if (b->nused-- == b->size) { /* room again: in front */
+		list_del(&b->link);
+		list_add_head(&b->link, l);
+	}
+	if (b->nused == 0 && !(l->next == &b->link && l->prev == &b->link))
+		bucket_close(p, b);
+}
+
+static void handle_free(struct plat *p, struct plat_handle *h)
+{
+	slot_put(p, h->b, h->idx);
+	slot_put(p, h->lb, h->lidx);
+	free(h);
+}
+
+/* Free the group's zombies whose file is gone; how many were freed. */
+static int group_reclaim(struct plat *p, struct plat_group *g)
+{
+	int n = 0;
+	struct list *pos, *tmp;
+	list_for_each_safe(pos, tmp, &g->zombies)
+	{
+		struct plat_handle *h =
+		    container_of(pos, struct plat_handle, zlink);
+		if (kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) ==
+		    -ENOENT) {
+			list_del(&h->zlink);
+			handle_free(p, h);
+			n++;
+		}
+	}
+	return n;
+}
+
+static struct bucket *slot_find(struct plat *p, struct plat_group *g,
+				enum bucket_kind kind, uint32_t *idx, int *err)
+{
+	struct list *l = &g->kinds[kind];
+	/* Buckets with room come first: only the first needs a look. */
+	for (int tries = 0; tries < 2; tries++) {
+		if (!list_empty(l)) {
+			struct bucket *b =
+			    container_of(l->next, struct bucket, link);
+			if (b->nused < b->size &&
+			    (*idx = slot_take(b)) != NO_SLOT)
+				return b;
+		}
+		if (tries || list_empty(&g->zombies) || !group_reclaim(p, g))
+			break;
+	}
+	struct bucket *b = bucket_new(p, g, kind, err);
+	if (!b)
+		return NULL;
+	if ((*idx = slot_take(b)) == NO_SLOT) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return b;
+}
+
+/* epoll_ctl(b, op) on supervisor fd d under slot i's reserved number. */
+static int slot_ctl(struct plat *p, struct bucket *b, uint32_t i, int op, int d,
+		    uint32_t mask)
+{
+	int num = p->slot_base + (int)i;
+	struct epoll_event ev = {
+	    .events = mask,
+	    .data.u64 = (uint64_t)b->slots[i].gen << 32 | i,
+	};
+	if (dup3(d, num, O_CLOEXEC) < 0)
+		return -errno;
+	int r = epoll_ctl(b->ep, op, num, &ev) < 0 ? -errno : 0;
+	dup3(p->anchor, num, O_CLOEXEC); /* the placeholder back */
+	return r;
+}
+
+/* Register d in a slot of the group's `kind` buckets. */
+static int slot_register(struct plat *p, struct plat_group *g,
+			 enum bucket_kind kind, int d, uint32_t mask,
+			 struct plat_handle *h, struct bucket **bp,
+			 uint32_t *ip)
+{
+	int err = 0;
+	uint32_t i;
+	struct bucket *b = slot_find(p, g, kind, &i, &err);
+	if (!b)
+		return err;
+	struct bslot *s = &b->slots[i];
+	s->gen++;
+	s->level = 0;
+	err = slot_ctl(p, b, i, EPOLL_CTL_ADD, d, mask);
+	if (err < 0) {
+		slot_put(p, b, i);
+		return err;
+	}
+	s->h = h;
+	*bp = b;
+	*ip = i;
+	return 0;
+}
+
+/* The level copy is never exclusive: it must not change how far a wake-up
+ * walks the file's wait queue. */
+static uint32_t level_mask(uint32_t mask)
+{
+	return mask & ~EPOLLEXCLUSIVE;
+}
+
+int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
+		     void *cookie, struct plat_handle **out)
+{
+	struct plat_handle *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	int r = slot_register(p, g, BK_LEVEL, d, level_mask(mask), h, &h->lb,
+			      &h->lidx);
+	if (r == 0) {
+		r = slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h, &h->b,
+				  &h->idx);
+		if (r < 0) {
+			slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_DEL, d, 0);
+			slot_put(p, h->lb, h->lidx);
+		}
+	}
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	h->ep = h->lb->ep;
+	h->tfd = p->slot_base + (int)h->lidx;
+	h->mask = mask;
+	h->cookie = cookie;
+	list_init(&h->zlink);
+	*out = h;
+	return 0;
+}
+
+int bucket_ident_new(struct plat *p, int d, int solo, struct plat_handle **out)
+{
+	struct plat_handle *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	int r = slot_register(p, &p->ident, solo ? BK_SOLO : BK_IDENT, d, 0, h,
+			      &h->b, &h->idx);
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	h->ep = h->b->ep;
+	h->tfd = p->slot_base + (int)h->idx;
+	list_init(&h->zlink);
+	*out = h;
+	return 0;
+}
+
+int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
+			 uint32_t mask)
+{
+	/* In place, as ep_modify: the registrations keep their places in
+	 * the file's wait queue. */
+	int r = slot_ctl(p, h->b, h->idx, EPOLL_CTL_MOD, d, mask | EPOLLET);
+	if (r < 0)
+		return r;
+	r = slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_MOD, d, level_mask(mask));
+	if (r < 0) {
+		slot_ctl(p, h->b, h->idx, EPOLL_CTL_MOD, d, h->mask | EPOLLET);
+		return r;
+	}
+	h->mask = mask;
+	return 0;
+}
+
+void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d)
+{
+	if (h->detached || h->closed)
+		return;
+	/* ENOENT: d is no longer the file (a racing close and reuse), so
+	 * the registrations stay, a zombie once the handle is closed. */
+	if (slot_ctl(p, h->b, h->idx, EPOLL_CTL_DEL, d, 0) < 0)
+		return;
+	if (h->lb)
+		slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_DEL, d, 0);
+	h->detached = 1;
+}
+
+void plat_handle_close(struct plat *p, struct plat_handle *h)
+{
+	if (!h || h->closed)
+		return;
+	if (h->serial)
+		u64map_del(&p->serials, h->serial);
+	h->closed = 1;
+	h->cookie = NULL;
+	/* Without a detach, the registrations are gone only if the file
+	 * is (as when a sweep finds it closed). */
+	if (h->detached ||
+	    kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) == -ENOENT) {
+		handle_free(p, h);
+		return;
+	}
+	list_add_tail(&h->zlink, &h->b->g->zombies);
+}
+
+int plat_short_of_handles(struct plat *p)
+{
+	return p->nfds + 16 >= p->fd_budget;
+}
+
+/* Read a level bucket: every registration whose file is ready now. */
+static void level_refresh(struct plat *p, struct bucket *b)
+{
+	struct epoll_event evs[LEVEL_MAX];
+	for (uint32_t i = 0; i < b->cap; i++)
+		b->slots[i].level = 0;
+	int n = epoll_wait(b->ep, evs, LEVEL_MAX, 0);
+	for (int k = 0; k < n; k++) {
+		uint32_t i = (uint32_t)evs[k].data.u64;
+		uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
+		if (i < b->cap && b->slots[i].gen == gen)
+			b->slots[i].level = evs[k].events;
+	}
+	b->level_gen = p->poll_gen;
+}
+
+uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h)
+{
+	struct bucket *b = h->lb;
+	if (!b || h->detached)
+		return 0;
+	if (b->level_gen != p->poll_gen)
+		level_refresh(p, b);
+	return b->slots[h->lidx].level;
+}
+
+void bucket_set_level(struct plat *p, struct plat_handle *h, uint32_t lvl)
+{
+	if (h->lb && h->lb->level_gen == p->poll_gen)
+		h->lb->slots[h->lidx].level = lvl;
+}
+
+void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip)
+{
+	struct epoll_event evs[256];
+	int n;
+
+	p->poll_gen++;
+	do {
+		if (b->closed)
+			return;
+		n = epoll_wait(b->ep, evs, 256, 0);
+		for (int k = 0; k < n && !b->closed; k++) {
+			uint32_t i = (uint32_t)evs[k].data.u64;
+			uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
+			if (i >= b->cap)
+				continue;
+			struct bslot *s = &b->slots[i];
+			/* A closed handle keeps its slot as a zombie
+			 * (cookie NULL) until its file goes. */
+			if (!s->h || s->gen != gen || s->h == skip ||
+			    !s->h->cookie)
+				continue;
+			emu_wakeup(p->emu, s->h->cookie);
+		}
+	} while (n == 256);
+}
