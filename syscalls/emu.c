@@ -28,6 +28,7 @@ void emu_init(struct emu *e, struct plat *p)
 	e->next_gc_ns = 0;
 	e->next_serial = 0;
 	e->batch = 1; /* excl_batch 0 means "never taken" */
+	e->zero_timeout_native = 1;
 	e->calls_since_sweep = 0;
 	e->wake_depth = 0;
 	e->wakeup_allowed = 0;

@@ -41,7 +41,8 @@ struct emu {
 	struct list instances; /* every live struct ep_instance */
 	size_t n_instances;
 	size_t n_entries;
-	struct list eventfds; /* every struct efd_record */
+	size_t n_queued;       /* entries on some instance's ready list */
+	struct list eventfds;  /* every struct efd_record */
 	struct list exclusive; /* every EPOLLEXCLUSIVE entry (excl_link) */
 	size_t n_eventfds;
 	/* Blocked calls ordered by their next timer (deadline or signal
@@ -55,6 +56,10 @@ struct emu {
 	int wake_depth; /* nesting of wake-up propagation (ep_notify_up) */
 	uint64_t batch; /* wake-ups delivered together share a batch number */
 	int wakeup_allowed; /* EPOLLWAKEUP survives (PM_SLEEP + capability) */
+	/* epoll_wait(0) with nothing queued goes to the kernel (epoll_wait.c
+	 * zero_timeout_to_kernel); the unit tests turn it off to drive the
+	 * emulation's own zero-timeout path. */
+	int zero_timeout_native;
 	/* statistics */
 	size_t peak_entries;
 	size_t peak_blocked;

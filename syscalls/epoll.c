@@ -54,7 +54,7 @@ void ep_entry_remove(struct ep_entry *en)
 {
 	struct ep_instance *ep = en->ep;
 	entry_unlink_fd(en);
-	list_del(&en->rdlink);
+	ep_unqueue(en);
 	list_del(&en->childlink);
 	list_del(&en->excl_sibs);
 	list_del(&en->excl_link);
@@ -117,8 +117,26 @@ struct ep_entry *ep_find(struct ep_instance *ep, const struct plat_call *c,
 
 void ep_queue(struct ep_entry *en)
 {
-	if (list_empty(&en->rdlink))
+	if (list_empty(&en->rdlink)) {
 		list_add_tail(&en->rdlink, &en->ep->ready);
+		en->ep->emu->n_queued++;
+	}
+}
+
+void ep_queue_head(struct ep_entry *en)
+{
+	if (list_empty(&en->rdlink)) {
+		list_add_head(&en->rdlink, &en->ep->ready);
+		en->ep->emu->n_queued++;
+	}
+}
+
+void ep_unqueue(struct ep_entry *en)
+{
+	if (!list_empty(&en->rdlink)) {
+		list_del(&en->rdlink);
+		en->ep->emu->n_queued--;
+	}
 }
 
 static int entry_enabled(const struct ep_entry *en)
@@ -204,7 +222,7 @@ uint32_t ep_instance_poll(struct ep_instance *ep, int depth)
 		if (ep_entry_poll(en, depth))
 			return EPOLLIN_BITS | EPOLLRDNORM_BITS;
 		/* Stale: the kernel drops it from the ready list here. */
-		list_del(&en->rdlink);
+		ep_unqueue(en);
 	}
 	return 0;
 }

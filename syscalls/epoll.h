@@ -85,6 +85,10 @@ uint32_t ep_instance_poll(struct ep_instance *ep, int depth);
 
 /* Put an entry at the tail of its ready list if it is not queued. */
 void ep_queue(struct ep_entry *en);
+/* ... at the head; take it off. Every change to a ready list goes through
+ * these three, which keep emu.n_queued. */
+void ep_queue_head(struct ep_entry *en);
+void ep_unqueue(struct ep_entry *en);
 
 /* Loop and depth checks for adding child into parent (ELOOP). */
 int ep_loop_check(struct ep_instance *parent, struct ep_instance *child);

@@ -21,12 +21,10 @@ struct taken {
 };
 
 /* Put taken[from..n) back at the head of the ready list, in order. */
-static void put_back(struct ep_instance *ep, struct taken *t, int from, int n)
+static void put_back(struct taken *t, int from, int n)
 {
-	for (int i = n - 1; i >= from; i--) {
-		if (list_empty(&t[i].en->rdlink))
-			list_add_head(&t[i].en->rdlink, &ep->ready);
-	}
+	for (int i = n - 1; i >= from; i--)
+		ep_queue_head(t[i].en);
 }
 
 static void put_event(unsigned char *out, uint32_t events, uint64_t data)
@@ -43,10 +41,10 @@ static void trace_events(struct emu *e, const struct taken *t, int ntaken,
 	for (int i = 0, k = 0; i < ntaken && k < done; i++) {
 		if (!t[i].revents)
 			continue;
-		plat_trace_note(e->plat, "%s{%s, %#llx}", k++ ? ", " : "",
-				event_names(t[i].revents, "EPOLL", names,
-					    sizeof(names)),
-				(unsigned long long)t[i].en->data);
+		plat_trace_note(
+		    e->plat, "%s{%s, %#llx}", k++ ? ", " : "",
+		    event_names(t[i].revents, "EPOLL", names, sizeof(names)),
+		    (unsigned long long)t[i].en->data);
 	}
 	plat_trace_note(e->plat, "]");
 }
@@ -66,8 +64,8 @@ static void trace_events(struct emu *e, const struct taken *t, int ntaken,
  * succeeded; here also only when the answer reached the guest: ONESHOT
  * disarming and the level-triggered re-queue are committed after the
  * reply, and undone if the guest vanished. */
-int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
-	       uint64_t addr, int maxevents)
+int ep_deliver(struct ep_instance *ep, const struct plat_call *c, uint64_t addr,
+	       int maxevents)
 {
 	struct emu *e = ep->emu;
 	struct taken stackt[64], *t = stackt;
@@ -78,8 +76,8 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
 		if (ntaken == cap) {
 			int ncap = cap * 4;
 			struct taken *nt = malloc(ncap * sizeof(*nt));
-			unsigned char *nb = malloc((size_t)ncap *
-						   EPOLL_EVENT_SIZE);
+			unsigned char *nb =
+			    malloc((size_t)ncap * EPOLL_EVENT_SIZE);
 			if (!nt || !nb) {
 				free(nt);
 				free(nb);
@@ -95,9 +93,9 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
 			buf = nb;
 			cap = ncap;
 		}
-		struct ep_entry *en = container_of(ep->ready.next,
-						   struct ep_entry, rdlink);
-		list_del(&en->rdlink);
+		struct ep_entry *en =
+		    container_of(ep->ready.next, struct ep_entry, rdlink);
+		ep_unqueue(en);
 		uint32_t rev = ep_entry_poll(en, 0);
 		t[ntaken].en = en;
 		t[ntaken].revents = rev;
@@ -123,7 +121,7 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
 				break;
 			}
 		}
-		put_back(ep, t, stop, ntaken);
+		put_back(t, stop, ntaken);
 	}
 	if (plat_tracing(e->plat))
 		trace_events(e, t, stop, done);
@@ -143,8 +141,8 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c,
 		/* The guest is gone: the events it did not get stay queued
 		 * (stale entries stay dropped, as a harvest drops them). */
 		for (int i = stop - 1; i >= 0; i--)
-			if (t[i].revents && list_empty(&t[i].en->rdlink))
-				list_add_head(&t[i].en->rdlink, &ep->ready);
+			if (t[i].revents)
+				ep_queue_head(t[i].en);
 	}
 out:
 	if (t != stackt) {
@@ -166,8 +164,8 @@ void ep_wake_waiters(struct ep_instance *ep)
 	struct emu *e = ep->emu;
 
 	while (!list_empty(&ep->ready) && !list_empty(&ep->waiters)) {
-		struct waiter *w = container_of(ep->waiters.next,
-						struct waiter, link);
+		struct waiter *w =
+		    container_of(ep->waiters.next, struct waiter, link);
 		if (!ep_deliver(ep, &w->call, w->events_addr, w->maxevents))
 			return; /* only stale entries: keep sleeping */
 		waiter_unlink_and_free(e, w);
@@ -177,8 +175,8 @@ void ep_wake_waiters(struct ep_instance *ep)
 /* The deadline or a signal ended a blocked epoll_wait. */
 void ep_waiter_expire(struct emu *e, struct waiter *w, int err)
 {
-	if (err == 0 && ep_deliver(w->ep, &w->call, w->events_addr,
-				   w->maxevents)) {
+	if (err == 0 &&
+	    ep_deliver(w->ep, &w->call, w->events_addr, w->maxevents)) {
 		waiter_unlink_and_free(e, w);
 		return;
 	}
@@ -282,8 +280,31 @@ int64_t read_timespec_ns(struct emu *e, const struct plat_call *c,
 	return ts[0] * 1000000000 + ts[1];
 }
 
+/* A zero timeout while no instance has anything queued: the kernel's own
+ * epoll_wait on the guest's fd gives exactly our answer, whatever the fd
+ * is now. One of our instances is an empty kernel epoll whose only
+ * registration (the anchor) is never ready: 0 events; anything else gets
+ * the kernel's own EBADF, EINVAL or EFAULT in its own order; and
+ * epoll_pwait's mask is the kernel's. The wake-ups the guest caused before
+ * the call are delivered by now (plat_sync), so "nothing queued" holds at
+ * the time of the call. This spares the epfd check (a kcmp), the mask read
+ * and the answer's work: a polling loop's idle call costs close to the
+ * bare notification round trip. */
+static int zero_timeout_to_kernel(struct emu *e, const struct plat_call *c)
+{
+	if ((int)c->args[3] != 0 || !e->zero_timeout_native)
+		return 0;
+	plat_sync(e->plat);
+	if (e->n_queued)
+		return 0;
+	plat_continue(e->plat, c);
+	return 1;
+}
+
 void sys_epoll_wait(struct emu *e, const struct plat_call *c)
 {
+	if (zero_timeout_to_kernel(e, c))
+		return;
 	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
 		      ms_to_timeout_ns((int)c->args[3]), 0, 0);
 }
@@ -306,6 +327,8 @@ static void epoll_pwait_common(struct emu *e, const struct plat_call *c,
 
 void sys_epoll_pwait(struct emu *e, const struct plat_call *c)
 {
+	if (zero_timeout_to_kernel(e, c))
+		return;
 	epoll_pwait_common(e, c, ms_to_timeout_ns((int)c->args[3]));
 }
 

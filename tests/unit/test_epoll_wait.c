@@ -53,24 +53,22 @@ static void wait_check_order(void **s)
 	assert_int_equal(fk_sys(SYS_epoll_wait, ep, buf, 0, 0, 0, 0), -EINVAL);
 	assert_int_equal(fk_sys(SYS_epoll_wait, ep, buf, (uint64_t)-1, 0, 0, 0),
 			 -EINVAL);
-	assert_int_equal(fk_sys(SYS_epoll_wait, ep, buf, EP_MAX_EVENTS_ + 1, 0,
-				0, 0),
-			 -EINVAL);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_wait, ep, buf, EP_MAX_EVENTS_ + 1, 0, 0, 0),
+	    -EINVAL);
 	/* a non-epoll fd: maxevents first, then the range, then EINVAL */
 	assert_int_equal(fk_sys(SYS_epoll_wait, other, buf, 0, 0, 0, 0),
 			 -EINVAL);
-	assert_int_equal(fk_sys(SYS_epoll_wait, other, 0xffff800000000000ull, 1,
-				0, 0, 0),
-			 -EFAULT);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_wait, other, 0xffff800000000000ull, 1, 0, 0, 0),
+	    -EFAULT);
 	assert_int_equal(fk_sys(SYS_epoll_wait, other, buf, 1, 0, 0, 0),
 			 -EINVAL);
 	/* the range check is against the user limit only */
-	assert_int_equal(fk_sys(SYS_epoll_wait, ep, 0x7fffffffeff5ull, 1, 0, 0,
-				0),
-			 -EFAULT);
-	assert_int_equal(fk_sys(SYS_epoll_wait, ep, 0x7fffffffeff4ull, 1, 0, 0,
-				0),
-			 0);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_wait, ep, 0x7fffffffeff5ull, 1, 0, 0, 0), -EFAULT);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_wait, ep, 0x7fffffffeff4ull, 1, 0, 0, 0), 0);
 	assert_int_equal(fk_sys(SYS_epoll_wait, ep, 0, EP_MAX_EVENTS_, 0, 0, 0),
 			 0);
 	assert_int_equal(E->n_blocked, 0);
@@ -87,6 +85,40 @@ static void timeout_zero_returns_at_once(void **s)
 	/* timeout 0 never looks at signals */
 	fake_set_signal(fake.next_call_id, PLAT_SIG_HANDLER, SIGUSR1_);
 	assert_int_equal(fk_wait(ep, 4, 0, NULL), 0);
+}
+
+/* With nothing queued in any instance, epoll_wait(0) and epoll_pwait(0)
+ * go to the kernel; once something is queued anywhere, the emulation
+ * answers, even for an instance with nothing queued. */
+static void timeout_zero_to_kernel_when_nothing_queued(void **s)
+{
+	(void)s;
+	E->zero_timeout_native = 1;
+	int ep = fk_epoll_create();
+	int ep2 = fk_epoll_create();
+	int fd = fk_open(0);
+	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 7), 0);
+	uint64_t buf;
+	uint64_t id = fk_wait_start(ep, 4, 0, &buf);
+	assert_true(fk_continued(id));
+	id = fk_wait_start(-1, 4, 0, &buf); /* the kernel's EBADF */
+	assert_true(fk_continued(id));
+	fk_raise(fd, F_IN);
+	assert_int_equal(E->n_queued, 1);
+	assert_int_equal(fk_wait(ep2, 4, 0, NULL), 0);
+	struct fk_event ev[4];
+	assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
+	assert_int_equal(ev[0].data, 7);
+	fk_set_ready(fd, 0);
+	/* The level-triggered entry was queued again; the next harvest
+	 * drops it as stale, and then the kernel takes zero timeouts. */
+	assert_int_equal(fk_wait(ep, 4, 0, NULL), 0);
+	assert_int_equal(E->n_queued, 0);
+	id = fk_wait_start(ep, 4, 0, &buf);
+	assert_true(fk_continued(id));
+	/* A timeout that is not 0 is always ours. */
+	id = fk_wait_start(ep, 4, 5, &buf);
+	assert_false(fk_continued(id));
 }
 
 /* ---- blocking ---- */
@@ -245,13 +277,12 @@ static void pwait_mask_checks(void **s)
 	/* mask size and copy come before EBADF */
 	assert_int_equal(fk_sys(SYS_epoll_pwait, (uint64_t)-1, buf, 1, 0, m, 4),
 			 -EINVAL);
-	assert_int_equal(fk_sys(SYS_epoll_pwait, (uint64_t)-1, buf, 0, 0,
-				FAKE_BAD_ADDR, 8),
-			 -EFAULT);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_pwait, (uint64_t)-1, buf, 0, 0, FAKE_BAD_ADDR, 8),
+	    -EFAULT);
 	/* NULL mask: size not checked */
-	assert_int_equal(fk_sys(SYS_epoll_pwait, (uint64_t)-1, buf, 1, 0, 0,
-				12345),
-			 -EBADF);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_pwait, (uint64_t)-1, buf, 1, 0, 0, 12345), -EBADF);
 	assert_int_equal(fk_sys(SYS_epoll_pwait, ep, buf, 1, 0, 0, 4), 0);
 	assert_int_equal(fk_sys(SYS_epoll_pwait, ep, buf, 1, 0, m, 8), 0);
 }
@@ -262,8 +293,8 @@ static void pwait_mask_blocks_signal(void **s)
 	int ep = fk_epoll_create();
 	uint64_t buf = fake_alloc(12);
 	/* blocks SIGUSR1, and tries to block SIGKILL and SIGSTOP */
-	uint64_t m = put_mask((1ull << (SIGUSR1_ - 1)) | (1ull << 8) |
-			      (1ull << 18));
+	uint64_t m =
+	    put_mask((1ull << (SIGUSR1_ - 1)) | (1ull << 8) | (1ull << 18));
 	uint64_t id = fk_start(SYS_epoll_pwait, ep, buf, 1, 50, m, 8);
 	fake_set_signal(id, PLAT_SIG_HANDLER, SIGUSR1_);
 	fake_advance(10 * MS);
@@ -288,25 +319,24 @@ static void pwait2_timespec(void **s)
 	assert_int_equal(fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1,
 				put_ts(0, 1000000000), 0, 0),
 			 -EINVAL);
-	assert_int_equal(fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1,
-				put_ts(-1, 0), 0, 0),
-			 -EINVAL);
-	assert_int_equal(fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1,
-				put_ts(0, -1), 0, 0),
-			 -EINVAL);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1, put_ts(-1, 0), 0, 0),
+	    -EINVAL);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1, put_ts(0, -1), 0, 0),
+	    -EINVAL);
 	assert_int_equal(fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1,
 				FAKE_BAD_ADDR, put_mask(0), 4),
 			 -EFAULT);
 	assert_int_equal(fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1,
 				put_ts(0, 0), put_mask(0), 4),
 			 -EINVAL);
-	assert_int_equal(fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1,
-				put_ts(0, 0), 0, 0),
-			 -EBADF);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_pwait2, (uint64_t)-1, buf, 1, put_ts(0, 0), 0, 0),
+	    -EBADF);
 	/* {0,0}: no blocking */
-	assert_int_equal(fk_sys(SYS_epoll_pwait2, ep, buf, 1, put_ts(0, 0), 0,
-				0),
-			 0);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_pwait2, ep, buf, 1, put_ts(0, 0), 0, 0), 0);
 	/* a 5 ms timespec */
 	uint64_t ts = put_ts(0, 5 * MS);
 	uint64_t id = fk_start(SYS_epoll_pwait2, ep, buf, 1, ts, 0, 0);
@@ -431,8 +461,8 @@ static void waiter_efault_keeps_event(void **s)
 	int fd = fk_open(0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 7), 0);
 	/* an unmapped buffer passes the checks: it faults at the copy */
-	uint64_t w = fk_start(SYS_epoll_wait, ep, FAKE_BAD_ADDR, 1,
-			      (uint64_t)-1, 0, 0);
+	uint64_t w =
+	    fk_start(SYS_epoll_wait, ep, FAKE_BAD_ADDR, 1, (uint64_t)-1, 0, 0);
 	assert_false(fk_answered(w));
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_result(w), -EFAULT);
@@ -557,31 +587,32 @@ static void sweep_drops_dead_entries(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(wait_check_order),
-		FK_TEST(timeout_zero_returns_at_once),
-		FK_TEST(blocked_wait_answered_by_wakeup),
-		FK_TEST(blocked_wait_answered_by_ctl),
-		FK_TEST(blocked_wait_times_out),
-		FK_TEST(deadline_harvests_ready_events),
-		FK_TEST(negative_timeout_waits_forever),
-		FK_TEST(blocked_wait_eintr_on_signal),
-		FK_TEST(signal_noticed_after_backoff),
-		FK_TEST(deadline_wins_over_signal),
-		FK_TEST(events_win_over_signal),
-		FK_TEST(pwait_mask_checks),
-		FK_TEST(pwait_mask_blocks_signal),
-		FK_TEST(pwait2_timespec),
-		FK_TEST(lt_wakes_all_waiters),
-		FK_TEST(et_wakes_exactly_one),
-		FK_TEST(waiters_take_one_event_each),
-		FK_TEST(gone_waiter_does_not_consume),
-		FK_TEST(gone_waiter_dropped_at_check),
-		FK_TEST(waiter_efault_keeps_event),
-		FK_TEST(waiter_maxevents_respected),
-		FK_TEST(timer_heap_order),
-		FK_TEST(sync_before_wait_and_ctl),
-		FK_TEST(closed_epfd_does_not_wake_sleeper),
-		FK_TEST(sweep_drops_dead_entries),
+	    FK_TEST(wait_check_order),
+	    FK_TEST(timeout_zero_to_kernel_when_nothing_queued),
+	    FK_TEST(timeout_zero_returns_at_once),
+	    FK_TEST(blocked_wait_answered_by_wakeup),
+	    FK_TEST(blocked_wait_answered_by_ctl),
+	    FK_TEST(blocked_wait_times_out),
+	    FK_TEST(deadline_harvests_ready_events),
+	    FK_TEST(negative_timeout_waits_forever),
+	    FK_TEST(blocked_wait_eintr_on_signal),
+	    FK_TEST(signal_noticed_after_backoff),
+	    FK_TEST(deadline_wins_over_signal),
+	    FK_TEST(events_win_over_signal),
+	    FK_TEST(pwait_mask_checks),
+	    FK_TEST(pwait_mask_blocks_signal),
+	    FK_TEST(pwait2_timespec),
+	    FK_TEST(lt_wakes_all_waiters),
+	    FK_TEST(et_wakes_exactly_one),
+	    FK_TEST(waiters_take_one_event_each),
+	    FK_TEST(gone_waiter_does_not_consume),
+	    FK_TEST(gone_waiter_dropped_at_check),
+	    FK_TEST(waiter_efault_keeps_event),
+	    FK_TEST(waiter_maxevents_respected),
+	    FK_TEST(timer_heap_order),
+	    FK_TEST(sync_before_wait_and_ctl),
+	    FK_TEST(closed_epfd_does_not_wake_sleeper),
+	    FK_TEST(sweep_drops_dead_entries),
 	};
 	return cmocka_run_group_tests_name("epoll_wait", tests, NULL, NULL);
 }
