@@ -23,6 +23,8 @@
  *   [unknown-epoll-fd-in-poll] a poll or select set names an epoll fd at
  *                              a number this thread never created it at or
  *                              used it through in epoll_ctl/epoll_wait
+ *                              (a zero-timeout epoll_wait or epoll_pwait
+ *                              does not count: it may go to the kernel)
  *   [stale-wakeups]            a wait on an instance (or a poll/select
  *                              naming one) that may hold an entry a stale
  *                              wake-up queued, or that watches such an
@@ -1108,6 +1110,9 @@ static void op_wait(void)
 		      maxev, timeout);
 		r = syscall(SYS_epoll_wait, epfd, buf, maxev, timeout);
 		err = errno;
+		/* With nothing queued anywhere, interpoll hands a zero
+		 * timeout to the kernel without looking the fd up. */
+		lookup = timeout != 0;
 	} else if (which == 1) {
 		struct sigarg s = gen_sigmask();
 		begin("epoll_pwait(%d, %s, %d, %d, %s, %zu)", epfd,
@@ -1115,7 +1120,7 @@ static void op_wait(void)
 		r = syscall(SYS_epoll_pwait, epfd, buf, maxev, timeout, s.p,
 			    s.size);
 		err = errno;
-		lookup = !s.bad;
+		lookup = !s.bad && timeout != 0;
 	} else {
 		struct sigarg s = gen_sigmask();
 		struct timespec ts = {0, timeout ? 1000000 : 0};
