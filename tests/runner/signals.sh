@@ -65,14 +65,16 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$@"
 }
 
 # state PID: the one-letter process state (Z for a zombie), empty if gone.
+# Lower case counts too: an ASan build of interpoll shows t (tracing stop)
+# while LeakSanitizer, at exit, stops it with ptrace to scan for leaks.
 state() {
-	sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null
+	sed -n 's/^State:[[:space:]]*\([A-Za-z]\).*/\1/p' "/proc/$1/status" 2>/dev/null
 }
 
-# running PID: true while PID is alive and not yet a zombie.
+# running PID: true while PID is alive and not yet a zombie (or dead).
 running() {
 	case $(state "$1") in
-	'' | Z) return 1 ;;
+	'' | Z | X) return 1 ;;
 	*) return 0 ;;
 	esac
 }
@@ -87,14 +89,15 @@ wait_for_file() {
 	[ -e "$1" ]
 }
 
-# wait_exit PID: up to 5 s for PID to exit (become a zombie).
+# wait_exit PID: up to 5 s for PID to exit (become a zombie). One look
+# decides: a second one could see a state the first did not.
 wait_exit() {
 	i=0
-	while running "$1" && [ $i -lt 100 ]; do
+	while running "$1"; do
+		[ $i -lt 100 ] || return 1
 		sleep 0.05
 		i=$((i + 1))
 	done
-	! running "$1"
 }
 
 guest='trap "echo got-term; exit 3" TERM
@@ -131,9 +134,10 @@ signal_case() {
 	sleep 0.5
 	kill "-$sig" "$pid"
 	if ! wait_exit "$pid"; then
+		st=$(state "$pid")
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid"
-		nok "$name" "interpoll still running 5 s after SIG$sig"
+		nok "$name" "interpoll still running 5 s after SIG$sig (state $st)"
 		return
 	fi
 	wait "$pid"
