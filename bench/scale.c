@@ -4,16 +4,23 @@
  *       One ready fd (a level-triggered eventfd kept readable) among N
  *       registered; the N-1 others are idle timerfds (one guest fd each, and
  *       not created through interpoll, so each costs the supervisor exactly
- *       the registration's watch). "max": as many as the guest's
- *       RLIMIT_NOFILE (raised to the hard limit) allows, the limit less 8.
+ *       the registration's watch). RLIMIT_NOFILE is raised to the hard
+ *       limit F. Up to N = F-8 this process holds them all. Beyond, it
+ *       holds F-128 and helper processes the rest, F-64 each (at most 64
+ *       helpers): forked after epoll_create1, so they share the instance,
+ *       each creates its timerfds, registers them when told to and stays
+ *       alive holding them until the measurements are done. The ready
+ *       eventfd, the ADD/DEL of one more fd and every epoll_wait are this
+ *       process's. "max": N = F-8, in this process alone.
  *       If an ADD fails on the way (under interpoll: the supervisor's own
  *       fd limit, docs/DIVERGENCES.md supervisor-fds), the fill stops, 64
- *       entries are removed again to leave the supervisor room, and the
- *       measurements go on at the reduced N.
+ *       of this process's entries are removed again to leave the
+ *       supervisor room, and the measurements go on at the reduced N.
  *       -> scale_wait_N<L>     epoll_wait(ep, ev, 16, 0) returning 1 (us)
  *          scale_add_N<L>      one more ADD at that size (us)
  *          scale_del_N<L>      and its DEL (us)
- *          scale_fill_add_N<L> mean ADD while filling 1..N (us)
+ *          scale_fill_add_N<L> mean ADD while filling 1..N (us; the
+ *                              helpers' ADDs timed by themselves)
  *          scale_n_N<L>        N measured at
  *          scale_peak_N<L>     most registrations held (before the 64
  *                              removals when an ADD failed)
@@ -21,6 +28,8 @@
  *          under interpoll, from /proc/<supervisor>/status and fd/:
  *          sup_rss_per_reg_N<L> bytes of supervisor VmRSS per registration
  *          sup_fds_per_reg_N<L> supervisor fds per registration
+ *          (both read before and after the whole fill, the helpers'
+ *          registrations included)
  *   scale threads T [HOLD_MS=2000]
  *       T threads blocked at once in epoll_wait(-1) on one instance that
  *       watches one eventfd; one write (never read: level-triggered) wakes
@@ -34,16 +43,117 @@
  *          /proc/<supervisor>/stat, 10 ms ticks) */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 
 #include "bench.h"
 
 static double us_per(uint64_t ns, long n)
 {
 	return (double)ns / 1e3 / (double)(n ? n : 1);
+}
+
+/* ---- helper processes: registrations beyond the parent's fd limit ---- */
+
+#define MARGIN 64  /* fds a helper keeps free; the parent keeps twice that */
+#define MAXKIDS 64 /* helpers at most */
+
+struct helper {
+	pid_t pid;
+	int sock; /* the parent's end of a SOCK_SEQPACKET pair */
+	long n;	  /* timerfds it holds */
+};
+
+struct fill_reply {
+	long added;  /* ADDs that succeeded */
+	int err;     /* errno of the one that failed, or 0 */
+	uint64_t ns; /* time spent in the ADDs */
+};
+
+/* A helper: create n idle timerfds, report how many; on the parent's word
+ * (the data of the first one) register them all in ep, report; then hold
+ * them (and so the registrations) until the parent closes its end. */
+static void __attribute__((noreturn)) helper_main(int sock, int ep, long n)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	int *fds = malloc(sizeof(int) * (size_t)(n ? n : 1));
+	long made = 0;
+	for (; fds && made < n; made++) {
+		fds[made] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (fds[made] < 0)
+			break;
+	}
+	if (write(sock, &made, sizeof(made)) != sizeof(made))
+		_exit(1);
+	uint64_t base;
+	if (read(sock, &base, sizeof(base)) != sizeof(base))
+		_exit(0);
+	struct fill_reply rp = {0};
+	struct epoll_event ev = {.events = EPOLLIN};
+	uint64_t t0 = now_ns();
+	for (; rp.added < made; rp.added++) {
+		ev.data.u64 = base + (uint64_t)rp.added;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[rp.added], &ev) < 0) {
+			rp.err = errno;
+			break;
+		}
+	}
+	rp.ns = now_ns() - t0;
+	if (write(sock, &rp, sizeof(rp)) != sizeof(rp))
+		_exit(1);
+	char c;
+	while (read(sock, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/* Fork nkids helpers sharing ep (fork shares the instance), the first
+ * nkids-1 holding per timerfds each, the last the rest of total. */
+static void start_helpers(struct helper *kids, int nkids, int ep, long per,
+			  long total)
+{
+	fflush(stdout);
+	fflush(stderr);
+	for (int i = 0; i < nkids; i++) {
+		int sv[2];
+		long n = i < nkids - 1 ? per : total - per * (nkids - 1);
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+			die("socketpair");
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork helper #%d", i);
+		if (pid == 0) {
+			close(sv[0]);
+			for (int j = 0; j < i; j++)
+				close(kids[j].sock);
+			helper_main(sv[1], ep, n);
+		}
+		close(sv[1]);
+		kids[i] = (struct helper){.pid = pid, .sock = sv[0], .n = n};
+	}
+	for (int i = 0; i < nkids; i++) {
+		long made = -1;
+		if (read(kids[i].sock, &made, sizeof(made)) != sizeof(made) ||
+		    made != kids[i].n) {
+			errno = EMFILE;
+			die("helper #%d made %ld of %ld timerfds", i, made,
+			    kids[i].n);
+		}
+	}
+}
+
+static void stop_helpers(struct helper *kids, int nkids)
+{
+	for (int i = 0; i < nkids; i++)
+		close(kids[i].sock);
+	for (int i = 0; i < nkids; i++)
+		waitpid(kids[i].pid, NULL, 0);
 }
 
 static int bench_wait(const char *narg, long iters, long ctl_iters)
@@ -53,53 +163,83 @@ static int bench_wait(const char *narg, long iters, long ctl_iters)
 	long target = is_max ? lim - 8 : atol(narg);
 	char label[32];
 	snprintf(label, sizeof(label), "%s", is_max ? "max" : narg);
-	if (target < 2 || target + 8 > lim) {
+	/* N up to the limit less 8 in this process alone; beyond, this
+	 * process holds lim - 2*MARGIN and helpers lim - MARGIN each. */
+	long own = target - 1, per = lim - MARGIN;
+	int nkids = 0;
+	if (target + 8 > lim && lim > 4 * MARGIN) {
+		own = lim - 2 * MARGIN;
+		nkids = (int)((target - 1 - own + per - 1) / per);
+	}
+	if (target < 2 || nkids > MAXKIDS || (!nkids && target + 8 > lim)) {
 		errno = EINVAL;
-		die("N=%ld does not fit RLIMIT_NOFILE %ld", target, lim);
+		die("N=%ld does not fit %d processes of RLIMIT_NOFILE %ld",
+		    target, MAXKIDS + 1, lim);
 	}
 	pid_t sup = supervisor_pid();
 	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	struct helper kids[MAXKIDS];
+	if (nkids) {
+		start_helpers(kids, nkids, ep, per, target - 1 - own);
+		fprintf(stderr, "scale: N=%ld: %d helper processes hold %ld\n",
+			target, nkids, target - 1 - own);
+	}
 	int ready = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
 	int extra = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (ep < 0 || ready < 0 || extra < 0)
+	if (ready < 0 || extra < 0)
 		die("setup");
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, ready, &ev) < 0)
 		die("ADD ready");
-	int *fds = malloc(sizeof(int) * (size_t)target);
+	int *fds = malloc(sizeof(int) * (size_t)own);
 	if (!fds)
 		die("malloc");
-	long nt = 0;
-	for (; nt < target - 1; nt++) {
-		fds[nt] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		if (fds[nt] < 0)
-			die("timerfd_create #%ld", nt);
+	for (long k = 0; k < own; k++) {
+		fds[k] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (fds[k] < 0)
+			die("timerfd_create #%ld", k);
 	}
 	long long rss0 = sup ? proc_status_bytes(sup, "VmRSS") : 0;
 	long fds0 = sup ? count_fds(sup) : 0;
-	long added = 0;
+	/* The fill: this process's timerfds, then each helper's in turn. */
+	long own_added = 0, added = 0;
 	int fail_errno = 0;
 	uint64_t t0 = now_ns();
-	for (; added < nt; added++) {
-		ev.data.u64 = (uint64_t)added + 1;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[added], &ev) < 0) {
+	for (; own_added < own; own_added++) {
+		ev.data.u64 = (uint64_t)own_added + 1;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[own_added], &ev) < 0) {
 			fail_errno = errno;
 			break;
 		}
 	}
-	uint64_t t1 = now_ns();
+	uint64_t fill_ns = now_ns() - t0;
+	added = own_added;
+	for (int i = 0; i < nkids && !fail_errno; i++) {
+		uint64_t base = (uint64_t)added + 1;
+		struct fill_reply rp;
+		if (write(kids[i].sock, &base, sizeof(base)) != sizeof(base) ||
+		    read(kids[i].sock, &rp, sizeof(rp)) != sizeof(rp))
+			die("helper #%d", i);
+		added += rp.added;
+		fill_ns += rp.ns;
+		fail_errno = rp.err;
+	}
 	long long rss1 = sup ? proc_status_bytes(sup, "VmRSS") : 0;
 	long fds1 = sup ? count_fds(sup) : 0;
-	long peak = added + 1;
+	long peak = added + 1, filled = added;
 	if (fail_errno) {
 		fprintf(stderr,
 			"scale: ADD #%ld of %ld failed: %s; continuing with "
 			"%ld\n",
 			added + 2, target, strerror(fail_errno),
 			added + 1 - 64);
-		for (long k = 0; k < 64 && added > 0; k++) {
+		for (long k = 0; k < 64 && own_added > 0; k++) {
+			own_added--;
 			added--;
-			if (epoll_ctl(ep, EPOLL_CTL_DEL, fds[added], NULL) < 0)
+			if (epoll_ctl(ep, EPOLL_CTL_DEL, fds[own_added], NULL) <
+			    0)
 				die("DEL");
 		}
 	}
@@ -131,18 +271,19 @@ static int bench_wait(const char *narg, long iters, long ctl_iters)
 	emitf(us_per(tw1 - tw0, iters), "us", "scale_wait_N%s", label);
 	emitf(us_per(tadd, ctl_iters), "us", "scale_add_N%s", label);
 	emitf(us_per(tdel, ctl_iters), "us", "scale_del_N%s", label);
-	emitf(us_per(t1 - t0, added), "us", "scale_fill_add_N%s", label);
+	emitf(us_per(fill_ns, filled), "us", "scale_fill_add_N%s", label);
 	emitf((double)n, "fds", "scale_n_N%s", label);
 	emitf((double)peak, "fds", "scale_peak_N%s", label);
-	if (sup && added > 0) {
-		emitf((double)(rss1 - rss0) / (double)added, "bytes",
+	if (sup && filled > 0) {
+		emitf((double)(rss1 - rss0) / (double)filled, "bytes",
 		      "sup_rss_per_reg_N%s", label);
-		emitf((double)(fds1 - fds0) / (double)added, "fds",
+		emitf((double)(fds1 - fds0) / (double)filled, "fds",
 		      "sup_fds_per_reg_N%s", label);
 	}
 	if (fail_errno)
 		emitf((double)fail_errno, "errno", "scale_add_failed_N%s",
 		      label);
+	stop_helpers(kids, nkids);
 	return 0;
 }
 
