@@ -14,7 +14,7 @@ set title "epoll_wait returning 1 ready fd among N registered"
 set xlabel "N registered fds (log)"
 set ylabel "µs per call"
 set logscale x
-set xrange [5:40000]
+set xrange [5:300000]
 set logscale y
 set yrange [0.1:100]
 set key top right
