@@ -436,11 +436,12 @@ void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip)
 	struct epoll_event evs[256];
 	int n;
 
-	p->poll_gen++;
 	do {
 		if (b->closed)
 			return;
 		n = epoll_wait(b->ep, evs, 256, 0);
+		/* Readiness read before these wake-ups is out of date. */
+		p->poll_gen++;
 		for (int k = 0; k < n && !b->closed; k++) {
 			uint32_t i = (uint32_t)evs[k].data.u64;
 			uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
