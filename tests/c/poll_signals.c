@@ -174,7 +174,7 @@ static void *sender_main(void *arg)
 {
 	struct sender *s = arg;
 
-	s->found = wait_in_syscall(getpid(), main_tid, s->nr, 5000);
+	s->found = wait_in_syscall(getpid(), main_tid, s->nr, 8000);
 	sleep_ms(s->extra_ms);
 	s->sent_at = tl_now_ms();
 	pthread_kill(s->target, s->sig);
@@ -244,7 +244,7 @@ static void poll_handler_eintr(int flags, int timeout)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, flags);
-	guard_start(&g, p[1], 4000);
+	guard_start(&g, p[1], 10000);
 	sender_start(&s, SYS_poll, SIGUSR1, 20);
 	struct pollfd a[2] = {
 		{ .fd = p[0], .events = POLLIN, .revents = 0x7fff },
@@ -329,7 +329,7 @@ static void ppoll_null_timeout_handler_eintr(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, SA_RESTART);
-	guard_start(&g, p[1], 4000);
+	guard_start(&g, p[1], 10000);
 	sender_start(&s, SYS_ppoll, SIGUSR1, 20);
 	struct pollfd a = { .fd = p[0], .events = POLLIN };
 	CHECK_ERR(raw_ppoll(&a, 1, NULL, NULL, 0), EINTR);

@@ -104,7 +104,9 @@ static int run_child(void *(*fn)(void *), int nthreads, enum how how)
 			pthread_create(&t, NULL, exit_group_thread, NULL);
 		if (how == EXEC_FROM_THREAD)
 			pthread_create(&t, NULL, exec_thread, NULL);
-		sleep_ms(how == KILLED ? 10000 : 150);
+		/* Only EXITS ends here; the others end by the kill, the
+		 * exiting thread or the exec, however slow the machine. */
+		sleep_ms(how == EXITS ? 150 : 10000);
 		_exit(3);
 	}
 	if (how == KILLED) {
