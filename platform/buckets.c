@@ -305,14 +305,20 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
 	struct plat_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	int r = slot_register(p, g, BK_LEVEL, d, level_mask(mask), h, &h->lb,
-			      &h->lidx);
+	/* Edge copy first: a file's wake-up calls the wait-queue entries of
+	 * normal watchers newest first (add_wait_queue puts them at the
+	 * head; exclusive ones go to the tail), so the level copy is queued
+	 * in its bucket before the edge copy's callback can make us read
+	 * that bucket. The other way round, a read racing the waker could
+	 * miss the very readiness it was woken for. */
+	int r = slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h, &h->b,
+			      &h->idx);
 	if (r == 0) {
-		r = slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h, &h->b,
-				  &h->idx);
+		r = slot_register(p, g, BK_LEVEL, d, level_mask(mask), h,
+				  &h->lb, &h->lidx);
 		if (r < 0) {
-			slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_DEL, d, 0);
-			slot_put(p, h->lb, h->lidx);
+			slot_ctl(p, h->b, h->idx, EPOLL_CTL_DEL, d, 0);
+			slot_put(p, h->b, h->idx);
 		}
 	}
 	if (r < 0) {
