@@ -100,6 +100,23 @@ void group_close(struct plat *p, struct plat_group *g)
 						     struct bucket, link));
 }
 
+void plat_trim(struct plat *p)
+{
+	struct list *gp, *bp, *tmp;
+	for (gp = p->groups.next; gp != &p->groups; gp = gp->next) {
+		struct plat_group *g =
+		    container_of(gp, struct plat_group, link);
+		for (int k = 0; k < BK_KINDS; k++)
+			list_for_each_safe(bp, tmp, &g->kinds[k])
+			{
+				struct bucket *b =
+				    container_of(bp, struct bucket, link);
+				if (b->nused == 0)
+					bucket_close(p, b);
+			}
+	}
+}
+
 void plat_batch_end(struct plat *p)
 {
 	while (!list_empty(&p->dead_buckets)) {
@@ -311,8 +328,8 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
 	 * in its bucket before the edge copy's callback can make us read
 	 * that bucket. The other way round, a read racing the waker could
 	 * miss the very readiness it was woken for. */
-	int r = slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h, &h->b,
-			      &h->idx);
+	int r =
+	    slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h, &h->b, &h->idx);
 	if (r == 0) {
 		r = slot_register(p, g, BK_LEVEL, d, level_mask(mask), h,
 				  &h->lb, &h->lidx);

@@ -322,10 +322,11 @@ void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
 
 struct plat_group *plat_group_new(struct plat *p)
 {
-	(void)p;
 	struct plat_group *g = malloc(sizeof(*g));
-	if (g)
+	if (g) {
 		group_init(g);
+		list_add_tail(&g->link, &p->groups);
+	}
 	return g;
 }
 
@@ -334,6 +335,7 @@ void plat_group_free(struct plat *p, struct plat_group *g)
 	if (!g)
 		return;
 	group_close(p, g);
+	list_del(&g->link);
 	free(g);
 }
 

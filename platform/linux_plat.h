@@ -60,6 +60,7 @@ struct bucket {
 struct plat_group {
 	struct list kinds[BK_KINDS]; /* struct bucket */
 	struct list zombies;	     /* struct plat_handle.zlink */
+	struct list link;	     /* plat.groups */
 };
 
 struct plat_handle {
@@ -116,6 +117,7 @@ struct plat {
 	uint32_t nslots;
 	uint64_t poll_gen; /* bumped whenever readiness may have changed */
 	struct plat_group ident;      /* identity handles */
+	struct list groups;	      /* every plat_group, ident included */
 	uint32_t kind_size[BK_KINDS]; /* registrations per bucket */
 	pid_t self;
 	struct u64map tasks;   /* tid -> struct task */

@@ -26,7 +26,9 @@ int plat_init(struct plat *p, int listener)
 	u64map_init(&p->tasks);
 	u64map_init(&p->serials);
 	list_init(&p->dead_buckets);
+	list_init(&p->groups);
 	group_init(&p->ident);
+	list_add_tail(&p->ident.link, &p->groups);
 	p->feat.pidfd_thread = 1;
 	p->mainep = epoll_create1(EPOLL_CLOEXEC);
 	p->timerfd =

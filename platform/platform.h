@@ -154,6 +154,11 @@ void plat_trace_note(struct plat *p, const char *fmt, ...)
  * emulation then sweeps closed files' objects before the next call. */
 int plat_short_of_handles(struct plat *p);
 
+/* Give back what the platform keeps in reserve for handles to come (empty
+ * buckets kept so that add/delete loops do not churn): after a sweep, so
+ * that an idle supervisor holds no more than its objects need. */
+void plat_trim(struct plat *p);
+
 /* --- Time ------------------------------------------------------------------
  */
 int64_t plat_now_ns(struct plat *p); /* CLOCK_MONOTONIC */

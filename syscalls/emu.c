@@ -209,5 +209,8 @@ size_t emu_gc(struct emu *e)
 		    container_of(pos, struct ep_instance, link);
 		freed += sweep_instance(ep);
 	}
+	/* Buckets kept for handles to come go back too: an idle
+	 * supervisor holds what its objects need and no more. */
+	plat_trim(e->plat);
 	return freed;
 }

@@ -7,8 +7,8 @@
  *   soak ctl N       N epoll_ctl operations (ADD/MOD/DEL cycles)
  *
  * Before the handshake it makes one intercepted call that creates
- * nothing (epoll_wait on fd -1: EBADF), so that the supervisor's record of
- * the main thread (one pidfd) is part of the baseline.
+ * nothing (epoll_wait on fd -1 with a 1 ms timeout: EBADF), so that the
+ * supervisor's record of the main thread (one pidfd) is part of the baseline.
  *
  * Handshake with the script on stdin/stdout, so that it can measure the
  * supervisor before and after the phase while this guest (and so the
@@ -100,10 +100,12 @@ static int run_threads(int n)
 	close(t_ep);
 	close(t_efd);
 	char msg[128];
-	snprintf(msg, sizeof(msg), "DONE %d woken, %d errors, %.3f s to wake all",
+	snprintf(msg, sizeof(msg),
+		 "DONE %d woken, %d errors, %.3f s to wake all",
 		 atomic_load(&t_woken), atomic_load(&t_errors), dt);
 	handshake(msg);
-	return atomic_load(&t_woken) == n && atomic_load(&t_errors) == 0 ? 0 : 1;
+	return atomic_load(&t_woken) == n && atomic_load(&t_errors) == 0 ? 0
+									 : 1;
 }
 
 /* ---- procs ---- */
@@ -117,7 +119,8 @@ static int child_work(int rounds)
 	for (int i = 0; i < 4; i++) {
 		if ((efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 			return 1;
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.u32 = (uint32_t)i};
 		if (epoll_ctl(ep[i % 2], EPOLL_CTL_ADD, efd[i], &ev))
 			return 1;
 	}
@@ -135,7 +138,8 @@ static int child_work(int rounds)
 		if (epoll_wait(ep[i % 2], out, 4, 0) != 0)
 			return 1;
 	}
-	/* exit without closing: the kernel closes; the supervisor must notice */
+	/* exit without closing: the kernel closes; the supervisor must notice
+	 */
 	return 0;
 }
 
@@ -187,7 +191,8 @@ static int run_ctl(long n)
 	double t0 = now_s();
 	for (long k = 0; ops < n; k++) {
 		int fd = fds[k % (NFD / 2)];
-		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)k};
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.u64 = (uint64_t)k};
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
 			errors++;
 		ev.events = EPOLLIN | EPOLLOUT | (k & 2 ? EPOLLET : 0);
@@ -208,7 +213,8 @@ static int run_ctl(long n)
 	close(ep);
 	char msg[160];
 	snprintf(msg, sizeof(msg),
-		 "DONE %ld epoll_ctl ops, %ld unexpected errors, %.3f s (%.1f us/op)",
+		 "DONE %ld epoll_ctl ops, %ld unexpected errors, %.3f s (%.1f "
+		 "us/op)",
 		 ops, errors, dt, dt * 1e6 / (double)ops);
 	handshake(msg);
 	return errors ? 1 : 0;
@@ -222,9 +228,10 @@ int main(int argc, char **argv)
 	}
 	long n = atol(argv[2]);
 	/* One intercepted call that creates nothing, so that the supervisor
-	 * knows this thread (its pidfd) before the baseline is taken. */
+	 * knows this thread (its pidfd) before the baseline is taken. Not a
+	 * zero timeout: interpoll may hand that to the kernel unseen. */
 	struct epoll_event ev;
-	if (epoll_wait(-1, &ev, 1, 0) != -1 || errno != EBADF)
+	if (epoll_wait(-1, &ev, 1, 1) != -1 || errno != EBADF)
 		die("warm-up epoll_wait(-1)");
 	char msg[64];
 	snprintf(msg, sizeof(msg), "READY %d", (int)getppid());
