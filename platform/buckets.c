@@ -100,21 +100,23 @@ void group_close(struct plat *p, struct plat_group *g)
 						     struct bucket, link));
 }
 
-void plat_trim(struct plat *p)
+struct plat_group *plat_group_new(struct plat *p)
 {
-	struct list *gp, *bp, *tmp;
-	for (gp = p->groups.next; gp != &p->groups; gp = gp->next) {
-		struct plat_group *g =
-		    container_of(gp, struct plat_group, link);
-		for (int k = 0; k < BK_KINDS; k++)
-			list_for_each_safe(bp, tmp, &g->kinds[k])
-			{
-				struct bucket *b =
-				    container_of(bp, struct bucket, link);
-				if (b->nused == 0)
-					bucket_close(p, b);
-			}
+	struct plat_group *g = malloc(sizeof(*g));
+	if (g) {
+		group_init(g);
+		list_add_tail(&g->link, &p->groups);
 	}
+	return g;
+}
+
+void plat_group_free(struct plat *p, struct plat_group *g)
+{
+	if (!g)
+		return;
+	group_close(p, g);
+	list_del(&g->link);
+	free(g);
 }
 
 void plat_batch_end(struct plat *p)
@@ -232,14 +234,32 @@ static int group_reclaim(struct plat *p, struct plat_group *g)
 	{
 		struct plat_handle *h =
 		    container_of(pos, struct plat_handle, zlink);
-		if (kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) ==
-		    -ENOENT) {
+		if (handle_gone(p, h)) {
 			list_del(&h->zlink);
 			handle_free(p, h);
 			n++;
 		}
 	}
 	return n;
+}
+
+void plat_trim(struct plat *p)
+{
+	struct list *gp, *bp, *tmp;
+	for (gp = p->groups.next; gp != &p->groups; gp = gp->next) {
+		struct plat_group *g =
+		    container_of(gp, struct plat_group, link);
+		if (!list_empty(&g->zombies))
+			group_reclaim(p, g);
+		for (int k = 0; k < BK_KINDS; k++)
+			list_for_each_safe(bp, tmp, &g->kinds[k])
+			{
+				struct bucket *b =
+				    container_of(bp, struct bucket, link);
+				if (b->nused == 0)
+					bucket_close(p, b);
+			}
+	}
 }
 
 static struct bucket *slot_find(struct plat *p, struct plat_group *g,
@@ -407,13 +427,13 @@ void plat_handle_close(struct plat *p, struct plat_handle *h)
 		u64map_del(&p->serials, h->serial);
 	h->closed = 1;
 	h->cookie = NULL;
-	/* Without a detach, the registrations are gone only if the file
-	 * is (as when a sweep finds it closed). */
-	if (h->detached ||
-	    kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) == -ENOENT) {
+	if (h->detached) {
 		handle_free(p, h);
 		return;
 	}
+	/* Its registrations go with its file, or with its group: which
+	 * comes first is looked up only when slots or fds are wanted back
+	 * (slot_find, plat_trim), not on every close. */
 	list_add_tail(&h->zlink, &h->b->g->zombies);
 }
 

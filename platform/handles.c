@@ -44,12 +44,15 @@ int handle_same(struct plat *p, int tid, int fd, struct plat_handle *h)
 	return r;
 }
 
+int handle_gone(struct plat *p, const struct plat_handle *h)
+{
+	/* Any file of ours will do as the left side: only ENOENT matters. */
+	return kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) == -ENOENT;
+}
+
 int plat_handle_alive(struct plat *p, struct plat_handle *h)
 {
-	if (!h || h->closed)
-		return 0;
-	/* Any file of ours will do as the left side: only ENOENT matters. */
-	return kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) != -ENOENT;
+	return h && !h->closed && !handle_gone(p, h);
 }
 
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
@@ -318,25 +321,6 @@ void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
 		return;
 	bucket_handle_detach(p, h, d);
 	close(d);
-}
-
-struct plat_group *plat_group_new(struct plat *p)
-{
-	struct plat_group *g = malloc(sizeof(*g));
-	if (g) {
-		group_init(g);
-		list_add_tail(&g->link, &p->groups);
-	}
-	return g;
-}
-
-void plat_group_free(struct plat *p, struct plat_group *g)
-{
-	if (!g)
-		return;
-	group_close(p, g);
-	list_del(&g->link);
-	free(g);
 }
 
 int plat_same_file(struct plat *p, const struct plat_call *c,

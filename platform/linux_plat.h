@@ -145,6 +145,8 @@ int plat_recv(struct plat *p, struct plat_call *c);
 /* kcmp of guest fd against a handle's target (handles.c). */
 int handle_same(struct plat *p, int tid, int fd, struct plat_handle *h);
 int kcmp_epoll(pid_t pid1, pid_t pid2, int fd, int ep, int tfd);
+/* Is the file behind h gone (its registration with it)? One kcmp. */
+int handle_gone(struct plat *p, const struct plat_handle *h);
 
 /* buckets.c */
 void group_init(struct plat_group *g);

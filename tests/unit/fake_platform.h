@@ -116,7 +116,6 @@ struct plat {
 	int next_file_id;
 	size_t open_handles;
 	size_t open_groups;
-	size_t trims; /* plat_trim calls */
 	struct fake_reply log[FAKE_MAX_CALLS];
 	size_t n_log;
 	struct fake_callstate calls[FAKE_MAX_CALLS];
