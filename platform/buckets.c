@@ -366,6 +366,7 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
 	h->tfd = p->slot_base + (int)h->lidx;
 	h->mask = mask;
 	h->cookie = cookie;
+	h->anchor = -1;
 	list_init(&h->zlink);
 	*out = h;
 	return 0;
@@ -384,6 +385,7 @@ int bucket_ident_new(struct plat *p, int d, int solo, struct plat_handle **out)
 	}
 	h->ep = h->b->ep;
 	h->tfd = p->slot_base + (int)h->idx;
+	h->anchor = -1;
 	list_init(&h->zlink);
 	*out = h;
 	return 0;
@@ -425,6 +427,13 @@ void plat_handle_close(struct plat *p, struct plat_handle *h)
 		return;
 	if (h->serial)
 		u64map_del(&p->serials, h->serial);
+	if (h->anchor >= 0) {
+		/* Closing it also takes it out of the guest's file, if that
+		 * still lives. */
+		close(h->anchor);
+		h->anchor = -1;
+		p->nfds--;
+	}
 	h->closed = 1;
 	h->cookie = NULL;
 	if (h->detached) {

@@ -4,13 +4,18 @@
  * (buckets.c): they identify a file and read its readiness but never keep
  * it open, so the guest's fd lifetime is the kernel's own.
  *
- * Our emulated epoll instances are given to the guest as real (empty)
- * kernel epoll files so that fcntl, fstat, dup, fork, SCM_RIGHTS and
- * close-on-exec are the kernel's own. Each holds one registration of the
- * shared empty "anchor" epoll whose data is the instance's serial number:
- * /proc/<tid>/fdinfo/<fd> then names the instance behind any guest fd,
- * and a kcmp against the instance's handle confirms it (a guest cannot
- * forge it).
+ * Our emulated epoll instances are given to the guest as real kernel
+ * epoll files so that fcntl, fstat, dup, fork, SCM_RIGHTS and
+ * close-on-exec are the kernel's own. Each holds exactly one registration:
+ * the instance's "anchor", an eventfd of ours registered for EPOLLIN with
+ * the instance's serial number as data.
+ * - /proc/<tid>/fdinfo/<fd> names the instance behind any guest fd, and a
+ *   kcmp against the instance's handle confirms it (a guest cannot forge
+ *   it).
+ * - The anchor is readable exactly while the instance has events
+ *   (plat_epoll_readable), so the kernel's own poll, select and epoll of
+ *   the file, from any thread or process and under any fd number, see the
+ *   instance's readiness and are woken by the kernel when it comes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,22 +78,34 @@ int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
 {
 	int err;
 	*out = NULL;
+	if (p->nfds >= p->fd_budget)
+		return -ENFILE;
 	int g = epoll_create1(EPOLL_CLOEXEC);
 	if (g < 0)
 		return errno == EMFILE ? -ENFILE : -errno;
+	int anchor = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (anchor < 0) {
+		err = errno == EMFILE ? -ENFILE : -errno;
+		close(g);
+		return err;
+	}
 	uint64_t serial = ++p->serial_next;
-	struct epoll_event ev = {.events = 0, .data.u64 = serial};
-	if (epoll_ctl(g, EPOLL_CTL_ADD, p->anchor, &ev) < 0) {
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = serial};
+	if (epoll_ctl(g, EPOLL_CTL_ADD, anchor, &ev) < 0) {
 		err = -errno;
+		close(anchor);
 		close(g);
 		return err;
 	}
 	struct plat_handle *h = NULL;
 	err = bucket_ident_new(p, g, 1, &h);
 	if (err < 0) {
+		close(anchor);
 		close(g);
 		return err == -EMFILE ? -ENFILE : err;
 	}
+	h->anchor = anchor;
+	p->nfds++;
 	h->serial = serial;
 	h->object = object;
 	if (u64map_put(&p->serials, serial, h)) {
@@ -179,7 +196,23 @@ static struct plat_handle *instance_of_serial(struct plat *p, uint64_t s)
 	return s ? u64map_get(&p->serials, s) : NULL;
 }
 
-void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd)
+void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable)
+{
+	uint64_t v = 1;
+	(void)p;
+	if (!h || h->anchor < 0 || h->anchor_on == readable)
+		return;
+	/* Readable: a count of 1; not: read back to 0. Neither blocks (the
+	 * anchor is non-blocking and only ever holds 0 or 1). */
+	if (readable)
+		(void)!write(h->anchor, &v, sizeof(v));
+	else
+		(void)!read(h->anchor, &v, sizeof(v));
+	h->anchor_on = readable;
+}
+
+/* The instance the caller used at this fd number before, verified. */
+static void *hint_epoll(struct plat *p, const struct plat_call *c, int fd)
 {
 	struct task *t = plat_task_get(p, c);
 	if (!t || fd < 0)
@@ -194,7 +227,7 @@ void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd)
 void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 			int *err)
 {
-	void *obj = plat_hint_epoll(p, c, fd);
+	void *obj = hint_epoll(p, c, fd);
 	if (obj)
 		return obj;
 	if (fd < 0) {
@@ -377,13 +410,4 @@ void plat_sync(struct plat *p)
 	 * handled: it is a batch of its own (sync_one begins it). */
 	sync_one(p, NULL);
 	p->sync_needed = 0;
-}
-
-int plat_fd_is_open(struct plat *p, const struct plat_call *c, int fd)
-{
-	int d = grab(p, c, fd);
-	if (d < 0)
-		return 0;
-	close(d);
-	return 1;
 }

@@ -74,6 +74,9 @@ struct plat_handle {
 	void *cookie;	 /* watches: what emu_wakeup is told; else NULL */
 	uint64_t serial; /* our epoll instances: identity; else 0 */
 	void *object;	 /* our epoll instances: the emulation's object */
+	int anchor;	 /* our epoll instances: the eventfd their guest file
+			    holds, readable while the instance is; else -1 */
+	int anchor_on;
 	int closed;
 	int detached;	   /* its registrations are gone already */
 	struct list zlink; /* group's zombies: closed, registrations kept */
@@ -105,8 +108,8 @@ struct plat {
 	int mainep;
 	int timerfd;
 	int64_t timer_armed;
-	int anchor; /* empty epoll every instance's file holds, with its serial
-		       as data: how /proc/<tid>/fdinfo names an instance */
+	int anchor; /* an empty epoll: the placeholder at reserved slot
+		       numbers, and the anonymous inode of every epoll */
 	int probe;  /* scratch epoll for pollability checks */
 	dev_t anon_dev; /* the anonymous inode every epoll file shares */
 	ino_t anon_ino;

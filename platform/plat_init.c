@@ -126,12 +126,3 @@ void plat_timer_fired(struct plat *p)
 	p->poll_gen++;
 	emu_timers(p->emu, plat_now_ns(p));
 }
-
-int64_t plat_nofile_limit(struct plat *p, const struct plat_call *c)
-{
-	struct rlimit rl;
-	(void)p;
-	if (prlimit(c->tid, RLIMIT_NOFILE, NULL, &rl) < 0)
-		return INT64_MAX;
-	return rl.rlim_cur == RLIM_INFINITY ? INT64_MAX : (int64_t)rl.rlim_cur;
-}

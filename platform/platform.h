@@ -86,9 +86,13 @@ int plat_eventfd_install(struct plat *p, const struct plat_call *c,
 void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 			int *err);
 
-/* Like plat_lookup_epoll but answers only from what is already known: no
- * guess is expensive. NULL means "not known to be ours". */
-void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd);
+/* Make an instance's guest-visible file (handle from plat_epoll_install)
+ * readable or not for whatever polls it natively: the kernel's poll,
+ * select and epoll on that file then see the instance's readiness and are
+ * woken when it becomes readable. The kernel's epoll_wait on the file must
+ * never run (it would report the mechanism, not the instance's events):
+ * every epoll_wait is answered from the tables. */
+void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable);
 
 /* Open a watch on guest fd `fd`: a handle whose readiness is filtered by
  * `mask` exactly as a kernel epoll entry with that mask would be, and which
@@ -113,9 +117,6 @@ int plat_same_file(struct plat *p, const struct plat_call *c,
 
 /* Does guest fd `fd` refer to a pollable open file? 0, -EBADF or -EPERM. */
 int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd);
-
-/* Is guest fd `fd` open at all (O_PATH included)? 1 or 0. */
-int plat_fd_is_open(struct plat *p, const struct plat_call *c, int fd);
 
 /* Current readiness of a host watch, filtered by its mask. 0 also when the
  * file is gone. */
@@ -174,13 +175,6 @@ void plat_timer_arm(struct plat *p, int64_t deadline_ns);
 enum { PLAT_SIG_NONE = 0, PLAT_SIG_HANDLER = 1, PLAT_SIG_STOP = 2 };
 int plat_signal_pending(struct plat *p, const struct plat_call *c,
 			const uint64_t *mask);
-
-/* Size of the caller's fd table (select clamps nfds to it), or INT32_MAX
- * if unknown. */
-int plat_fd_table_size(struct plat *p, const struct plat_call *c);
-
-/* RLIMIT_NOFILE soft limit of the caller, for poll's nfds check. */
-int64_t plat_nofile_limit(struct plat *p, const struct plat_call *c);
 
 /* --- Upcalls into syscalls/ (implemented there) ----------------------------
  */

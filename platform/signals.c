@@ -59,13 +59,3 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 		return PLAT_SIG_STOP;
 	return PLAT_SIG_NONE;
 }
-
-int plat_fd_table_size(struct plat *p, const struct plat_call *c)
-{
-	char buf[2048];
-	(void)p;
-	if (read_status(c->tid, buf, sizeof(buf)) < 0)
-		return INT32_MAX;
-	const char *f = strstr(buf, "\nFDSize:");
-	return f ? (int)strtol(f + 8, NULL, 10) : INT32_MAX;
-}

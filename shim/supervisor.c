@@ -219,6 +219,9 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		}
 		if (listener_at >= 0)
 			dispatch(s, &evs[listener_at]);
+		/* Native pollers of our instances' files learn of this
+		 * batch's changes now, before the next one is waited for. */
+		emu_publish(&s->emu);
 		plat_batch_end(&s->plat);
 	}
 	if (s->guest_status != -1)

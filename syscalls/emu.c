@@ -21,6 +21,9 @@ void emu_init(struct emu *e, struct plat *p)
 	list_init(&e->instances);
 	list_init(&e->eventfds);
 	list_init(&e->exclusive);
+	list_init(&e->unpublished);
+	list_init(&e->shown);
+	list_init(&e->hidden);
 	e->n_instances = e->n_entries = e->n_eventfds = 0;
 	e->heap = NULL;
 	e->heap_len = e->heap_cap = 0;
@@ -28,7 +31,6 @@ void emu_init(struct emu *e, struct plat *p)
 	e->next_gc_ns = 0;
 	e->next_serial = 0;
 	e->batch = 1; /* excl_batch 0 means "never taken" */
-	e->zero_timeout_native = 1;
 	e->calls_since_sweep = 0;
 	e->wake_depth = 0;
 	e->wakeup_allowed = 0;
@@ -40,10 +42,7 @@ void emu_fini(struct emu *e)
 	while (e->heap_len) {
 		struct waiter *w = e->heap[0];
 		list_del(&w->link);
-		if (w->kind == W_POLL)
-			poll_waiter_expire(e, w, -EINTR);
-		else
-			waiter_free(e, w);
+		waiter_free(e, w);
 	}
 	while (!list_empty(&e->instances))
 		ep_instance_free(
@@ -66,11 +65,78 @@ void emu_batch_begin(struct emu *e)
 
 void emu_wakeup(struct emu *e, void *cookie)
 {
-	int tag = *(int *)cookie;
-	if (tag == WAKE_ENTRY)
-		ep_entry_wakeup(cookie, 0);
-	else if (tag == WAKE_POLL)
-		poll_watch_fired(e, cookie);
+	struct ep_entry *en = cookie;
+	(void)e;
+	/* A child instance's wake-ups come from our own tables
+	 * (ep_notify_up); the kernel's, from its file showing readable,
+	 * come later and would be a second edge. */
+	if (en->wake_tag == WAKE_ENTRY && !en->child)
+		ep_entry_wakeup(en, 0);
+}
+
+void emu_publish(struct emu *e)
+{
+	while (!list_empty(&e->unpublished)) {
+		struct ep_instance *ep =
+		    container_of(e->unpublished.next, struct ep_instance,
+				 publink);
+		list_del(&ep->publink);
+		int want = !list_empty(&ep->ready);
+		if (want == ep->shown) {
+			if (!want) /* a hidden list that went empty */
+				list_del(&ep->shownlink);
+			continue;
+		}
+		ep->shown = want;
+		list_del(&ep->shownlink);
+		if (want)
+			list_add_tail(&ep->shownlink, &e->shown);
+		plat_epoll_readable(e->plat, ep->h, want);
+	}
+}
+
+/* The file stops showing readable while its list keeps stale entries. */
+static void hide(struct emu *e, struct ep_instance *ep)
+{
+	ep->shown = 0;
+	list_del(&ep->shownlink);
+	list_add_tail(&ep->shownlink, &e->hidden);
+	list_del(&ep->publink);
+	plat_epoll_readable(e->plat, ep->h, 0);
+}
+
+void emu_publish_exact(struct emu *e,
+		       int (*names)(void *ctx, struct ep_instance *ep),
+		       void *ctx)
+{
+	struct list *pos, *tmp;
+	/* Dropping stale entries changes only the lists of the instance
+	 * polled and of its children; the shown and hidden lists change
+	 * only here (hide) and in emu_publish. */
+	list_for_each_safe(pos, tmp, &e->shown)
+	{
+		struct ep_instance *ep =
+		    container_of(pos, struct ep_instance, shownlink);
+		if (ep->dead)
+			continue;
+		int r = ep_instance_scan(ep, 0, 0);
+		if (r == EP_READY)
+			continue;
+		if (names && names(ctx, ep))
+			ep_instance_scan(ep, 0, 1);
+		else if (r == EP_NOT_READY)
+			hide(e, ep);
+	}
+	/* A hidden list is all stale (anything that became ready since has
+	 * made it show again): a poll of its file drops it. */
+	list_for_each_safe(pos, tmp, &e->hidden)
+	{
+		struct ep_instance *ep =
+		    container_of(pos, struct ep_instance, shownlink);
+		if (!ep->dead && names && names(ctx, ep))
+			ep_instance_scan(ep, 0, 1);
+	}
+	emu_publish(e);
 }
 
 typedef void (*sys_handler)(struct emu *, const struct plat_call *);
@@ -197,8 +263,7 @@ size_t emu_gc(struct emu *e)
 	{
 		struct ep_instance *ep =
 		    container_of(pos, struct ep_instance, link);
-		if (ep->dead && list_empty(&ep->waiters) &&
-		    list_empty(&ep->pollers)) {
+		if (ep->dead && list_empty(&ep->waiters)) {
 			ep_instance_free(ep);
 			freed++;
 		}

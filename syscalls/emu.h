@@ -17,7 +17,7 @@ struct waiter;
 
 /* Every cookie given to plat_watch_open starts with one of these tags, so
  * that emu_wakeup knows what woke. */
-enum { WAKE_ENTRY = 1, WAKE_POLL = 2 };
+enum { WAKE_ENTRY = 1 };
 
 /* Counters for --stats, per intercepted syscall. */
 enum emu_sys {
@@ -44,6 +44,12 @@ struct emu {
 	size_t n_queued;       /* entries on some instance's ready list */
 	struct list eventfds;  /* every struct efd_record */
 	struct list exclusive; /* every EPOLLEXCLUSIVE entry (excl_link) */
+	/* Instances whose ready list went empty or non-empty since their
+	 * file last showed it (ep_instance.publink), and those whose file
+	 * shows readable (ep_instance.shownlink): see emu_publish. */
+	struct list unpublished;
+	struct list shown;
+	struct list hidden; /* lists of stale entries showing not readable */
 	size_t n_eventfds;
 	/* Blocked calls ordered by their next timer (deadline or signal
 	 * check): a binary min-heap of waiters. */
@@ -56,10 +62,6 @@ struct emu {
 	int wake_depth; /* nesting of wake-up propagation (ep_notify_up) */
 	uint64_t batch; /* wake-ups delivered together share a batch number */
 	int wakeup_allowed; /* EPOLLWAKEUP survives (PM_SLEEP + capability) */
-	/* epoll_wait(0) with nothing queued goes to the kernel (epoll_wait.c
-	 * zero_timeout_to_kernel); the unit tests turn it off to drive the
-	 * emulation's own zero-timeout path. */
-	int zero_timeout_native;
 	/* statistics */
 	size_t peak_entries;
 	size_t peak_blocked;
@@ -74,6 +76,27 @@ void emu_call(struct emu *e, const struct plat_call *c);
 /* The platform is about to deliver a batch of wake-ups that the kernel
  * produced together (one epoll_wait of the supervisor). */
 void emu_batch_begin(struct emu *e);
+
+/* Make each instance's guest-visible file show whether its ready list holds
+ * anything (plat_epoll_readable), so that whatever polls the file natively
+ * (poll, select, an epoll of a process we do not supervise) sees it and is
+ * woken by the kernel. Called at the end of every batch: within a batch a
+ * list may fill and drain again without anyone having to be told. */
+void emu_publish(struct emu *e);
+
+/* As emu_publish, but exact: an instance whose file shows readable while
+ * its ready list holds only stale entries (files no longer ready for them)
+ * stops showing it. Before a poll-family call goes to the kernel.
+ *
+ * Linux's poll of the file also drops those stale entries from the ready
+ * list, which decides where they queue when they become ready again; only
+ * a poll that names the file does that. So an instance whose list starts
+ * with stale entries asks names(ctx, instance) whether the call will poll
+ * it: yes drops them, no only hides them. names may be NULL (no). */
+struct ep_instance;
+void emu_publish_exact(struct emu *e,
+		       int (*names)(void *ctx, struct ep_instance *ep),
+		       void *ctx);
 
 /* Drop objects whose files the guest has closed. Returns how many. */
 size_t emu_gc(struct emu *e);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "compat.h"
-#include "poll_calls.h"
 #include "waiter.h"
 
 #define EPOLLIN_BITS 0x001u
@@ -24,7 +23,8 @@ struct ep_instance *ep_instance_new(struct emu *e)
 	list_init(&ep->ready);
 	list_init(&ep->waiters);
 	list_init(&ep->parents);
-	list_init(&ep->pollers);
+	list_init(&ep->publink);
+	list_init(&ep->shownlink);
 	list_add_tail(&ep->link, &e->instances);
 	e->n_instances++;
 	return ep;
@@ -84,6 +84,8 @@ void ep_instance_free(struct ep_instance *ep)
 		ep_entry_remove(val);
 	}
 	u64map_free(&ep->fds);
+	list_del(&ep->publink);
+	list_del(&ep->shownlink);
 	plat_group_free(e->plat, ep->watches);
 	plat_handle_close(e->plat, ep->h);
 	list_del(&ep->link);
@@ -115,9 +117,25 @@ struct ep_entry *ep_find(struct ep_instance *ep, const struct plat_call *c,
 	return NULL;
 }
 
+/* The ready list went empty or non-empty: what the instance's file shows
+ * is to be brought up to date at the next emu_publish. */
+static void ready_changed(struct ep_instance *ep)
+{
+	if (list_empty(&ep->publink))
+		list_add_tail(&ep->publink, &ep->emu->unpublished);
+}
+
+/* An entry is queued: the file must show readable, unless it does already.
+ * (A list of stale entries can be hidden: emu_publish_exact.) */
 void ep_queue(struct ep_entry *en)
 {
+	/* Even when it is queued already: a hidden list's entry that became
+	 * ready again must show. */
+	if (!en->ep->shown)
+		ready_changed(en->ep);
 	if (list_empty(&en->rdlink)) {
+		if (list_empty(&en->ep->ready))
+			ready_changed(en->ep);
 		list_add_tail(&en->rdlink, &en->ep->ready);
 		en->ep->emu->n_queued++;
 	}
@@ -125,7 +143,11 @@ void ep_queue(struct ep_entry *en)
 
 void ep_queue_head(struct ep_entry *en)
 {
+	if (!en->ep->shown)
+		ready_changed(en->ep);
 	if (list_empty(&en->rdlink)) {
+		if (list_empty(&en->ep->ready))
+			ready_changed(en->ep);
 		list_add_head(&en->rdlink, &en->ep->ready);
 		en->ep->emu->n_queued++;
 	}
@@ -136,6 +158,8 @@ void ep_unqueue(struct ep_entry *en)
 	if (!list_empty(&en->rdlink)) {
 		list_del(&en->rdlink);
 		en->ep->emu->n_queued--;
+		if (list_empty(&en->ep->ready))
+			ready_changed(en->ep);
 	}
 }
 
@@ -193,8 +217,6 @@ void ep_notify_up(struct ep_instance *ep)
 		ep_entry_wakeup(p, EPOLLIN_BITS);
 	}
 	e->wake_depth--;
-	if (!list_empty(&ep->pollers))
-		poll_waiters_kick(ep->emu, &ep->pollers);
 }
 
 uint32_t ep_entry_poll(struct ep_entry *en, int depth)
@@ -211,20 +233,30 @@ uint32_t ep_entry_poll(struct ep_entry *en, int depth)
 	return plat_watch_poll(en->ep->emu->plat, en->h) & mask;
 }
 
-uint32_t ep_instance_poll(struct ep_instance *ep, int depth)
+int ep_instance_scan(struct ep_instance *ep, int depth, int drop)
 {
 	struct list *pos, *tmp;
+	int stale = 0;
 
 	list_for_each_safe(pos, tmp, &ep->ready)
 	{
 		struct ep_entry *en =
 		    container_of(pos, struct ep_entry, rdlink);
 		if (ep_entry_poll(en, depth))
-			return EPOLLIN_BITS | EPOLLRDNORM_BITS;
+			return stale ? EP_READY_AFTER_STALE : EP_READY;
 		/* Stale: the kernel drops it from the ready list here. */
-		ep_unqueue(en);
+		stale = 1;
+		if (drop)
+			ep_unqueue(en);
 	}
-	return 0;
+	return EP_NOT_READY;
+}
+
+uint32_t ep_instance_poll(struct ep_instance *ep, int depth)
+{
+	return ep_instance_scan(ep, depth, 1) != EP_NOT_READY
+		   ? EPOLLIN_BITS | EPOLLRDNORM_BITS
+		   : 0;
 }
 
 /* Is this link to a child instance still there? A closed child's file is

@@ -43,8 +43,15 @@ struct ep_instance {
 	struct list waiters; /* struct waiter.link, FIFO: wake the first */
 	struct list
 	    parents; /* struct ep_entry.childlink: entries watching us */
-	struct list pollers; /* struct waiter.plink of poll() calls on us */
-	int dead;	     /* guest file closed; freed when unreferenced */
+	/* What the guest-visible file shows to native pollers (poll, select,
+	 * another process's epoll): readable iff the ready list is not
+	 * empty, as of the last emu_publish; or not readable while the list
+	 * holds only stale entries that no poll has dropped (hidden by
+	 * emu_publish_exact). */
+	int shown;
+	struct list publink;   /* emu->unpublished: shown may be stale */
+	struct list shownlink; /* emu->shown while shown; emu->hidden */
+	int dead; /* guest file closed; freed when unreferenced */
 };
 
 struct ep_entry {
@@ -80,8 +87,12 @@ void ep_entry_wakeup(struct ep_entry *en, uint32_t key);
 /* Poll an entry's file now, filtered by its mask (ep_item_poll). */
 uint32_t ep_entry_poll(struct ep_entry *en, int depth);
 /* Readiness of an instance seen as a file: IN|RDNORM if an entry on its
- * ready list is really ready now; stale entries are dropped on the way. */
+ * ready list is really ready now; stale entries are dropped on the way,
+ * up to the first ready one (__ep_eventpoll_poll). */
 uint32_t ep_instance_poll(struct ep_instance *ep, int depth);
+/* The same walk, dropping stale entries only if `drop`. */
+enum { EP_NOT_READY, EP_READY, EP_READY_AFTER_STALE };
+int ep_instance_scan(struct ep_instance *ep, int depth, int drop);
 
 /* Put an entry at the tail of its ready list if it is not queued. */
 void ep_queue(struct ep_entry *en);
@@ -97,7 +108,8 @@ int ep_loop_check(struct ep_instance *parent, struct ep_instance *child);
  * long as events remain (the kernel's chain of exclusive wake-ups). */
 void ep_wake_waiters(struct ep_instance *ep);
 
-/* Let pollers of the instance and parents know it may be readable. */
+/* Let the entries that watch the instance (parents) know it may be
+ * readable. Native pollers of its file learn it at the next emu_publish. */
 void ep_notify_up(struct ep_instance *ep);
 
 #endif

@@ -199,6 +199,10 @@ static int ctl_mod(struct emu *e, const struct plat_call *c,
 		ep_queue(en);
 		ep_wake_waiters(en->ep);
 		ep_notify_up(en->ep);
+	} else if (!en->ep->shown && ep_entry_poll(en, 0)) {
+		/* Queued, but stale until now, in a list whose file was
+		 * hidden (emu_publish_exact): the file shows it again. */
+		ep_queue(en);
 	}
 	return 0;
 }

@@ -280,31 +280,8 @@ int64_t read_timespec_ns(struct emu *e, const struct plat_call *c,
 	return ts[0] * 1000000000 + ts[1];
 }
 
-/* A zero timeout while no instance has anything queued: the kernel's own
- * epoll_wait on the guest's fd gives exactly our answer, whatever the fd
- * is now. One of our instances is an empty kernel epoll whose only
- * registration (the anchor) is never ready: 0 events; anything else gets
- * the kernel's own EBADF, EINVAL or EFAULT in its own order; and
- * epoll_pwait's mask is the kernel's. The wake-ups the guest caused before
- * the call are delivered by now (plat_sync), so "nothing queued" holds at
- * the time of the call. This spares the epfd check (a kcmp), the mask read
- * and the answer's work: a polling loop's idle call costs close to the
- * bare notification round trip. */
-static int zero_timeout_to_kernel(struct emu *e, const struct plat_call *c)
-{
-	if ((int)c->args[3] != 0 || !e->zero_timeout_native)
-		return 0;
-	plat_sync(e->plat);
-	if (e->n_queued)
-		return 0;
-	plat_continue(e->plat, c);
-	return 1;
-}
-
 void sys_epoll_wait(struct emu *e, const struct plat_call *c)
 {
-	if (zero_timeout_to_kernel(e, c))
-		return;
 	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
 		      ms_to_timeout_ns((int)c->args[3]), 0, 0);
 }
@@ -327,8 +304,6 @@ static void epoll_pwait_common(struct emu *e, const struct plat_call *c,
 
 void sys_epoll_pwait(struct emu *e, const struct plat_call *c)
 {
-	if (zero_timeout_to_kernel(e, c))
-		return;
 	epoll_pwait_common(e, c, ms_to_timeout_ns((int)c->args[3]));
 }
 

@@ -17,7 +17,6 @@
 #include "epoll.h"
 #include "epoll_wait.h"
 #include "compat.h"
-#include "poll_calls.h"
 
 #define SIG_CHECK_FIRST 1000000LL /* 1 ms */
 #define SIG_CHECK_MAX 100000000LL /* 100 ms */
@@ -134,10 +133,7 @@ static int64_t sig_cap(const struct emu *e)
 
 static void expire(struct emu *e, struct waiter *w, int err)
 {
-	if (w->kind == W_EPOLL)
-		ep_waiter_expire(e, w, err);
-	else
-		poll_waiter_expire(e, w, err);
+	ep_waiter_expire(e, w, err);
 }
 
 static void check_signal(struct emu *e, struct waiter *w, int64_t now)
@@ -187,9 +183,8 @@ void emu_timers(struct emu *e, int64_t now)
 int waiter_intr_code(const struct waiter *w, int sig)
 {
 	/* epoll_wait and friends always fail with EINTR, even after a stop
-	 * (signal(7)). poll and ppoll answer -ERESTARTNOHAND: EINTR when a
-	 * handler runs, a restart when none does, as the kernel's codes. */
-	if (w->kind == W_EPOLL)
-		return -EINTR;
-	return sig == PLAT_SIG_HANDLER ? -EINTR : -IP_ERESTARTNOHAND;
+	 * (signal(7)). */
+	(void)w;
+	(void)sig;
+	return -EINTR;
 }

@@ -10,9 +10,7 @@
 
 #define NEVER INT64_MAX
 
-enum waiter_kind { W_EPOLL, W_POLL };
-
-struct poll_wait; /* poll.c */
+enum waiter_kind { W_EPOLL };
 
 struct waiter {
 	struct plat_call call;
@@ -28,8 +26,6 @@ struct waiter {
 	struct list link; /* ep->waiters */
 	uint64_t events_addr;
 	int maxevents;
-	/* W_POLL */
-	struct poll_wait *pw;
 };
 
 /* Start tracking w (already filled) in the timer heap. */

@@ -1,12 +1,10 @@
-/* Found while modelling the unknown-epoll-fd-in-poll divergence for
- * scripts/fuzz (platform/handles.c: TASK_HINTS = 16).
- *
- * docs/DIVERGENCES.md (unknown-epoll-fd-in-poll) says poll() recognises
- * every fd an instance was created at or used through by the thread. The
- * per-thread hints are a ring of 16 entries, though: after a thread has
- * created (or used) 16 other epoll fds, the first one is forgotten, and a
- * poll() naming it goes to the kernel, which sees an empty epoll.
- * Linux: poll = 1, revents 0x1; interpoll: 0, revents 0. */
+/* Found while modelling a since-removed divergence for scripts/fuzz: poll()
+ * once recognised an instance only through a per-thread ring of 16 hints,
+ * so after a thread had created (or used) 16 other epoll fds, a poll()
+ * naming the first one went to the kernel, which saw an empty epoll.
+ * Instances' files now carry their readiness themselves (docs/DESIGN.md,
+ * "poll, ppoll, select, pselect6"), whatever the number.
+ * Linux: poll = 1, revents 0x1. */
 #define _GNU_SOURCE
 #include <poll.h>
 #include <stdio.h>

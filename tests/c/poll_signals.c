@@ -446,7 +446,6 @@ static void ppoll_mask_unblocks_pending_zero_timeout(void)
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &z, &m, 8);
 	int e = errno;
-	DIVERGENCE("ppoll-sigmask-unblock");
 	CHECK_EQ(r, -1);
 	CHECK_EQ(e, EINTR);
 	CHECK_EQ(handler_runs, 1);
@@ -473,7 +472,6 @@ static void ppoll_mask_unblocks_pending_fd_ready(void)
 	struct kts z = { 0, 0 };
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &z, &m, 8);
-	DIVERGENCE("ppoll-sigmask-unblock");
 	CHECK_EQ(r, 1);
 	CHECK_EQ(a.revents, POLLOUT);
 	CHECK_EQ(handler_runs, 0);
@@ -504,7 +502,6 @@ static void ppoll_mask_unblocks_arriving_signal(void)
 	double t1 = tl_now_ms();
 	pthread_join(s.th, NULL);
 	CHECK(s.found);
-	DIVERGENCE("ppoll-sigmask-unblock");
 	CHECK_EQ(r, -1);
 	CHECK_EQ(e, EINTR);
 	CHECK_EQ(handler_runs, 1);

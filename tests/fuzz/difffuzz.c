@@ -20,11 +20,6 @@
  * so the output natively and under interpoll must be identical, except for
  * lines tagged with a known divergence id in square brackets (see
  * tests/fuzz/known-divergences.txt):
- *   [unknown-epoll-fd-in-poll] a poll or select set names an epoll fd at
- *                              a number this thread never created it at or
- *                              used it through in epoll_ctl/epoll_wait
- *                              (a zero-timeout epoll_wait or epoll_pwait
- *                              does not count: it may go to the kernel)
  *   [stale-wakeups]            a wait on an instance (or a poll/select
  *                              naming one) that may hold an entry a stale
  *                              wake-up queued, or that watches such an
@@ -166,7 +161,6 @@ struct shared {
 static struct shared *sh;
 
 static int fdobj[MAXFD]; /* fd -> object, -1 closed */
-static int known[MAXFD]; /* fd -> epoll object this thread used there */
 static int in_child;
 static int cur_op;
 static struct rlimit orig_nofile;
@@ -566,19 +560,6 @@ static void tcp_settle(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* The known-epoll-hint model (unknown-epoll-fd-in-poll) */
-
-static void mark_known(int fd)
-{
-	if (fdkind(fd) == K_EPOLL)
-		known[fd] = fdobj[fd];
-}
-static int is_unknown_epoll(int fd)
-{
-	return fdkind(fd) == K_EPOLL && known[fd] != fdobj[fd];
-}
-
-/* ------------------------------------------------------------------ */
 /* The stale-wakeups model (docs/DIVERGENCES.md: stale-wakeups)
  *
  * In Linux a wake-up whose key matches an entry (or that has no key, like
@@ -703,10 +684,8 @@ static void op_epoll_create(void)
 	res(r, errno);
 	if (r >= 0) {
 		int obj = obj_new(K_EPOLL);
-		if (fd_new((int)r, obj) == 0) {
+		if (fd_new((int)r, obj) == 0)
 			fdflags((int)r);
-			known[r] = obj;
-		}
 	}
 }
 
@@ -722,10 +701,8 @@ static void op_epoll_create1(void)
 	res(r, errno);
 	if (r >= 0) {
 		int obj = obj_new(K_EPOLL);
-		if (fd_new((int)r, obj) == 0) {
+		if (fd_new((int)r, obj) == 0)
 			fdflags((int)r);
-			known[r] = obj;
-		}
 	}
 }
 
@@ -995,8 +972,6 @@ static void op_ctl(void)
 	long r = syscall(SYS_epoll_ctl, epfd, op, fd, evp);
 	int err = errno;
 	res(r, err);
-	if (epobj >= 0 && !(op != EPOLL_CTL_DEL && pname))
-		mark_known(epfd);
 	if (r == 0 && epobj >= 0) {
 		if (op == EPOLL_CTL_ADD) {
 			reg_add(epobj, fd);
@@ -1103,16 +1078,12 @@ static void op_wait(void)
 	int timeout = P(4) ? 1 : 0;
 	long r;
 	int err;
-	int lookup = 1;
 	int stale = fdkind(epfd) == K_EPOLL && O(fdobj[epfd])->stale;
 	if (which == 0) {
 		begin("epoll_wait(%d, %s, %d, %d)", epfd, bname ? bname : "buf",
 		      maxev, timeout);
 		r = syscall(SYS_epoll_wait, epfd, buf, maxev, timeout);
 		err = errno;
-		/* With nothing queued anywhere, interpoll hands a zero
-		 * timeout to the kernel without looking the fd up. */
-		lookup = timeout != 0;
 	} else if (which == 1) {
 		struct sigarg s = gen_sigmask();
 		begin("epoll_pwait(%d, %s, %d, %d, %s, %zu)", epfd,
@@ -1120,7 +1091,6 @@ static void op_wait(void)
 		r = syscall(SYS_epoll_pwait, epfd, buf, maxev, timeout, s.p,
 			    s.size);
 		err = errno;
-		lookup = !s.bad && timeout != 0;
 	} else {
 		struct sigarg s = gen_sigmask();
 		struct timespec ts = {0, timeout ? 1000000 : 0};
@@ -1130,18 +1100,14 @@ static void op_wait(void)
 		if (t < 4) {
 			ts.tv_nsec = 1000000000;
 			tdesc = "{0,1e9}";
-			lookup = 0;
 		} else if (t < 7) {
 			ts.tv_sec = -1;
 			tdesc = "{-1,0}";
-			lookup = 0;
 		} else if (t < 9) {
 			ts.tv_nsec = -1;
 			tdesc = "{0,-1}";
-			lookup = 0;
 		} else if (t < 12) {
 			tsp = bad_ptr(1 + RN(2), &tdesc);
-			lookup = 0;
 		} else if (t < 15) {
 			tsp = ro_with(&ts, sizeof(ts));
 			tdesc = timeout ? "ro{0,1ms}" : "ro{0,0}";
@@ -1151,12 +1117,8 @@ static void op_wait(void)
 		r = syscall(SYS_epoll_pwait2, epfd, buf, maxev, tsp, s.p,
 			    s.size);
 		err = errno;
-		if (s.bad)
-			lookup = 0;
 	}
 	res(r, err);
-	if (lookup && fdkind(epfd) == K_EPOLL)
-		mark_known(epfd);
 	if (r == 0 && fdkind(epfd) == K_EPOLL)
 		O(fdobj[epfd])->stale = 0; /* the ready list is empty */
 	if (r > 0 && inbuf) {
@@ -1192,7 +1154,7 @@ static void op_poll(void)
 {
 	int nfds = (int)RN(7);
 	struct pollfd pf[8];
-	int tag_unknown = 0, tag_stale = 0;
+	int tag_stale = 0;
 	for (int i = 0; i < nfds; i++) {
 		unsigned u = RN(100);
 		int fd;
@@ -1230,8 +1192,6 @@ static void op_poll(void)
 		pf[i].fd = fd;
 		pf[i].events = ev;
 		pf[i].revents = (short)(P(50) ? 0x7fff : 0);
-		if (is_unknown_epoll(fd))
-			tag_unknown = 1;
 		if (fdkind(fd) == K_EPOLL && O(fdobj[fd])->stale)
 			tag_stale = 1;
 	}
@@ -1315,8 +1275,6 @@ static void op_poll(void)
 		}
 		outf("]");
 	}
-	if (tag_unknown)
-		outf(" [unknown-epoll-fd-in-poll]");
 	if (tag_stale)
 		outf(" [stale-wakeups]");
 }
@@ -1332,7 +1290,7 @@ static void op_select(void)
 	int nch = (int)RN(6);
 	int fds[6];
 	int maxfd = -1;
-	int tag = 0, tag_stale = 0;
+	int tag_stale = 0;
 	for (int i = 0; i < nch; i++) {
 		unsigned u = RN(100);
 		fds[i] = u < 10 ? pick_fd(KB(K_EPOLL), 0) : pick_fd(KM_ANY, 6);
@@ -1369,9 +1327,6 @@ static void op_select(void)
 				if (P(60)) {
 					selsets[k][fds[i] / 64] |=
 						1ull << (fds[i] % 64);
-					if (fds[i] < nfds &&
-					    is_unknown_epoll(fds[i]))
-						tag = 1;
 					if (fds[i] < nfds &&
 					    fdkind(fds[i]) == K_EPOLL &&
 					    O(fdobj[fds[i]])->stale)
@@ -1487,8 +1442,6 @@ static void op_select(void)
 			}
 		outf("}");
 	}
-	if (tag)
-		outf(" [unknown-epoll-fd-in-poll]");
 	if (tag_stale)
 		outf(" [stale-wakeups]");
 }
@@ -2088,10 +2041,8 @@ int main(int argc, char **argv)
 	alarm(120);
 	mem_init();
 	getrlimit(RLIMIT_NOFILE, &orig_nofile);
-	for (int i = 0; i < MAXFD; i++) {
+	for (int i = 0; i < MAXFD; i++)
 		fdobj[i] = -1;
-		known[i] = -1;
-	}
 	/* fds open at start: 0-2 are not touched; others are not expected */
 	cur_op = -1;
 	begin("start seed=%llu nops=%d nofile=%lu/%lu open=",
@@ -2131,8 +2082,6 @@ int main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			in_child = 1;
-			for (int f = 0; f < MAXFD; f++)
-				known[f] = -1; /* a new thread */
 			for (int j = i + 1; j <= last; j++) {
 				if (skip[j])
 					continue;

@@ -30,9 +30,6 @@ int fake_setup(void **state)
 	fake.now = FAKE_T0;
 	fake.nofile = 1024;
 	emu_init(&fake.emu, &fake);
-	/* Drive the emulation's own zero-timeout path (the kernel is not
-	 * here to take the calls); test_epoll_wait turns it back on. */
-	fake.emu.zero_timeout_native = 0;
 	return 0;
 }
 
@@ -415,14 +412,15 @@ void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 	return f->object;
 }
 
-void *plat_hint_epoll(struct plat *p, const struct plat_call *c, int fd)
+void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable)
 {
 	assert_ptr_equal(p, &fake);
-	check_call(c);
-	struct fake_file *f = fd_file(c, fd);
-	if (!f || !f->is_epoll || fake.fds[fd].nohint)
-		return NULL;
-	return f->object;
+	assert_non_null(h);
+	assert_true(h->file->is_epoll);
+	/* Only changes are told. */
+	assert_int_not_equal(h->file->shown, readable);
+	h->file->shown = readable;
+	fake.readable_calls++;
 }
 
 struct plat_group {
@@ -532,13 +530,6 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 	return f->pollable ? 0 : -EPERM;
 }
 
-int plat_fd_table_size(struct plat *p, const struct plat_call *c)
-{
-	assert_ptr_equal(p, &fake);
-	(void)c;
-	return INT32_MAX;
-}
-
 void plat_trim(struct plat *p)
 {
 	assert_ptr_equal(p, &fake);
@@ -548,13 +539,6 @@ int plat_short_of_handles(struct plat *p)
 {
 	assert_ptr_equal(p, &fake);
 	return 0;
-}
-
-int plat_fd_is_open(struct plat *p, const struct plat_call *c, int fd)
-{
-	assert_ptr_equal(p, &fake);
-	check_call(c);
-	return fd_file(c, fd) != NULL;
 }
 
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
@@ -672,13 +656,6 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 	if (mask && cs->signo > 0 && (*mask & (1ull << (cs->signo - 1))))
 		return PLAT_SIG_NONE; /* blocked by the call's mask */
 	return cs->sig;
-}
-
-int64_t plat_nofile_limit(struct plat *p, const struct plat_call *c)
-{
-	assert_ptr_equal(p, &fake);
-	check_call(c);
-	return fake.nofile;
 }
 
 void fake_kill_call(uint64_t id)

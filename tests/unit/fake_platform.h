@@ -63,6 +63,7 @@ struct fake_file {
 	int is_epoll; /* one of the emulation's instances */
 	void *object; /* what plat_epoll_install was given */
 	int is_eventfd;
+	int shown; /* is_epoll: plat_epoll_readable's last word */
 	int refs;	     /* fds that refer to it */
 	int alive;	     /* 0 once the last fd is closed */
 	struct list watches; /* struct plat_handle.link, wake-up order */
@@ -82,7 +83,6 @@ struct fake_fd {
 	struct fake_file *file; /* NULL: not open */
 	int opath;
 	int cloexec;
-	int nohint; /* plat_hint_epoll does not know this fd */
 };
 
 struct fake_reply {
@@ -118,6 +118,7 @@ struct plat {
 	size_t open_groups;
 	struct fake_reply log[FAKE_MAX_CALLS];
 	size_t n_log;
+	size_t readable_calls; /* plat_epoll_readable calls */
 	struct fake_callstate calls[FAKE_MAX_CALLS];
 	uint64_t next_call_id;
 	int64_t now;

@@ -14,54 +14,6 @@
 
 #include "fake_platform.h"
 
-struct pfd {
-	int32_t fd;
-	int16_t events;
-	int16_t revents;
-};
-
-static uint64_t put_pfds(const struct pfd *p, int n)
-{
-	uint64_t a = fake_alloc((size_t)n * 8);
-	memcpy(fake_ptr(a), p, (size_t)n * 8);
-	return a;
-}
-
-/* ---- poll() sleepers on one instance (section 4.1 step 4, 7.3) ----
- * ep_poll_callback wakes every poll() sleeping on the epoll file
- * (ep->poll_wait); poll_waiters_kick rechecks only the first one. */
-
-static void poll_two_pollers_on_one_instance_both_woken(void **s)
-{
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
-	struct pfd p[] = {{ep, F_IN, 0}};
-	uint64_t p1 = put_pfds(p, 1), p2 = put_pfds(p, 1);
-	uint64_t a = fk_start(SYS_poll, p1, 1, (uint64_t)-1, 0, 0, 0);
-	uint64_t b = fk_start(SYS_poll, p2, 1, (uint64_t)-1, 0, 0, 0);
-	assert_int_equal(E->n_blocked, 2);
-	fk_raise(fd, F_IN); /* the instance becomes readable */
-	assert_int_equal(fk_result(a), 1);
-	assert_int_equal(fk_result(b), 1); /* fails: b keeps sleeping */
-}
-
-static void poll_first_poller_not_interested(void **s)
-{
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
-	/* the first sleeper asks for OUT, which an instance never has */
-	struct pfd out[] = {{ep, F_OUT, 0}}, in[] = {{ep, F_IN, 0}};
-	uint64_t a = fk_start(SYS_poll, put_pfds(out, 1), 1, 1000, 0, 0, 0);
-	uint64_t b = fk_start(SYS_poll, put_pfds(in, 1), 1, 1000, 0, 0, 0);
-	fk_raise(fd, F_IN);
-	assert_false(fk_answered(a));
-	assert_int_equal(fk_result(b), 1); /* fails: answered 0 at 1 s */
-}
-
 /* ---- closed instances in the loop and depth checks (section 3.4, 3.5) --
  * When the last fd of an instance is closed, Linux releases it and its
  * links at once (eventpoll_release_file). ep_loop_check still walks the
@@ -151,30 +103,13 @@ static void excl_siblings_under_other_fd_numbers(void **s)
 	assert_int_equal(woken, 1); /* fails: 3 */
 }
 
-/* ---- poll with a zero timeout and a pending signal (sections 1.3, 7.3,
- * 8): do_poll's loop checks signals even when it will not sleep; an
- * emulated poll with timeout 0 answers 0 without asking. */
-static void poll_timeout_zero_with_pending_signal(void **s)
-{
-	(void)s;
-	int ep = fk_epoll_create();
-	struct pfd p[] = {{ep, F_IN, 0}};
-	uint64_t pa = put_pfds(p, 1);
-	fake_set_signal(fake.next_call_id, PLAT_SIG_HANDLER, 10);
-	uint64_t id = fk_start(SYS_poll, pa, 1, 0, 0, 0, 0);
-	assert_int_equal(fk_result(id), -EINTR); /* fails: 0 */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(poll_two_pollers_on_one_instance_both_woken),
-		FK_TEST(poll_first_poller_not_interested),
 		FK_TEST(closed_instance_still_counts_for_depth),
 		FK_TEST(closed_instance_still_counts_for_cycles),
 		FK_TEST(excl_second_wakeup_in_same_batch),
 		FK_TEST(excl_siblings_under_other_fd_numbers),
-		FK_TEST(poll_timeout_zero_with_pending_signal),
 	};
 	return cmocka_run_group_tests_name("regressions", tests, NULL, NULL);
 }
