@@ -17,10 +17,10 @@
 #include "compat.h"
 
 static const int notified[] = {
-	SCMP_SYS(epoll_create),	 SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(epoll_wait),	 SCMP_SYS(epoll_pwait),	  SCMP_SYS(epoll_pwait2),
-	SCMP_SYS(eventfd),	 SCMP_SYS(eventfd2),	  SCMP_SYS(poll),
-	SCMP_SYS(ppoll),	 SCMP_SYS(select),	  SCMP_SYS(pselect6),
+    SCMP_SYS(epoll_create), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
+    SCMP_SYS(epoll_wait),   SCMP_SYS(epoll_pwait),   SCMP_SYS(epoll_pwait2),
+    SCMP_SYS(eventfd),	    SCMP_SYS(eventfd2),	     SCMP_SYS(poll),
+    SCMP_SYS(ppoll),	    SCMP_SYS(select),	     SCMP_SYS(pselect6),
 };
 
 int filter_build(struct sock_fprog *out)
@@ -67,7 +67,7 @@ int filter_load(const struct sock_fprog *prog)
 		return -errno;
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 			  SECCOMP_FILTER_FLAG_NEW_LISTENER |
-				  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 			  prog);
 	return fd < 0 ? -errno : (int)fd;
 }

@@ -9,7 +9,7 @@
  * argv[0] with execvp semantics. `orig_mask` is restored in the guest.
  * Returns the guest's pid and sets *listener; on failure prints one line
  * and returns -1 with *status set to interpoll's exit status. */
-pid_t launch_guest(char *const argv[], const sigset_t *orig_mask,
-		   int *listener, int *status);
+pid_t launch_guest(char *const argv[], const sigset_t *orig_mask, int *listener,
+		   int *status);
 
 #endif

@@ -35,7 +35,6 @@ int main(int argc, char **argv)
 	if (features_check_host() < 0)
 		return 125;
 
-
 	sigset_t block, orig;
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);

@@ -6,6 +6,8 @@
 
 #define VERSION "0.1.0"
 
+/* The help text is laid out as it prints. */
+/* clang-format off */
 static const char usage[] =
 	"Usage: interpoll [OPTION]... [--] PROGRAM [ARG]...\n"
 	"Run PROGRAM with its epoll, eventfd, poll and select calls serviced by\n"
@@ -28,6 +30,7 @@ static const char usage[] =
 	"\n"
 	"PROGRAM runs with no_new_privs set, so set-user-ID programs run\n"
 	"without their privilege. Requires Linux 5.19 or later.\n";
+/* clang-format on */
 
 static int bad(const char *fmt, const char *arg)
 {
