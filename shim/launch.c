@@ -88,12 +88,12 @@ guest_main(int sock, char *const argv[], const sigset_t *orig_mask,
 	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 }
 
-pid_t launch_guest(char *const argv[], const sigset_t *orig_mask, int *listener,
-		   int *status)
+pid_t launch_guest(char *const argv[], const sigset_t *orig_mask,
+		   unsigned filter_flags, int *listener, int *status)
 {
 	struct sock_fprog prog;
 	int sv[2];
-	int r = filter_build(&prog);
+	int r = filter_build(&prog, filter_flags);
 	if (r < 0) {
 		fprintf(stderr,
 			"interpoll: cannot build the seccomp filter: %s\n",

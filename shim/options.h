@@ -9,6 +9,7 @@ struct options {
 	int trace;	/* --trace[=FILE] */
 	const char *trace_file; /* NULL: stderr */
 	int trace_json;		/* --trace-format=json */
+	int io_uring_allow;	/* --io-uring=allow; default deny (ENOSYS) */
 	char **argv;		/* the guest's argv */
 };
 
