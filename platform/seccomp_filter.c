@@ -1,7 +1,8 @@
 /* seccomp_filter.c: the guest's filter, built with libseccomp.
  *
- * Exactly the readiness syscalls become user notifications; everything
- * else is allowed. The program is built in the supervisor before fork
+ * Exactly the readiness syscalls become user notifications; io_uring_setup
+ * fails with ENOSYS unless the caller allows io_uring; everything else is
+ * allowed. The program is built in the supervisor before fork
  * (libseccomp allocates) and loaded by the child with the raw seccomp(2)
  * call, because libseccomp 2.5 cannot ask for
  * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV. */
@@ -17,13 +18,34 @@
 #include "compat.h"
 
 static const int notified[] = {
-	SCMP_SYS(epoll_create),	 SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(epoll_wait),	 SCMP_SYS(epoll_pwait),	  SCMP_SYS(epoll_pwait2),
-	SCMP_SYS(eventfd),	 SCMP_SYS(eventfd2),	  SCMP_SYS(poll),
-	SCMP_SYS(ppoll),	 SCMP_SYS(select),	  SCMP_SYS(pselect6),
+    SCMP_SYS(epoll_create), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
+    SCMP_SYS(epoll_wait),   SCMP_SYS(epoll_pwait),   SCMP_SYS(epoll_pwait2),
+    SCMP_SYS(eventfd),	    SCMP_SYS(eventfd2),	     SCMP_SYS(poll),
+    SCMP_SYS(ppoll),	    SCMP_SYS(select),	     SCMP_SYS(pselect6),
 };
 
-int filter_build(struct sock_fprog *out)
+/* io_uring executes IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT and
+ * IORING_OP_POLL_ADD inside the kernel, where no seccomp filter sees them:
+ * on an interpoll epoll fd they would reach the empty kernel epoll and
+ * bypass our tables (libuv 1.45+ then hangs at its first wait). Refusing
+ * the ring in BPF costs nothing and never notifies: ENOSYS is what a kernel
+ * built without io_uring answers, so libuv, liburing users and Node fall
+ * back to plain system calls (gVisor answers ENOSYS too; Docker refuses all
+ * three io_uring calls with EPERM since 25.0).
+ *
+ * io_uring_enter and io_uring_register stay allowed. Without a ring they
+ * fail natively (EBADF, or EOPNOTSUPP on another fd), and refusing them
+ * would not close the bypass anyway: an SQPOLL ring's kernel thread takes
+ * submissions without any system call. A guest can then hold a ring only
+ * if one reached it from outside interpoll, and refusing to drive that one
+ * would leave its owner no fallback. */
+static int refuse_io_uring(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				SCMP_SYS(io_uring_setup), 0);
+}
+
+int filter_build(struct sock_fprog *out, unsigned flags)
 {
 	int r = -ENOMEM;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -35,6 +57,11 @@ int filter_build(struct sock_fprog *out)
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	for (size_t i = 0; i < sizeof(notified) / sizeof(notified[0]); i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, notified[i], 0);
+		if (r < 0)
+			goto out;
+	}
+	if (!(flags & FILTER_ALLOW_IO_URING)) {
+		r = refuse_io_uring(ctx);
 		if (r < 0)
 			goto out;
 	}
@@ -67,7 +94,7 @@ int filter_load(const struct sock_fprog *prog)
 		return -errno;
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 			  SECCOMP_FILTER_FLAG_NEW_LISTENER |
-				  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 			  prog);
 	return fd < 0 ? -errno : (int)fd;
 }

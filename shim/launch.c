@@ -89,13 +89,14 @@ guest_main(int sock, char *const argv[], const sigset_t *orig_mask,
 }
 
 pid_t launch_guest(char *const argv[], const sigset_t *orig_mask,
-		   int *listener, int *status)
+		   unsigned filter_flags, int *listener, int *status)
 {
 	struct sock_fprog prog;
 	int sv[2];
-	int r = filter_build(&prog);
+	int r = filter_build(&prog, filter_flags);
 	if (r < 0) {
-		fprintf(stderr, "interpoll: cannot build the seccomp filter: %s\n",
+		fprintf(stderr,
+			"interpoll: cannot build the seccomp filter: %s\n",
 			strerror(-r));
 		*status = 125;
 		return -1;
@@ -126,7 +127,8 @@ pid_t launch_guest(char *const argv[], const sigset_t *orig_mask,
 			fprintf(stderr, "interpoll: %s\n", why);
 		else
 			fprintf(stderr,
-				"interpoll: cannot install the seccomp filter: %s\n",
+				"interpoll: cannot install the seccomp filter: "
+				"%s\n",
 				strerror(h.err ? -h.err : EIO));
 		close(sv[0]);
 		waitpid(pid, NULL, 0);

@@ -8,6 +8,7 @@
 #include "kernel_features.h"
 #include "launch.h"
 #include "options.h"
+#include "seccomp_filter.h"
 #include "supervisor.h"
 
 /* Signals interpoll forwards to the guest. The rest keep their default
@@ -35,7 +36,6 @@ int main(int argc, char **argv)
 	if (features_check_host() < 0)
 		return 125;
 
-
 	sigset_t block, orig;
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -47,7 +47,9 @@ int main(int argc, char **argv)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
 	int listener, status;
-	pid_t guest = launch_guest(o.argv, &orig, &listener, &status);
+	unsigned filter_flags = o.io_uring_allow ? FILTER_ALLOW_IO_URING : 0;
+	pid_t guest =
+	    launch_guest(o.argv, &orig, filter_flags, &listener, &status);
 	if (guest < 0)
 		return status;
 	raise_nofile(); /* after fork: the guest keeps its own limit */

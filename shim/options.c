@@ -6,6 +6,8 @@
 
 #define VERSION "0.1.0"
 
+/* The help text is laid out as it prints. */
+/* clang-format off */
 static const char usage[] =
 	"Usage: interpoll [OPTION]... [--] PROGRAM [ARG]...\n"
 	"Run PROGRAM with its epoll, eventfd, poll and select calls serviced by\n"
@@ -19,6 +21,11 @@ static const char usage[] =
 	"      --trace-format=FMT  text (default) or json (JSON lines)\n"
 	"      --stats[=json]   at exit, print per-syscall counts, errors and the\n"
 	"                       latency interpoll added (median, p99) to stderr\n"
+	"      --io-uring=MODE  deny (default): io_uring_setup fails with ENOSYS, so\n"
+	"                       programs use plain system calls; allow: io_uring\n"
+	"                       works, but its epoll and poll requests on\n"
+	"                       interpoll's epoll fds bypass interpoll (the program\n"
+	"                       can hang)\n"
 	"  -h, --help           display this help and exit\n"
 	"  -V, --version        output version information and exit\n"
 	"\n"
@@ -28,6 +35,7 @@ static const char usage[] =
 	"\n"
 	"PROGRAM runs with no_new_privs set, so set-user-ID programs run\n"
 	"without their privilege. Requires Linux 5.19 or later.\n";
+/* clang-format on */
 
 static int bad(const char *fmt, const char *arg)
 {
@@ -83,6 +91,14 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->stats = o->stats_json = 1;
 		} else if (!strncmp(a, "--stats=", 8)) {
 			return bad("invalid stats format '%s'", a + 8);
+		} else if (!strcmp(a, "--io-uring=deny")) {
+			o->io_uring_allow = 0;
+		} else if (!strcmp(a, "--io-uring=allow")) {
+			o->io_uring_allow = 1;
+		} else if (!strncmp(a, "--io-uring=", 11)) {
+			return bad(
+			    "invalid --io-uring mode '%s', want deny or allow",
+			    a + 11);
 		} else if (a[1] == '-') {
 			return bad("unrecognized option '%s'", a);
 		} else {

@@ -8,8 +8,9 @@ struct options {
 	int log_level;	/* 0 quiet (default), 1 info (-v), 2 debug (-vv) */
 	int trace;	/* --trace[=FILE] */
 	const char *trace_file; /* NULL: stderr */
-	int trace_json; /* --trace-format=json */
-	char **argv;	/* the guest's argv */
+	int trace_json;		/* --trace-format=json */
+	int io_uring_allow;	/* --io-uring=allow; default deny (ENOSYS) */
+	char **argv;		/* the guest's argv */
 };
 
 /* Parse; returns -1 after printing a usage error (exit 2), 1 when --help

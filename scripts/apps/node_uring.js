@@ -1,9 +1,11 @@
 // node_uring.js [FILES]: Node.js file I/O with libuv's io_uring back end
 // (run with UV_USE_IO_URING=1): libuv registers its io_uring fd in the
-// loop's epoll and learns of completions through it. Writes, stats, reads
-// back and removes FILES files (default 300) one after another in a
-// temporary directory; prints a deterministic summary; exits 1 on a wrong
-// result; bounded by a 60 s timer.
+// loop's epoll and learns of completions through it. Under interpoll's
+// default --io-uring=deny, io_uring_setup fails with ENOSYS and libuv does
+// the same work with plain system calls and its thread pool. Writes,
+// stats, reads back and removes FILES files (default 300) one after
+// another in a temporary directory; prints a deterministic summary; exits
+// 1 on a wrong result; bounded by a 60 s timer.
 'use strict';
 const fs = require('fs');
 const os = require('os');
