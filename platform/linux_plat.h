@@ -142,6 +142,8 @@ void plat_batch_end(struct plat *p);
 struct task *plat_task_get(struct plat *p, const struct plat_call *c);
 void plat_task_exit(struct plat *p, struct task *t);
 void plat_timer_fired(struct plat *p);
+/* Give a call of another ABI its x86-64 number (abi.c). */
+void abi_translate(struct plat_call *c, uint32_t arch);
 /* Receive one notification; 0, or -errno (-ENOENT: withdrawn, retry). */
 int plat_recv(struct plat *p, struct plat_call *c);
 

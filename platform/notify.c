@@ -21,6 +21,7 @@ int plat_recv(struct plat *p, struct plat_call *c)
 	c->tid = (int32_t)n.pid;
 	c->nr = n.data.nr;
 	memcpy(c->args, n.data.args, sizeof(c->args));
+	abi_translate(c, n.data.arch);
 	return 0;
 }
 

@@ -19,10 +19,22 @@ struct plat;
 
 /* One intercepted system call, as received. Copied by value into waiters;
  * it holds no pointers into platform state. */
+/* The system call ABI a call was made with. The platform gives every call
+ * its x86-64 number; for the epoll and eventfd calls the other ABIs'
+ * memory layouts are the same (epoll_event is 12 bytes and the sigset 8
+ * everywhere), for the poll family they are not: those are only ever handed
+ * back to the kernel, which knows them. */
+enum plat_abi {
+	PLAT_ABI_X86_64 = 0,
+	PLAT_ABI_I386,	/* int 0x80, sysenter: a 32-bit program */
+	PLAT_ABI_X32,	/* x86-64 with 32-bit pointers */
+};
+
 struct plat_call {
 	uint64_t id; /* notification id */
 	int32_t tid; /* calling thread, in the supervisor's pid namespace */
 	int32_t nr;  /* x86-64 syscall number */
+	int32_t abi; /* enum plat_abi */
 	uint64_t args[6];
 	int64_t recv_ns; /* when the supervisor received it */
 };

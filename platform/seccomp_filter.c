@@ -17,11 +17,14 @@
 
 #include "compat.h"
 
-static const int notified[] = {
-    SCMP_SYS(epoll_create), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
-    SCMP_SYS(epoll_wait),   SCMP_SYS(epoll_pwait),   SCMP_SYS(epoll_pwait2),
-    SCMP_SYS(eventfd),	    SCMP_SYS(eventfd2),	     SCMP_SYS(poll),
-    SCMP_SYS(ppoll),	    SCMP_SYS(select),	     SCMP_SYS(pselect6),
+/* By name: libseccomp gives each its number in every ABI of the filter
+ * (x86-64, i386, x32) and leaves out an ABI that lacks it (the _time64 and
+ * _newselect forms exist on i386 only). platform/abi.c maps them back. */
+static const char *const notified[] = {
+    "epoll_create", "epoll_create1",   "epoll_ctl",	   "epoll_wait",
+    "epoll_pwait",  "epoll_pwait2",    "eventfd",	   "eventfd2",
+    "poll",	    "ppoll",	       "ppoll_time64",	   "select",
+    "_newselect",   "pselect6",	       "pselect6_time64",
 };
 
 /* io_uring executes IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT and
@@ -51,12 +54,18 @@ int filter_build(struct sock_fprog *out, unsigned flags)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
-	/* Only the native x86-64 ABI is emulated; other ABIs run natively
-	 * (docs/DIVERGENCES.md). */
+	/* The 32-bit ABIs reach the same objects (platform/abi.c). */
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	r = seccomp_arch_add(ctx, SCMP_ARCH_X86);
+	if (r == 0)
+		r = seccomp_arch_add(ctx, SCMP_ARCH_X32);
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < sizeof(notified) / sizeof(notified[0]); i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, notified[i], 0);
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
+				     seccomp_syscall_resolve_name(notified[i]),
+				     0);
 		if (r < 0)
 			goto out;
 	}
