@@ -185,8 +185,22 @@ void plat_timer_arm(struct plat *p, int64_t deadline_ns);
  * run), PLAT_SIG_STOP (a stop or other action without a handler), or a
  * negative errno if the thread is gone. */
 enum { PLAT_SIG_NONE = 0, PLAT_SIG_HANDLER = 1, PLAT_SIG_STOP = 2 };
+/* *signo (may be NULL) receives the number of the signal that decided. */
 int plat_signal_pending(struct plat *p, const struct plat_call *c,
-			const uint64_t *mask);
+			const uint64_t *mask, int *signo);
+
+/* Where is thread tid, which was handed back to the kernel inside an
+ * epoll wait? Asleep in the kernel's epoll wait, asleep somewhere else
+ * (so it left that call), running (it cannot be told), or gone. */
+enum {
+	PLAT_THREAD_GONE = -1,
+	PLAT_THREAD_RUNNING = 0,
+	PLAT_THREAD_IN_EPOLL_WAIT = 1,
+	PLAT_THREAD_ELSEWHERE = 2,
+};
+int plat_thread_where(struct plat *p, int tid);
+/* Send signal signo to thread tid (tkill). */
+void plat_thread_signal(struct plat *p, int tid, int signo);
 
 /* --- Upcalls into syscalls/ (implemented there) ----------------------------
  */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "linux_plat.h"
@@ -41,8 +42,14 @@ static uint64_t field(const char *buf, const char *name)
 /* Signals whose default action is to do nothing. */
 #define DEFAULT_IGNORED (BIT(17) | BIT(23) | BIT(28) | BIT(18))
 
+/* The lowest signal in set, or 0. */
+static int lowest(uint64_t set)
+{
+	return set ? __builtin_ctzll(set) + 1 : 0;
+}
+
 int plat_signal_pending(struct plat *p, const struct plat_call *c,
-			const uint64_t *mask)
+			const uint64_t *mask, int *signo)
 {
 	char buf[2048];
 	(void)p;
@@ -53,9 +60,45 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 	uint64_t caught = field(buf, "\nSigCgt:");
 	uint64_t ignored = field(buf, "\nSigIgn:");
 	uint64_t live = pending & ~blocked & ~ignored;
-	if (live & caught)
-		return PLAT_SIG_HANDLER;
-	if (live & ~DEFAULT_IGNORED)
-		return PLAT_SIG_STOP;
-	return PLAT_SIG_NONE;
+	int r = PLAT_SIG_NONE;
+	uint64_t decided = 0;
+	if (live & caught) {
+		r = PLAT_SIG_HANDLER;
+		decided = live & caught;
+	} else if (live & ~DEFAULT_IGNORED) {
+		r = PLAT_SIG_STOP;
+		decided = live & ~DEFAULT_IGNORED;
+	}
+	if (signo)
+		*signo = lowest(decided);
+	return r;
+}
+
+int plat_thread_where(struct plat *p, int tid)
+{
+	char path[64], buf[128];
+	(void)p;
+	/* wchan names the kernel function a sleeping task waits in: the
+	 * epoll wait's own, or anything else (a seccomp notification of
+	 * its next call, a read...); "0" while it runs. */
+	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PLAT_THREAD_GONE;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return PLAT_THREAD_GONE;
+	buf[n] = 0;
+	if (n == 0 || strcmp(buf, "0") == 0)
+		return PLAT_THREAD_RUNNING;
+	if (strstr(buf, "epoll") || strstr(buf, "ep_poll"))
+		return PLAT_THREAD_IN_EPOLL_WAIT;
+	return PLAT_THREAD_ELSEWHERE;
+}
+
+void plat_thread_signal(struct plat *p, int tid, int signo)
+{
+	(void)p;
+	syscall(SYS_tkill, tid, signo);
 }

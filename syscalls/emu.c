@@ -13,6 +13,7 @@
 #include "epoll_wait.h"
 #include "eventfd.h"
 #include "poll_calls.h"
+#include "sighold.h"
 #include "waiter.h"
 
 void emu_init(struct emu *e, struct plat *p)
@@ -24,6 +25,9 @@ void emu_init(struct emu *e, struct plat *p)
 	list_init(&e->unpublished);
 	list_init(&e->shown);
 	list_init(&e->hidden);
+	list_init(&e->holds);
+	e->next_hold_check = 0;
+	e->hold_interval = 0;
 	e->n_instances = e->n_entries = e->n_eventfds = 0;
 	e->heap = NULL;
 	e->heap_len = e->heap_cap = 0;
@@ -76,12 +80,20 @@ void emu_wakeup(struct emu *e, void *cookie)
 
 void emu_publish(struct emu *e)
 {
+	struct list held;
+	list_init(&held);
 	while (!list_empty(&e->unpublished)) {
 		struct ep_instance *ep =
 		    container_of(e->unpublished.next, struct ep_instance,
 				 publink);
 		list_del(&ep->publink);
 		int want = !list_empty(&ep->ready);
+		if (want && ep->n_holds) {
+			/* The kernel's own wait may be running on the file:
+			 * it must find nothing. Shown when the hold ends. */
+			list_add_tail(&ep->publink, &held);
+			continue;
+		}
 		if (want == ep->shown) {
 			if (!want) /* a hidden list that went empty */
 				list_del(&ep->shownlink);
@@ -93,11 +105,13 @@ void emu_publish(struct emu *e)
 			list_add_tail(&ep->shownlink, &e->shown);
 		plat_epoll_readable(e->plat, ep->h, want);
 	}
+	list_splice_head(&held, &e->unpublished);
 }
 
-/* The file stops showing readable while its list keeps stale entries. */
-static void hide(struct emu *e, struct ep_instance *ep)
+void emu_hide(struct emu *e, struct ep_instance *ep)
 {
+	if (!ep->shown)
+		return;
 	ep->shown = 0;
 	list_del(&ep->shownlink);
 	list_add_tail(&ep->shownlink, &e->hidden);
@@ -125,7 +139,7 @@ void emu_publish_exact(struct emu *e,
 		if (names && names(ctx, ep))
 			ep_instance_scan(ep, 0, 1);
 		else if (r == EP_NOT_READY)
-			hide(e, ep);
+			emu_hide(e, ep);
 	}
 	/* A hidden list is all stale (anything that became ready since has
 	 * made it show again): a poll of its file drops it. */
@@ -191,6 +205,8 @@ void emu_call(struct emu *e, const struct plat_call *c)
 		e->wake_depth = 0;
 		emu_gc(e);
 	}
+	if (!list_empty(&e->holds))
+		sighold_seen(e, c->tid);
 	table[i].fn(e, c);
 	/* New objects need the sweep timer that finds them closed. */
 	emu_rearm(e);

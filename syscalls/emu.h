@@ -50,6 +50,8 @@ struct emu {
 	struct list unpublished;
 	struct list shown;
 	struct list hidden; /* lists of stale entries showing not readable */
+	struct list holds;  /* struct sighold: waits handed to the kernel */
+	int64_t next_hold_check, hold_interval;
 	size_t n_eventfds;
 	/* Blocked calls ordered by their next timer (deadline or signal
 	 * check): a binary min-heap of waiters. */
@@ -97,6 +99,10 @@ struct ep_instance;
 void emu_publish_exact(struct emu *e,
 		       int (*names)(void *ctx, struct ep_instance *ep),
 		       void *ctx);
+
+/* The instance's file stops showing readable now (its list keeps what it
+ * holds). */
+void emu_hide(struct emu *e, struct ep_instance *ep);
 
 /* Drop objects whose files the guest has closed. Returns how many. */
 size_t emu_gc(struct emu *e);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "compat.h"
+#include "sighold.h"
 #include "waiter.h"
 
 #define EPOLLIN_BITS 0x001u
@@ -84,6 +85,7 @@ void ep_instance_free(struct ep_instance *ep)
 		ep_entry_remove(val);
 	}
 	u64map_free(&ep->fds);
+	sighold_forget(e, ep);
 	list_del(&ep->publink);
 	list_del(&ep->shownlink);
 	plat_group_free(e->plat, ep->watches);
@@ -119,7 +121,7 @@ struct ep_entry *ep_find(struct ep_instance *ep, const struct plat_call *c,
 
 /* The ready list went empty or non-empty: what the instance's file shows
  * is to be brought up to date at the next emu_publish. */
-static void ready_changed(struct ep_instance *ep)
+void ep_mark_unpublished(struct ep_instance *ep)
 {
 	if (list_empty(&ep->publink))
 		list_add_tail(&ep->publink, &ep->emu->unpublished);
@@ -132,10 +134,10 @@ void ep_queue(struct ep_entry *en)
 	/* Even when it is queued already: a hidden list's entry that became
 	 * ready again must show. */
 	if (!en->ep->shown)
-		ready_changed(en->ep);
+		ep_mark_unpublished(en->ep);
 	if (list_empty(&en->rdlink)) {
 		if (list_empty(&en->ep->ready))
-			ready_changed(en->ep);
+			ep_mark_unpublished(en->ep);
 		list_add_tail(&en->rdlink, &en->ep->ready);
 		en->ep->emu->n_queued++;
 	}
@@ -144,10 +146,10 @@ void ep_queue(struct ep_entry *en)
 void ep_queue_head(struct ep_entry *en)
 {
 	if (!en->ep->shown)
-		ready_changed(en->ep);
+		ep_mark_unpublished(en->ep);
 	if (list_empty(&en->rdlink)) {
 		if (list_empty(&en->ep->ready))
-			ready_changed(en->ep);
+			ep_mark_unpublished(en->ep);
 		list_add_head(&en->rdlink, &en->ep->ready);
 		en->ep->emu->n_queued++;
 	}
@@ -159,7 +161,7 @@ void ep_unqueue(struct ep_entry *en)
 		list_del(&en->rdlink);
 		en->ep->emu->n_queued--;
 		if (list_empty(&en->ep->ready))
-			ready_changed(en->ep);
+			ep_mark_unpublished(en->ep);
 	}
 }
 

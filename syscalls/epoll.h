@@ -51,6 +51,8 @@ struct ep_instance {
 	int shown;
 	struct list publink;   /* emu->unpublished: shown may be stale */
 	struct list shownlink; /* emu->shown while shown; emu->hidden */
+	int n_holds; /* calls in the kernel's own wait on the file (sighold.c):
+			while any, the file must not show readable */
 	int dead; /* guest file closed; freed when unreferenced */
 };
 
@@ -93,6 +95,9 @@ uint32_t ep_instance_poll(struct ep_instance *ep, int depth);
 /* The same walk, dropping stale entries only if `drop`. */
 enum { EP_NOT_READY, EP_READY, EP_READY_AFTER_STALE };
 int ep_instance_scan(struct ep_instance *ep, int depth, int drop);
+
+/* What the instance's file shows may be out of date: emu_publish looks. */
+void ep_mark_unpublished(struct ep_instance *ep);
 
 /* Put an entry at the tail of its ready list if it is not queued. */
 void ep_queue(struct ep_entry *en);

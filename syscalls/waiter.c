@@ -17,6 +17,7 @@
 #include "epoll.h"
 #include "epoll_wait.h"
 #include "compat.h"
+#include "sighold.h"
 
 #define SIG_CHECK_FIRST 1000000LL /* 1 ms */
 #define SIG_CHECK_MAX 100000000LL /* 100 ms */
@@ -64,6 +65,8 @@ static void heap_down(struct emu *e, size_t i)
 void emu_rearm(struct emu *e)
 {
 	int64_t t = e->heap_len ? key_of(e->heap[0]) : 0;
+	if (e->next_hold_check && (t == 0 || e->next_hold_check < t))
+		t = e->next_hold_check;
 	if (e->next_gc_ns == 0)
 		e->next_gc_ns = plat_now_ns(e->plat) + 1000000000LL;
 	if (e->n_entries + e->n_instances + e->n_eventfds &&
@@ -142,10 +145,16 @@ static void check_signal(struct emu *e, struct waiter *w, int64_t now)
 		expire(e, w, -ECANCELED); /* thread gone: nothing to answer */
 		return;
 	}
+	int signo = 0;
 	int s = plat_signal_pending(e->plat, &w->call,
-				    w->has_mask ? &w->mask : NULL);
+				    w->has_mask ? &w->mask : NULL, &signo);
 	if (s < 0) {
 		expire(e, w, -ECANCELED);
+		return;
+	}
+	if (s != PLAT_SIG_NONE && w->has_mask) {
+		/* Only the kernel can install the call's mask. */
+		sighold_hand_over(e, w, signo);
 		return;
 	}
 	if (s != PLAT_SIG_NONE) {
@@ -161,6 +170,8 @@ static void check_signal(struct emu *e, struct waiter *w, int64_t now)
 
 void emu_timers(struct emu *e, int64_t now)
 {
+	if (e->next_hold_check && now >= e->next_hold_check)
+		sighold_check(e, now);
 	while (e->heap_len && key_of(e->heap[0]) <= now) {
 		struct waiter *w = e->heap[0];
 		if (w->deadline <= now)

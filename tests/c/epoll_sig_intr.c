@@ -707,7 +707,6 @@ static void pwait_unblocks(int use_pwait2)
 	CHECK_EQ(r, -1);
 	CHECK_EQ(e, EINTR);
 	CHECK(el < 100 + 4000);
-	DIVERGENCE("pwait-sigmask-unblock");
 	CHECK_EQ(hits_usr1, 1);
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));
@@ -743,7 +742,6 @@ static void case_pwait_pending_before_call(void)
 	CHECK_ERR(sys_pwait(ep, ev, 2, 5000, &none, 8), EINTR);
 	el = tl_now_ms() - t0;
 	CHECK(el < 1500);
-	DIVERGENCE("pwait-sigmask-unblock");
 	CHECK_EQ(hits_usr1, 1);
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));

@@ -29,6 +29,7 @@ int fake_setup(void **state)
 	fake.next_call_id = 1;
 	fake.now = FAKE_T0;
 	fake.nofile = 1024;
+	fake.thread_where = PLAT_THREAD_ELSEWHERE;
 	emu_init(&fake.emu, &fake);
 	return 0;
 }
@@ -642,11 +643,13 @@ void fake_advance(int64_t ns)
 }
 
 int plat_signal_pending(struct plat *p, const struct plat_call *c,
-			const uint64_t *mask)
+			const uint64_t *mask, int *signo)
 {
 	assert_ptr_equal(p, &fake);
 	check_call(c);
 	struct fake_callstate *cs = &fake.calls[c->id];
+	if (signo)
+		*signo = cs->signo;
 	fake.last_mask_set = mask != NULL;
 	fake.last_mask = mask ? *mask : 0;
 	if (cs->dead)
@@ -656,6 +659,21 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 	if (mask && cs->signo > 0 && (*mask & (1ull << (cs->signo - 1))))
 		return PLAT_SIG_NONE; /* blocked by the call's mask */
 	return cs->sig;
+}
+
+int plat_thread_where(struct plat *p, int tid)
+{
+	assert_ptr_equal(p, &fake);
+	(void)tid;
+	return fake.thread_where;
+}
+
+void plat_thread_signal(struct plat *p, int tid, int signo)
+{
+	assert_ptr_equal(p, &fake);
+	(void)tid;
+	fake.kicks++;
+	fake.last_kick = signo;
 }
 
 void fake_kill_call(uint64_t id)

@@ -119,6 +119,8 @@ struct plat {
 	struct fake_reply log[FAKE_MAX_CALLS];
 	size_t n_log;
 	size_t readable_calls; /* plat_epoll_readable calls */
+	int thread_where;      /* what plat_thread_where answers */
+	int kicks, last_kick;  /* plat_thread_signal calls, last signal */
 	struct fake_callstate calls[FAKE_MAX_CALLS];
 	uint64_t next_call_id;
 	int64_t now;
