@@ -40,7 +40,7 @@ static void create_size_ignored(void)
 	int ep = epoll_create(1);
 	int big = epoll_create(INT_MAX);
 	int p1[2], p2[2], p3[2];
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 
 	CHECK(ep >= 0);
 	CHECK(big >= 0);
@@ -57,8 +57,12 @@ static void create_size_ignored(void)
 	struct epoll_event out[4];
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 3);
 	CHECK_EQ(epoll_wait(big, out, 4, 0), 1);
-	close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
-	close(p3[0]); close(p3[1]);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	close(p3[0]);
+	close(p3[1]);
 	close(ep);
 	close(big);
 }
@@ -133,7 +137,7 @@ static void stat_mode_0600(void)
 static void read_write_einval(void)
 {
 	int ep = epoll_create1(0);
-	char buf[16] = { 0 };
+	char buf[16] = {0};
 	CHECK_ERR(read(ep, buf, sizeof(buf)), EINVAL);
 	CHECK_ERR(write(ep, buf, sizeof(buf)), EINVAL);
 	CHECK_ERR(read(ep, buf, 8), EINVAL);
@@ -152,7 +156,7 @@ static void lseek_returns_zero(void)
 static void pread_pwrite_espipe(void)
 {
 	int ep = epoll_create1(0);
-	char buf[16] = { 0 };
+	char buf[16] = {0};
 	CHECK_ERR(pread(ep, buf, sizeof(buf), 0), ESPIPE);
 	CHECK_ERR(pwrite(ep, buf, sizeof(buf), 0), ESPIPE);
 	close(ep);
@@ -213,7 +217,7 @@ static void each_create_new_instance(void)
 	/* Two instances have independent interest and ready lists. */
 	int ep1 = epoll_create1(0), ep2 = epoll_create1(0);
 	int p[2];
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 }, out[2];
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7}, out[2];
 	CHECK_OK(pipe(p));
 	CHECK_EQ(epoll_ctl(ep1, EPOLL_CTL_ADD, p[0], &ev), 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
@@ -221,14 +225,16 @@ static void each_create_new_instance(void)
 	CHECK_EQ(epoll_wait(ep2, out, 2, 0), 0);
 	CHECK_ERR(epoll_ctl(ep2, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_EQ(epoll_ctl(ep2, EPOLL_CTL_ADD, p[0], &ev), 0);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep1);
 	close(ep2);
 }
 
 static void create_emfile(void)
 {
-	/* With no free descriptor below RLIMIT_NOFILE the create fails EMFILE. */
+	/* With no free descriptor below RLIMIT_NOFILE the create fails EMFILE.
+	 */
 	struct rlimit old, lim;
 	int lo = lowest_free_from(3);
 	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -299,15 +305,18 @@ static void wait_writes_12_byte_records(void)
 	CHECK_EQ(d1, 0x99aabbccddeeff00ULL);
 	for (size_t i = 24; i < sizeof(buf); i++)
 		CHECK_EQ(buf[i], 0xa5);
-	close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
 	close(ep);
 }
 
 static void max_events_limit(void)
 {
 	/* EP_MAX_EVENTS = INT_MAX / 12 = 178956970. access_ok only checks the
-	 * range against the address-space limit, so a small static buffer with an
-	 * empty instance returns 0. */
+	 * range against the address-space limit, so a small static buffer with
+	 * an empty instance returns 0. */
 	static struct epoll_event out[1];
 	int ep = epoll_create1(0);
 	CHECK_EQ(syscall(SYS_epoll_wait, ep, out, 178956970, 0), 0);

@@ -119,7 +119,7 @@ static void efault_partial_event(void)
 	int ep = epoll_create1(0);
 	int p[2];
 	CHECK_OK(pipe(p));
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 77 };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 77};
 	memcpy(m + pg - 8, &ev, 8);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_ADD, p[0], m + pg - 8), EFAULT);
 	memcpy(m + pg - 12, &ev, 12);
@@ -442,8 +442,8 @@ static void excl_add_epoll_beats_eloop(void)
 static void excl_forbidden_companions_einval(void)
 {
 	static const uint32_t bad[] = {
-		EPOLLONESHOT, EPOLLRDHUP, EPOLLPRI, EPOLLRDNORM, EPOLLRDBAND,
-		EPOLLWRNORM, EPOLLMSG, 1u << 27, 0x4000,
+	    EPOLLONESHOT, EPOLLRDHUP, EPOLLPRI, EPOLLRDNORM, EPOLLRDBAND,
+	    EPOLLWRNORM,  EPOLLMSG,   1u << 27, 0x4000,
 	};
 	int ep = epoll_create1(0);
 	int p[2];
@@ -454,8 +454,8 @@ static void excl_forbidden_companions_einval(void)
 				EPOLLIN | EPOLLEXCLUSIVE | bad[i], 0);
 		if (r != -1 || errno != EINVAL)
 			tl_fail(__FILE__, __LINE__,
-				"EXCLUSIVE|IN|%#x gave %ld errno %d", bad[i],
-				r, errno);
+				"EXCLUSIVE|IN|%#x gave %ld errno %d", bad[i], r,
+				errno);
 	}
 	/* none of them was added */
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
@@ -481,12 +481,12 @@ static void excl_forbidden_beats_eexist(void)
 static void excl_allowed_combinations(void)
 {
 	static const uint32_t ok[] = {
-		EPOLLEXCLUSIVE,
-		EPOLLEXCLUSIVE | EPOLLET,
-		EPOLLEXCLUSIVE | EPOLLWAKEUP,
-		EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP,
-		EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
-			EPOLLET | EPOLLWAKEUP,
+	    EPOLLEXCLUSIVE,
+	    EPOLLEXCLUSIVE | EPOLLET,
+	    EPOLLEXCLUSIVE | EPOLLWAKEUP,
+	    EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP,
+	    EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
+		EPOLLET | EPOLLWAKEUP,
 	};
 	enum { N = sizeof(ok) / sizeof(ok[0]) };
 	int ep = epoll_create1(0);
@@ -511,7 +511,8 @@ static void excl_entry_mod_einval_any_mask(void)
 	int p[2];
 	struct epoll_event out[2];
 	CHECK_OK(pipe(p));
-	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 9), 0);
+	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 9),
+		 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN, 1), EINVAL);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], 0, 1), EINVAL);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLOUT | EPOLLONESHOT, 1),
@@ -533,7 +534,8 @@ static void excl_del_works(void)
 	int p[2];
 	struct epoll_event out[2];
 	CHECK_OK(pipe(p));
-	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 1), 0);
+	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 1),
+		 0);
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_EQ(write(p[1], "x", 1), 1);
@@ -571,7 +573,8 @@ static void eexist_add_twice(void)
 	CHECK_OK(pipe(p));
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), EEXIST);
-	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLOUT | EPOLLET, 1), EEXIST);
+	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLOUT | EPOLLET, 1),
+		  EEXIST);
 	/* a nested epoll re-added: EEXIST, not ELOOP */
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), EEXIST);
@@ -598,7 +601,7 @@ static void enoent_absent_key(void)
 
 static void invalid_op_einval(void)
 {
-	static const int ops[] = { 0, 4, 99, -1, 0x80000001 };
+	static const int ops[] = {0, 4, 99, -1, 0x80000001};
 	int ep = epoll_create1(0);
 	int p[2];
 	CHECK_OK(pipe(p));
@@ -608,7 +611,8 @@ static void invalid_op_einval(void)
 	}
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		/* registered key: EINVAL, not EEXIST; EXCLUSIVE rules skipped */
+		/* registered key: EINVAL, not EEXIST; EXCLUSIVE rules skipped
+		 */
 		CHECK_ERR(ctl_ev(ep, ops[i], p[0], EPOLLIN, 0), EINVAL);
 		CHECK_ERR(ctl_ev(ep, ops[i], p[0],
 				 EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT, 0),

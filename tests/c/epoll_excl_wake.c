@@ -355,8 +355,8 @@ static void case_excl_mixed_with_nonexclusive(void)
 	CHECK(wait_returned(w, 3, 2, 3000) >= 2);
 	sleep_ms(300);
 	CHECK_EQ(atomic_load(&w[2].state), 2);
-	excl_woken = (atomic_load(&w[0].state) == 2) +
-		     (atomic_load(&w[1].state) == 2);
+	excl_woken =
+	    (atomic_load(&w[0].state) == 2) + (atomic_load(&w[1].state) == 2);
 	CHECK(excl_woken >= 1);
 	CHECK(excl_woken < 2);
 	CHECK_EQ(write(stop, &one, 8), 8);
@@ -444,8 +444,8 @@ static void case_excl_ctl_rules(void)
 	/* Accepted forms. */
 	ev.events = EPOLLEXCLUSIVE;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLET |
-		    EPOLLEXCLUSIVE;
+	ev.events =
+	    EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLET | EPOLLEXCLUSIVE;
 	CHECK_OK(epoll_ctl(ep2, EPOLL_CTL_ADD, efd, &ev));
 	/* MOD of an exclusive entry: EINVAL whatever the mask. */
 	ev.events = EPOLLIN;

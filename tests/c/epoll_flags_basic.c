@@ -198,14 +198,24 @@ static void only_requested_bits_reported(void)
 	CHECK_EQ(n, 3);
 	for (int i = 0; i < n; i++) {
 		switch (out[i].data.u64) {
-		case 1: CHECK_EQ(out[i].events, EPOLLIN); break;
-		case 2: CHECK_EQ(out[i].events, EPOLLIN | EPOLLRDNORM); break;
-		case 3: CHECK_EQ(out[i].events, EPOLLRDNORM); break;
-		default: CHECK(!"unexpected entry reported");
+		case 1:
+			CHECK_EQ(out[i].events, EPOLLIN);
+			break;
+		case 2:
+			CHECK_EQ(out[i].events, EPOLLIN | EPOLLRDNORM);
+			break;
+		case 3:
+			CHECK_EQ(out[i].events, EPOLLRDNORM);
+			break;
+		default:
+			CHECK(!"unexpected entry reported");
 		}
 	}
-	close(d1); close(d2); close(d3);
-	close(p[0]); close(p[1]);
+	close(d1);
+	close(d2);
+	close(d3);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -221,7 +231,8 @@ static void out_wrnorm_on_write_end(void)
 	CHECK_EQ(add(ep, d, EPOLLWRNORM | EPOLLIN, 2), 0);
 	EXPECT_ONE(ep, EPOLLWRNORM, 2);
 	close(d);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -230,8 +241,8 @@ static void eventfd_reports_no_rdnorm_wrnorm(void)
 	int ep = epoll_create1(0);
 	int efd = eventfd(0, EFD_NONBLOCK);
 	uint64_t one = 1;
-	CHECK_EQ(add(ep, efd,
-		     EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM, 1), 0);
+	CHECK_EQ(
+	    add(ep, efd, EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM, 1), 0);
 	EXPECT_ONE(ep, EPOLLOUT, 1);
 	CHECK_EQ(write(efd, &one, 8), 8);
 	EXPECT_ONE(ep, EPOLLIN | EPOLLOUT, 1);
@@ -293,8 +304,8 @@ static void mod_events_zero_still_reports_err(void)
 static void data_is_opaque_64_bits(void)
 {
 	static const uint64_t vals[] = {
-		0xdeadbeefcafebabeULL, 0, ~0ULL, 1ULL << 63, 0xffffffffULL,
-		0x100000000ULL,
+	    0xdeadbeefcafebabeULL, 0, ~0ULL, 1ULL << 63, 0xffffffffULL,
+	    0x100000000ULL,
 	};
 	int ep = epoll_create1(0);
 	int p[2];
@@ -315,7 +326,8 @@ static void data_is_opaque_64_bits(void)
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
 	CHECK_EQ(out[0].data.fd, p[0]);
 	CHECK_EQ(out[0].data.u64 >> 32, 0xeeeeeeeeULL);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -339,7 +351,8 @@ static void wakeup_flag_accepted_silently(void)
 	CHECK_EQ(mod(ep, p[0], EPOLLWAKEUP, 4), 0);
 	EXPECT_NONE(ep);
 	close(d);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 

@@ -62,7 +62,8 @@ static void et_one_report_per_wakeup(void)
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	EXPECT_NONE(ep); /* still readable, but no new wakeup */
 	EXPECT_NONE(ep);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -79,7 +80,8 @@ static void et_partial_read_no_event(void)
 	EXPECT_NONE(ep);
 	CHECK_EQ(read(p[0], &c, 1), 1);
 	EXPECT_NONE(ep);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -100,8 +102,10 @@ static void et_new_data_new_event_old_unread(void)
 	CHECK_EQ(write(sv[1], "b", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 2);
 	EXPECT_NONE(ep);
-	close(p[0]); close(p[1]);
-	close(sv[0]); close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
 	close(ep);
 }
 
@@ -120,7 +124,8 @@ static void et_mod_still_ready_reports(void)
 	/* MOD to a mask that does not match the current state: nothing */
 	CHECK_EQ(mod(ep, p[0], EPOLLOUT | EPOLLET, 3), 0);
 	EXPECT_NONE(ep);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -133,7 +138,8 @@ static void et_ready_at_add_reports_once(void)
 	CHECK_EQ(add(ep, p[0], EPOLLIN | EPOLLET, 1), 0);
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	EXPECT_NONE(ep);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -149,7 +155,8 @@ static void et_drained_before_wait_nothing(void)
 	EXPECT_NONE(ep);
 	/* and the dropped wakeup does not come back later */
 	EXPECT_NONE(ep);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -275,7 +282,8 @@ static void oneshot_silent_after_report(void)
 	EXPECT_NONE(ep); /* still readable */
 	CHECK_EQ(write(p[1], "b", 1), 1);
 	EXPECT_NONE(ep); /* new wakeups are ignored too */
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -324,7 +332,8 @@ static void oneshot_add_again_eexist(void)
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	CHECK_ERR(add(ep, p[0], EPOLLIN | EPOLLONESHOT, 1), EEXIST);
 	CHECK_ERR(add(ep, p[0], EPOLLIN, 1), EEXIST);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -342,7 +351,8 @@ static void oneshot_mod_rearms_identical_events(void)
 	EXPECT_NONE(ep);
 	CHECK_EQ(mod(ep, p[0], EPOLLIN | EPOLLONESHOT, 2), 0);
 	EXPECT_ONE(ep, EPOLLIN, 2);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -382,7 +392,8 @@ static void oneshot_mod_not_ready_fires_later(void)
 	CHECK_EQ(mod(ep, p[0], EPOLLIN, 3), 0);
 	EXPECT_ONE(ep, EPOLLIN, 3);
 	EXPECT_ONE(ep, EPOLLIN, 3);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -398,7 +409,8 @@ static void oneshot_del_fired_entry(void)
 	CHECK_ERR(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_EQ(add(ep, p[0], EPOLLIN | EPOLLONESHOT, 2), 0);
 	EXPECT_ONE(ep, EPOLLIN, 2);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -434,7 +446,8 @@ static void oneshot_unfired_entry_not_disarmed_by_stale_drop(void)
 	CHECK_EQ(write(p[1], "b", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	EXPECT_NONE(ep);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 

@@ -689,8 +689,13 @@ static void case_exec_cloexec_and_inherit(void)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = {"epoll_life_close", "--exec-child", a[0],
-				a[1], a[2], a[3], NULL};
+		char *argv[] = {"epoll_life_close",
+				"--exec-child",
+				a[0],
+				a[1],
+				a[2],
+				a[3],
+				NULL};
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}

@@ -39,7 +39,7 @@ static int add(int ep, int fd, uint32_t events, uint64_t data)
 
 static short poll1(int fd, short events)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
+	struct pollfd pfd = {.fd = fd, .events = events};
 	int r = poll(&pfd, 1, 0);
 	if (r < 0)
 		return -1;
@@ -71,8 +71,9 @@ static void nested_reports_in_only(void)
 	CHECK_EQ(add(outer, inner, EPOLLIN | EPOLLOUT, 2), 0);
 	CHECK_EQ(add(outer2, inner,
 		     EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM | EPOLLPRI |
-			     EPOLLRDHUP,
-		     3), 0);
+			 EPOLLRDHUP,
+		     3),
+		 0);
 	EXPECT_NONE(outer); /* never OUT, even though nothing is ready */
 	EXPECT_NONE(outer2);
 	CHECK_EQ(write(p[1], "x", 1), 1);
@@ -81,7 +82,8 @@ static void nested_reports_in_only(void)
 	EXPECT_ONE(outer2, EPOLLIN | EPOLLRDNORM, 3);
 	/* the inner still has its event */
 	EXPECT_ONE(inner, EPOLLIN, 1);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(outer);
 	close(outer2);
 	close(inner);
@@ -99,7 +101,8 @@ static void nested_out_only_never_reported(void)
 	CHECK_EQ(epoll_ctl(outer, EPOLL_CTL_DEL, inner, NULL), 0);
 	CHECK_EQ(add(outer, inner, EPOLLIN, 3), 0);
 	EXPECT_ONE(outer, EPOLLIN, 3);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(outer);
 	close(inner);
 }
@@ -121,7 +124,8 @@ static void poll_on_epoll_fd(void)
 	int empty = epoll_create1(0);
 	CHECK_EQ(poll1(empty, all), 0);
 	close(empty);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(ep);
 }
 
@@ -143,7 +147,8 @@ static void stale_inner_entries_make_inner_not_ready(void)
 	CHECK_EQ(write(p[1], "y", 1), 1);
 	CHECK_EQ(poll1(inner, POLLIN), POLLIN);
 	EXPECT_ONE(outer, EPOLLIN, 2);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(outer);
 	close(inner);
 }
@@ -161,7 +166,8 @@ static void inner_harvest_of_et_entry_clears_outer(void)
 	EXPECT_ONE(inner, EPOLLIN, 1); /* ET entry leaves the inner list */
 	EXPECT_NONE(outer);
 	CHECK_EQ(poll1(inner, POLLIN), 0);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(outer);
 	close(inner);
 }
@@ -201,7 +207,8 @@ static void outer_et_edge_per_inner_wakeup(void)
 	CHECK_EQ(write(p[1], "b", 1), 1);
 	EXPECT_ONE(outer, EPOLLIN, 2);
 	EXPECT_NONE(outer);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(outer);
 	close(inner);
 }
@@ -214,7 +221,7 @@ struct delayed_write {
 static void *delayed_writer(void *arg)
 {
 	struct delayed_write *dw = arg;
-	struct timespec ts = { dw->ms / 1000, (dw->ms % 1000) * 1000000L };
+	struct timespec ts = {dw->ms / 1000, (dw->ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 	if (write(dw->fd, "x", 1) != 1)
 		abort();
@@ -229,7 +236,7 @@ static void inner_ready_wakes_blocked_outer_waiter(void)
 	CHECK_OK(pipe(p));
 	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
 	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
-	struct delayed_write dw = { p[1], 150 };
+	struct delayed_write dw = {p[1], 150};
 	double t0 = tl_now_ms(); /* before the thread starts its sleep */
 	CHECK_EQ(pthread_create(&t, NULL, delayed_writer, &dw), 0);
 	struct epoll_event out[4];
@@ -243,7 +250,8 @@ static void inner_ready_wakes_blocked_outer_waiter(void)
 	}
 	CHECK(dt >= 100);
 	CHECK(dt < 4000);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(outer);
 	close(inner);
 }
@@ -255,10 +263,10 @@ static void inner_ready_wakes_blocked_poll(void)
 	pthread_t t;
 	CHECK_OK(pipe(p));
 	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	struct delayed_write dw = { p[1], 150 };
+	struct delayed_write dw = {p[1], 150};
 	double t0 = tl_now_ms(); /* before the thread starts its sleep */
 	CHECK_EQ(pthread_create(&t, NULL, delayed_writer, &dw), 0);
-	struct pollfd pfd = { .fd = inner, .events = POLLIN | POLLOUT };
+	struct pollfd pfd = {.fd = inner, .events = POLLIN | POLLOUT};
 	int n = poll(&pfd, 1, 5000);
 	double dt = tl_now_ms() - t0;
 	pthread_join(t, NULL);
@@ -266,7 +274,8 @@ static void inner_ready_wakes_blocked_poll(void)
 	CHECK_EQ(pfd.revents, POLLIN);
 	CHECK(dt >= 100);
 	CHECK(dt < 4000);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 	close(inner);
 }
 
@@ -290,13 +299,14 @@ static void readiness_through_max_chain(void)
 	EXPECT_NONE(e[0]);
 	for (int i = 0; i < 5; i++)
 		close(e[i]);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void cycle_eloop(void)
 {
 	int a = epoll_create1(0), b = epoll_create1(0), c = epoll_create1(0);
-	CHECK_EQ(add(b, a, EPOLLIN, 0), 0);    /* a inside b */
+	CHECK_EQ(add(b, a, EPOLLIN, 0), 0);	 /* a inside b */
 	CHECK_ERR(add(a, b, EPOLLIN, 0), ELOOP); /* b inside a */
 	/* three-instance cycle: a in b, b in c, then c in a */
 	CHECK_EQ(add(c, b, EPOLLIN, 0), 0);
@@ -341,7 +351,8 @@ static void close_inner_breaks_link(void)
 	CHECK_EQ(add(a2, b, EPOLLIN, 3), 0); /* no stale link: no ELOOP */
 	close(a2);
 	close(b);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void self_add_einval(void)
@@ -404,9 +415,13 @@ static void depth_limit_joining_chains(void)
 	/* a side branch of the same depth is fine */
 	CHECK_EQ(add(x2, z, EPOLLIN, 0), 0);
 	CHECK_ERR(add(z, z2, EPOLLIN, 0), ELOOP);
-	close(x1); close(x2); close(x3);
-	close(y1); close(y2);
-	close(z); close(z2);
+	close(x1);
+	close(x2);
+	close(x3);
+	close(y1);
+	close(y2);
+	close(z);
+	close(z2);
 }
 
 static void exclusive_add_of_epoll_einval(void)
@@ -480,8 +495,10 @@ static void path_limit_case(int levels, int cap)
 		close(leaf[i]);
 	for (int i = 0; i < nchain; i++)
 		close(chain[i]);
-	close(p[0]); close(p[1]);
-	close(q[0]); close(q[1]);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
 	free(leaf);
 }
 
@@ -540,7 +557,8 @@ static void direct_watchers_unlimited(void)
 	CHECK_EQ(reported, N);
 	for (int i = 0; i < made; i++)
 		close(eps[i]);
-	close(p[0]); close(p[1]);
+	close(p[0]);
+	close(p[1]);
 }
 
 int main(void)

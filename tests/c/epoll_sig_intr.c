@@ -187,9 +187,9 @@ struct killer {
 	pid_t target_tid;
 	int sig;
 	int delay_ms;
-	int to_self;      /* signal the killer thread itself instead */
-	int to_process;   /* kill(getpid()) instead of pthread_kill */
-	int rescue_fd;    /* eventfd written if the target is stuck */
+	int to_self;	    /* signal the killer thread itself instead */
+	int to_process;	    /* kill(getpid()) instead of pthread_kill */
+	int rescue_fd;	    /* eventfd written if the target is stuck */
 	atomic_int waiting; /* set by the target just before its call */
 	atomic_int done;    /* set by the target after its call */
 	double t_sent;
@@ -228,8 +228,8 @@ static void *killer_fn(void *arg)
 
 enum { TO_WAITER, TO_SELF, TO_PROCESS };
 
-static void killer_start(struct killer *k, int sig, int delay_ms,
-			 int rescue_fd, int mode)
+static void killer_start(struct killer *k, int sig, int delay_ms, int rescue_fd,
+			 int mode)
 {
 	memset(k, 0, sizeof(*k));
 	k->to_self = mode == TO_SELF;
@@ -253,8 +253,14 @@ static void killer_finish(struct killer *k)
 
 /* ---- interrupted waits ---- */
 
-enum kind { K_WAIT, K_WAIT_FOREVER, K_PWAIT_NULL, K_PWAIT_MASK, K_PWAIT2_TS,
-	    K_PWAIT2_NULL };
+enum kind {
+	K_WAIT,
+	K_WAIT_FOREVER,
+	K_PWAIT_NULL,
+	K_PWAIT_MASK,
+	K_PWAIT2_TS,
+	K_PWAIT2_NULL
+};
 
 static long do_wait(enum kind kind, int ep, struct epoll_event *ev)
 {
@@ -769,8 +775,9 @@ static void case_pwait_error_restores_mask_undelivered(void)
 	CHECK_ERR(sys_pwait(-1, ev, 2, 5000, &none, 8), EBADF);
 	CHECK_ERR(sys_pwait(ep, ev, 0, 5000, &none, 8), EINVAL);
 	CHECK_ERR(sys_pwait(e, ev, 2, 5000, &none, 8), EINVAL);
-	CHECK_ERR(sys_pwait(ep, (void *)0xffff888000000000UL, 2, 5000, &none,
-			    8), EFAULT);
+	CHECK_ERR(
+	    sys_pwait(ep, (void *)0xffff888000000000UL, 2, 5000, &none, 8),
+	    EFAULT);
 	CHECK_ERR(sys_pwait2(-1, ev, 2, &ts, &none, 8), EBADF);
 	CHECK_ERR(sys_pwait2(ep, ev, 2, &bad, &none, 8), EINVAL);
 	CHECK_ERR(sys_pwait2(ep, ev, 2, &ts, &none, 4), EINVAL);

@@ -172,10 +172,11 @@ static void case_buffer_range_limit(void)
 	CHECK_EQ(sys_pwait(ep, (void *)0x7fffffffeff4UL, 1, 0, NULL, 8), 0);
 	CHECK_ERR(sys_pwait(ep, (void *)0x7fffffffeff5UL, 1, 0, NULL, 8),
 		  EFAULT);
-	CHECK_EQ(sys_pwait2(ep, (void *)0x7fffffffeff4UL, 1, &ts_zero, NULL,
-			    8), 0);
-	CHECK_ERR(sys_pwait2(ep, (void *)0x7fffffffeff5UL, 1, &ts_zero, NULL,
-			     8), EFAULT);
+	CHECK_EQ(sys_pwait2(ep, (void *)0x7fffffffeff4UL, 1, &ts_zero, NULL, 8),
+		 0);
+	CHECK_ERR(
+	    sys_pwait2(ep, (void *)0x7fffffffeff5UL, 1, &ts_zero, NULL, 8),
+	    EFAULT);
 	/* The range is events + 12 * maxevents. */
 	CHECK_EQ(sys_wait(ep, (void *)0x7fff00000000UL, EP_MAX_EVENTS, 0), 0);
 	CHECK_ERR(sys_wait(ep, (void *)0x7fff80000000UL, EP_MAX_EVENTS, 0),
@@ -387,8 +388,9 @@ static void case_pwait2_timespec_invalid(void)
 	int ep = epoll_create1(0);
 	struct epoll_event ev[1];
 	struct kts bad[] = {
-		{0, 1000000000LL}, {-1, 0}, {0, -1}, {LLONG_MIN, 0},
-		{0, LLONG_MAX}, {5, 1000000000LL}, {-1, 999999999},
+	    {0, 1000000000LL}, {-1, 0},	       {0, -1},
+	    {LLONG_MIN, 0},    {0, LLONG_MAX}, {5, 1000000000LL},
+	    {-1, 999999999},
 	};
 	unsigned i;
 
@@ -500,10 +502,8 @@ static void case_sigsetsize_before_ebadf(void)
 		CHECK_ERR(sys_pwait(ep, ev, 0, 0, mask, sizes[i]), EINVAL);
 		CHECK_ERR(sys_pwait(ep, KPTR, 1, 0, mask, sizes[i]), EINVAL);
 		/* The size is checked before the pointer is read. */
-		CHECK_ERR(sys_pwait(-1, ev, 1, 0, (void *)8, sizes[i]),
-			  EINVAL);
-		CHECK_ERR(sys_pwait2(ep, ev, 1, NULL, KPTR, sizes[i]),
-			  EINVAL);
+		CHECK_ERR(sys_pwait(-1, ev, 1, 0, (void *)8, sizes[i]), EINVAL);
+		CHECK_ERR(sys_pwait2(ep, ev, 1, NULL, KPTR, sizes[i]), EINVAL);
 	}
 	/* Size 8 is accepted. */
 	CHECK_EQ(sys_pwait(ep, ev, 1, 0, mask, 8), 0);

@@ -454,7 +454,8 @@ static void *os2_consumer(void *arg)
 				timed_wait(&s->c, &s->m);
 			if (s->consumed < r) {
 				pthread_mutex_unlock(&s->m);
-				os2_fail(s, "consumer %d: round %d not consumed",
+				os2_fail(s,
+					 "consumer %d: round %d not consumed",
 					 i, r);
 				return NULL;
 			}
@@ -487,8 +488,8 @@ static void case_oneshot_two_instances_racing_rearm(void)
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, s.sock));
 	for (i = 0; i < 2; i++) {
 		s.ep[i] = epoll_create1(0);
-		CHECK_OK(add(s.ep[i], s.sock[1], EPOLLIN | EPOLLONESHOT,
-			     0xA + i));
+		CHECK_OK(
+		    add(s.ep[i], s.sock[1], EPOLLIN | EPOLLONESHOT, 0xA + i));
 		args[i].s = &s;
 		args[i].i = i;
 	}
@@ -500,8 +501,7 @@ static void case_oneshot_two_instances_racing_rearm(void)
 		double t0 = tl_now_ms();
 
 		pthread_mutex_lock(&s.m);
-		while (s.consumed < r - 1 && !s.fail &&
-		       tl_now_ms() - t0 < 5000)
+		while (s.consumed < r - 1 && !s.fail && tl_now_ms() - t0 < 5000)
 			timed_wait(&s.c, &s.m);
 		int ok = s.consumed == r - 1 && !s.fail;
 		pthread_mutex_unlock(&s.m);

@@ -32,7 +32,7 @@ static long sys_pwait2(int ep, void *ev, int max, const void *ts,
 }
 
 /* Never-early check, with a little room for double rounding. */
-#define NOT_EARLY(el, ms) CHECK((el) >= (ms) - 0.01)
+#define NOT_EARLY(el, ms) CHECK((el) >= (ms)-0.01)
 /* Generous upper bound for a loaded 2-core machine. */
 #define NOT_LATE(el, ms) CHECK((el) < (ms) + 1000)
 
@@ -311,10 +311,10 @@ static void case_huge_timeouts(void)
 	struct epoll_event ev[2];
 	struct writer w;
 	struct kts huge[] = {
-		{LLONG_MAX, 999999999},
-		{LLONG_MAX / 1000, 0},
-		{1LL << 40, 5},
-		{INT_MAX, 0},
+	    {LLONG_MAX, 999999999},
+	    {LLONG_MAX / 1000, 0},
+	    {1LL << 40, 5},
+	    {INT_MAX, 0},
 	};
 	double t0, el;
 	unsigned i;
@@ -402,7 +402,7 @@ static void case_empty_instance_sleeps_whole_timeout(void)
 	CHECK_OK(pipe(p));
 	CHECK_OK(add(ep, p[0], EPOLLIN, 1));
 	CHECK_OK(add(ep, p[1], EPOLLIN, 2)); /* a write end never reads */
-	CHECK_OK(add(ep, e, 0, 3));           /* ERR|HUP only */
+	CHECK_OK(add(ep, e, 0, 3));	     /* ERR|HUP only */
 	t0 = tl_now_ms();
 	CHECK_EQ(epoll_wait(ep, ev, 4, 150), 0);
 	el = tl_now_ms() - t0;

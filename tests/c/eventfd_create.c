@@ -73,10 +73,15 @@ static long fdinfo_num(int fd, const char *key, int base)
 
 static void flags_invalid(void)
 {
-	static const unsigned long bad[] = { 2, O_RDWR, O_APPEND, 0x80000000UL,
-					     O_RDWR | EFD_CLOEXEC,
-					     EFD_NONBLOCK | O_APPEND,
-					     O_TRUNC, O_DIRECT, O_PATH };
+	static const unsigned long bad[] = {2,
+					    O_RDWR,
+					    O_APPEND,
+					    0x80000000UL,
+					    O_RDWR | EFD_CLOEXEC,
+					    EFD_NONBLOCK | O_APPEND,
+					    O_TRUNC,
+					    O_DIRECT,
+					    O_PATH};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -163,8 +168,8 @@ static void old_eventfd_is_eventfd2_zero(void)
 
 static void initial_count_range(void)
 {
-	static const uint64_t counts[] = { 0, 1, 2, 0x7fffffff, 0x80000000ULL,
-					   0xfffffffeULL, 0xffffffffULL };
+	static const uint64_t counts[] = {
+	    0, 1, 2, 0x7fffffff, 0x80000000ULL, 0xfffffffeULL, 0xffffffffULL};
 	size_t i;
 	long fd;
 	uint64_t v;
@@ -174,8 +179,7 @@ static void initial_count_range(void)
 		CHECK(fd >= 0);
 		if (fd < 0)
 			continue;
-		CHECK_EQ(fdinfo_num(fd, "eventfd-count:", 16),
-			 (long)counts[i]);
+		CHECK_EQ(fdinfo_num(fd, "eventfd-count:", 16), (long)counts[i]);
 		if (counts[i] == 0) {
 			CHECK_ERR(read(fd, &v, 8), EAGAIN);
 		} else {
@@ -406,9 +410,9 @@ static void fdinfo_order(void)
 	 * semaphore, in that order. */
 	int fd = eventfd(3, 0);
 	char path[64], line[256];
-	const char *want[] = { "pos:", "flags:", "mnt_id:", "ino:",
-			       "eventfd-count:", "eventfd-id:",
-			       "eventfd-semaphore:" };
+	const char *want[] = {
+	    "pos:",	      "flags:",	     "mnt_id:",		  "ino:",
+	    "eventfd-count:", "eventfd-id:", "eventfd-semaphore:"};
 	size_t next = 0;
 	FILE *f;
 
@@ -487,7 +491,7 @@ static void positional_io_espipe(void)
 {
 	int fd = eventfd(9, EFD_NONBLOCK);
 	uint64_t v = 1;
-	struct iovec iov = { &v, 8 };
+	struct iovec iov = {&v, 8};
 
 	CHECK(fd >= 0);
 	CHECK_ERR(pread(fd, &v, 8, 0), ESPIPE);

@@ -19,8 +19,8 @@
  * the fault happens on the copy, after eventfd's own checks. */
 static void *unmapped_page(void)
 {
-	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+	void *p =
+	    mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -48,7 +48,7 @@ static int wr(int fd, uint64_t v)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -175,7 +175,7 @@ static void semaphore_mode(void)
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 1);
 	CHECK_OK(wr(fd, 1)); /* back at max */
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	close(fd);
 }
 
@@ -219,7 +219,7 @@ static void setfl_nonblock_toggle(void)
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
 	/* Writing at the maximum also takes the nonblocking path. */
 	CHECK_OK(wr(fd, MAX_COUNT));
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
 
@@ -292,8 +292,8 @@ static void write_efault_before_value(void)
 	 * the would-block check (EAGAIN). */
 	CHECK_OK(wr(fd, MAX_COUNT));
 	CHECK_ERR(raw_write(fd, bad, 8), EFAULT);
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
-	CHECK_ERR(write(fd, &(uint64_t){ ALL_ONES }, 8), EINVAL);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){ALL_ONES}, 8), EINVAL);
 	munmap(bad, 4096);
 	close(fd);
 }
@@ -324,8 +324,8 @@ static void overflow_limits(void)
 
 	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, MAX_COUNT)); /* max-1 reachable */
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
-	CHECK_ERR(write(fd, &(uint64_t){ MAX_COUNT }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){MAX_COUNT}, 8), EAGAIN);
 	CHECK_OK(wr(fd, 0)); /* writing 0 always succeeds */
 	v = 0;
 	CHECK_OK(rd(fd, &v));
@@ -334,9 +334,9 @@ static void overflow_limits(void)
 	/* Exactly reaching the maximum in two steps works, one more does
 	 * not, and the failed write leaves the counter alone. */
 	CHECK_OK(wr(fd, 10));
-	CHECK_ERR(write(fd, &(uint64_t){ MAX_COUNT - 9 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){MAX_COUNT - 9}, 8), EAGAIN);
 	CHECK_OK(wr(fd, MAX_COUNT - 10));
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	CHECK_OK(wr(fd, 0));
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
@@ -459,7 +459,7 @@ static void rwf_flags(void)
 {
 	int fd = eventfd(0, 0); /* blocking */
 	uint64_t v = 0;
-	struct iovec iov = { &v, 8 };
+	struct iovec iov = {&v, 8};
 
 	CHECK(fd >= 0);
 	/* IOCB_NOWAIT from RWF_NOWAIT: EAGAIN on an empty, blocking fd. */
@@ -487,8 +487,8 @@ static void read_efault_consumes(void)
 	int fd = eventfd(0, EFD_NONBLOCK);
 	int sfd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE);
 	void *bad = unmapped_page();
-	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			0);
+	void *ro =
+	    mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t v;
 
 	CHECK(fd >= 0 && sfd >= 0 && bad != NULL && ro != MAP_FAILED);
@@ -635,7 +635,7 @@ static void blocking_write_needs_room(void)
 	pthread_join(th, NULL);
 	CHECK_EQ(o.ret, 8);
 	CHECK_EQ(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	close(fd);
 }
 
@@ -706,7 +706,7 @@ static void two_readers_whole(void)
 
 static int revents(int fd, short events)
 {
-	struct pollfd p = { fd, events, 0 };
+	struct pollfd p = {fd, events, 0};
 	int n = poll(&p, 1, 0);
 
 	if (n < 0)
@@ -780,7 +780,7 @@ static void poll_wakes_on_write(void)
 	int fd = eventfd(0, 0);
 	struct op o;
 	pthread_t th;
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = {fd, POLLIN, 0};
 	double t0;
 
 	CHECK(fd >= 0);

@@ -31,7 +31,7 @@ static int wr(int fd, uint64_t v)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -248,7 +248,7 @@ static void fork_parent_closes(void)
 static int send_fd(int sock, int fd)
 {
 	char data = 'F';
-	struct iovec iov = { &data, 1 };
+	struct iovec iov = {&data, 1};
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -273,7 +273,7 @@ static int send_fd(int sock, int fd)
 static int recv_fd(int sock, int flags)
 {
 	char data;
-	struct iovec iov = { &data, 1 };
+	struct iovec iov = {&data, 1};
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -476,16 +476,21 @@ static void cloexec_exec(void)
 
 	/* EFD_CLOEXEC: gone after exec. */
 	{
-		char *args[] = { (char *)"--exec-child", na, (char *)"absent",
-				 NULL };
+		char *args[] = {(char *)"--exec-child", na, (char *)"absent",
+				NULL};
 		CHECK_EQ(run_self(args), 0);
 	}
 	/* No EFD_CLOEXEC: still there, same counter. */
 	CHECK_OK(wr(b, 5));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR);
 	{
-		char *args[] = { (char *)"--exec-child", nb, (char *)"present",
-				 (char *)"5", getfl, (char *)"0", NULL };
+		char *args[] = {(char *)"--exec-child",
+				nb,
+				(char *)"present",
+				(char *)"5",
+				getfl,
+				(char *)"0",
+				NULL};
 		CHECK_EQ(run_self(args), 0);
 	}
 	v = 0;
@@ -498,9 +503,13 @@ static void cloexec_exec(void)
 	CHECK_OK(wr(c, 0x123456789ULL));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR | O_NONBLOCK);
 	{
-		char *args[] = { (char *)"--exec-child", nc, (char *)"present",
-				 (char *)"0x123456789", getfl, (char *)"0",
-				 NULL };
+		char *args[] = {(char *)"--exec-child",
+				nc,
+				(char *)"present",
+				(char *)"0x123456789",
+				getfl,
+				(char *)"0",
+				NULL};
 		CHECK_EQ(run_self(args), 0);
 	}
 	v = 0;
@@ -519,13 +528,18 @@ static void cloexec_exec(void)
 	CHECK_OK(wr(c, 3));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR);
 	{
-		char *args[] = { (char *)"--exec-child", nc, (char *)"absent",
-				 NULL };
+		char *args[] = {(char *)"--exec-child", nc, (char *)"absent",
+				NULL};
 		CHECK_EQ(run_self(args), 0);
 	}
 	{
-		char *args[] = { (char *)"--exec-child", nd, (char *)"present",
-				 (char *)"1", getfl, (char *)"1", NULL };
+		char *args[] = {(char *)"--exec-child",
+				nd,
+				(char *)"present",
+				(char *)"1",
+				getfl,
+				(char *)"1",
+				NULL};
 		CHECK_EQ(run_self(args), 0);
 	}
 	/* 3 - 1 read by the child + 2 written back. */

@@ -56,7 +56,7 @@ static void set_default(int sig)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -121,9 +121,9 @@ struct script {
 	int errors;
 	uint64_t last_read;
 	int unmask_sig; /* if non-zero, unblock this signal in the helper */
-	long wait_nr;   /* if >= 0: first wait until tid sleeps in this syscall,
+	long wait_nr;	/* if >= 0: first wait until tid sleeps in this syscall,
 			   then start the clock */
-	double t_end;   /* set by the main thread when its call returned */
+	double t_end;	/* set by the main thread when its call returned */
 };
 
 static void *script_thread(void *p)
@@ -184,9 +184,8 @@ static void start_script(struct script *s, pthread_t *th, long nr)
 static void read_eintr_without_restart(void)
 {
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1}, {0, A_END, 0}}};
 	pthread_t th;
 	uint64_t v = 0x5a5a;
 	double t;
@@ -213,11 +212,11 @@ static void read_eintr_without_restart(void)
 static void read_restarted_with_sa_restart(void)
 {
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 180, A_TGKILL, SIGUSR1 },
-				       { 300, A_WRITE, 77 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1},
+				     {180, A_TGKILL, SIGUSR1},
+				     {300, A_WRITE, 77},
+				     {0, A_END, 0}}};
 	pthread_t th;
 	uint64_t v = 0;
 	double t;
@@ -241,10 +240,10 @@ static void read_restarted_with_sa_restart(void)
 static void semaphore_read_restarted(void)
 {
 	int fd = eventfd(0, EFD_SEMAPHORE);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR2 },
-				       { 250, A_WRITE, 3 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR2},
+				     {250, A_WRITE, 3},
+				     {0, A_END, 0}}};
 	pthread_t th;
 	uint64_t v = 0;
 
@@ -268,9 +267,8 @@ static void semaphore_read_restarted(void)
 static void write_eintr_without_restart(void)
 {
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1}, {0, A_END, 0}}};
 	pthread_t th;
 	uint64_t v;
 	double t;
@@ -279,7 +277,7 @@ static void write_eintr_without_restart(void)
 	CHECK_OK(wr(fd, MAX_COUNT));
 	set_handler(SIGUSR1, 0);
 	start_script(&s, &th, SYS_write);
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EINTR);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EINTR);
 	s.t_end = tl_now_ms();
 	pthread_join(th, NULL);
 	t = s.t_end - s.start;
@@ -297,10 +295,10 @@ static void write_eintr_without_restart(void)
 static void write_restarted_with_sa_restart(void)
 {
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 300, A_READ, 0 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1},
+				     {300, A_READ, 0},
+				     {0, A_END, 0}}};
 	pthread_t th;
 	uint64_t v;
 	double t;
@@ -330,9 +328,8 @@ static void handler_write_then_restart(void)
 	 * restarted read finds the value at once; without SA_RESTART the
 	 * read fails with EINTR and the value stays in the counter. */
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1}, {0, A_END, 0}}};
 	pthread_t th;
 	uint64_t v = 0;
 	double t;
@@ -370,11 +367,11 @@ static void handler_write_then_restart(void)
 static void ignored_signal_does_not_interrupt(void)
 {
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR2 },
-				       { 150, A_TGKILL, SIGCHLD },
-				       { 250, A_WRITE, 19 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR2},
+				     {150, A_TGKILL, SIGCHLD},
+				     {250, A_WRITE, 19},
+				     {0, A_END, 0}}};
 	pthread_t th;
 	uint64_t v = 0;
 	double t;
@@ -400,10 +397,10 @@ static void blocked_signal_does_not_interrupt(void)
 	 * pending, the read goes on, and the handler runs once the mask is
 	 * restored. */
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 250, A_WRITE, 23 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1},
+				     {250, A_WRITE, 23},
+				     {0, A_END, 0}}};
 	pthread_t th;
 	sigset_t ss, old, pend;
 	uint64_t v = 0;
@@ -434,10 +431,10 @@ static void process_signal_goes_to_other_thread(void)
 	 * delivered to the helper thread, which has it unblocked, and the
 	 * read is not disturbed. */
 	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_KILL, SIGUSR1 },
-				       { 300, A_WRITE, 29 },
-				       { 0, A_END, 0 } } };
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_KILL, SIGUSR1},
+				     {300, A_WRITE, 29},
+				     {0, A_END, 0}}};
 	pthread_t th;
 	sigset_t ss, old;
 	uint64_t v = 0;
@@ -542,7 +539,7 @@ static void stop_cont_restarts_write(void)
 
 static void fatal_signals_kill_blocked_reader(void)
 {
-	static const int sigs[] = { SIGKILL, SIGTERM, SIGUSR1 };
+	static const int sigs[] = {SIGKILL, SIGTERM, SIGUSR1};
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {

@@ -21,16 +21,16 @@
 int main(void)
 {
 	int fails = 0;
-	int efd = eventfd(1, EFD_NONBLOCK);	/* readable */
+	int efd = eventfd(1, EFD_NONBLOCK); /* readable */
 	int inner = epoll_create1(0);
 	int outer = epoll_create1(0);
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
 	struct epoll_event out[4];
 
-	epoll_ctl(inner, EPOLL_CTL_ADD, efd, &ev);	/* queued in inner */
+	epoll_ctl(inner, EPOLL_CTL_ADD, efd, &ev); /* queued in inner */
 	ev.events = EPOLLIN | EPOLLET;
 	ev.data.u64 = 2;
-	epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev);	/* queued in outer */
+	epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev); /* queued in outer */
 	int n = epoll_wait(outer, out, 4, 0);
 	printf("%s: first epoll_wait(outer) = %d (linux: 1)\n",
 	       n == 1 ? "ok" : "MISMATCH", n);
@@ -45,14 +45,16 @@ int main(void)
 
 	n = epoll_wait(outer, out, 4, 0);
 	printf("%s: epoll_wait(outer) after MOD of a queued entry = %d "
-	       "(linux: 0)\n", n == 0 ? "ok" : "MISMATCH", n);
+	       "(linux: 0)\n",
+	       n == 0 ? "ok" : "MISMATCH", n);
 	fails += n != 0;
 
 	/* the inner instance reports the new mask and data */
 	n = epoll_wait(inner, out, 4, 0);
 	printf("%s: epoll_wait(inner) = %d [%#x:%llu] (linux: 1 [0x5:3])\n",
-	       n == 1 && out[0].events == 5 && out[0].data.u64 == 3 ? "ok"
-								     : "MISMATCH",
+	       n == 1 && out[0].events == 5 && out[0].data.u64 == 3
+		   ? "ok"
+		   : "MISMATCH",
 	       n, n > 0 ? out[0].events : 0,
 	       n > 0 ? (unsigned long long)out[0].data.u64 : 0ull);
 	fails += !(n == 1 && out[0].events == 5 && out[0].data.u64 == 3);

@@ -44,7 +44,8 @@ int main(void)
 	write(efd, &one, 8); /* wakes efd's entry, which is still queued */
 	n = epoll_wait(outer, out, 4, 0);
 	printf("%s: epoll_wait(outer) after a wake-up of the queued entry = %d "
-	       "(linux: 1)\n", n == 1 ? "ok" : "MISMATCH", n);
+	       "(linux: 1)\n",
+	       n == 1 ? "ok" : "MISMATCH", n);
 	fails += n != 1;
 	return fails != 0;
 }

@@ -65,7 +65,8 @@ static void case_nested_edge(void)
 	CHECK_EQ(out[0].data.u64, 3);
 	n = epoll_wait(outer, out, 4, 0);
 	CHECK_EQ(n, 0);
-	shutdown(sv[1], SHUT_WR); /* stale wake-up in inner: an edge for outer */
+	shutdown(sv[1],
+		 SHUT_WR); /* stale wake-up in inner: an edge for outer */
 	n = epoll_wait(outer, out, 4, 0);
 	DIVERGENCE("stale-wakeups");
 	CHECK_EQ(n, 1);

@@ -30,12 +30,12 @@
 #define EP_MAX_EVENTS (INT_MAX / EV_SIZE)
 
 static long pg;
-static char *p_none;   /* PROT_NONE page */
-static char *p_unmap;  /* a page that was mapped and is now unmapped */
-static char *p_ro;     /* PROT_READ page (zeroed) */
-static char *p_edge;   /* a RW page followed by an unmapped page */
-static char *p_big;    /* 4 RW pages for misaligned buffers */
-static char *p_work;   /* a page made read-only and back by cases */
+static char *p_none;  /* PROT_NONE page */
+static char *p_unmap; /* a page that was mapped and is now unmapped */
+static char *p_ro;    /* PROT_READ page (zeroed) */
+static char *p_edge;  /* a RW page followed by an unmapped page */
+static char *p_big;   /* 4 RW pages for misaligned buffers */
+static char *p_work;  /* a page made read-only and back by cases */
 
 /* A level-triggered epoll with one readable eventfd (data 0x1122334455667788)
  * and one more (data 0x99), both always ready; an empty epoll. */
@@ -152,8 +152,8 @@ static void ctl_event_misaligned(void)
 	int fd = (int)syscall(SYS_eventfd2, 1, EFD_CLOEXEC);
 	for (int off = 1; off < 8; off++) {
 		char *at = p_big + pg - 5 + off; /* also crosses a page */
-		struct epoll_event ev = {.events = EPOLLIN,
-					 .data.u64 = 0x0102030405060700ull + off};
+		struct epoll_event ev = {
+		    .events = EPOLLIN, .data.u64 = 0x0102030405060700ull + off};
 		memcpy(at, &ev, EV_SIZE);
 		CHECK_EQ(ctl(EPOLL_CTL_ADD, fd, at), 0);
 		struct epoll_event out[1];
@@ -420,7 +420,7 @@ static void ppoll_timespec_sigmask(void)
 	/* a read-only timespec that would be written back: the write-back
 	 * fault is ignored */
 	char *page = p_work;
-		mprotect(page, pg, PROT_READ | PROT_WRITE);
+	mprotect(page, pg, PROT_READ | PROT_WRITE);
 	struct timespec ten = {10, 0};
 	memcpy(page, &ten, sizeof(ten));
 	mprotect(page, pg, PROT_READ);
@@ -480,15 +480,19 @@ static void select_sets(void)
 		for (int k = 0; k < 3; k++) {
 			void *a[3] = {NULL, NULL, NULL};
 			a[k] = p_none;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
+			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
+				  EFAULT);
 			a[k] = p_unmap;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
+			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
+				  EFAULT);
 			a[k] = KADDR;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
+			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
+				  EFAULT);
 			/* read-only, naming nothing: the result (all zero) is
 			 * still written back */
 			a[k] = p_ro;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
+			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
+				  EFAULT);
 		}
 		/* read-only set naming a ready emulated epoll */
 		char *page = p_work;
@@ -585,7 +589,8 @@ static void select_timeval(void)
 		CHECK_ERR(sel(ps, n, &rd, NULL, NULL, p_edge + pg - 8, NULL),
 			  EFAULT);
 		memcpy(p_edge + pg - 16, &tv0, 16);
-		CHECK_EQ(sel(ps, n, &rd, NULL, NULL, p_edge + pg - 16, NULL), 1);
+		CHECK_EQ(sel(ps, n, &rd, NULL, NULL, p_edge + pg - 16, NULL),
+			 1);
 		rd = 1ull << ep_ready;
 		memcpy(p_big + pg - 11, &tv0, 16);
 		CHECK_EQ(sel(ps, n, &rd, NULL, NULL, p_big + pg - 11, NULL), 1);
@@ -760,9 +765,10 @@ static void toctou_wait_events(void)
 static void toctou_pollfd(void)
 {
 	static struct pollfd shared[3];
-	struct pollfd a[3] = {{ep_ready, POLLIN, 0}, {efd1, POLLIN, 0},
-			      {-1, 0, 0}};
-	struct pollfd b[3] = {{-1, POLLIN, 0}, {ep_ready, -1, 0},
+	struct pollfd a[3] = {
+	    {ep_ready, POLLIN, 0}, {efd1, POLLIN, 0}, {-1, 0, 0}};
+	struct pollfd b[3] = {{-1, POLLIN, 0},
+			      {ep_ready, -1, 0},
 			      {ep_empty, POLLIN | POLLOUT, 0}};
 	struct flip f = {shared, a, b, sizeof(shared)};
 	pthread_t t = start_flip(&f);
@@ -800,8 +806,8 @@ static void toctou_timespec(void)
 			break;
 		default: {
 			uint64_t rd = 1ull << ep_empty;
-			r = syscall(SYS_pselect6, ep_empty + 1, &rd, NULL,
-				    NULL, &shared, NULL);
+			r = syscall(SYS_pselect6, ep_empty + 1, &rd, NULL, NULL,
+				    &shared, NULL);
 		}
 		}
 		if (!(r == 0 || (r == -1 && errno == EINVAL)))

@@ -114,8 +114,8 @@ static void server(int lfd)
 					continue;
 				}
 				struct sconn *x = &c[nc];
-				int mfd = memfd_create("doorbell-page",
-						       MFD_CLOEXEC);
+				int mfd =
+				    memfd_create("doorbell-page", MFD_CLOEXEC);
 				x->c2s = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 				x->s2c = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 				x->sock = s;
@@ -125,9 +125,8 @@ static void server(int lfd)
 					sst->bad++;
 					_exit(4);
 				}
-				x->pg = mmap(NULL, PAGE,
-					     PROT_READ | PROT_WRITE, MAP_SHARED,
-					     mfd, 0);
+				x->pg = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+					     MAP_SHARED, mfd, 0);
 				if (x->pg == MAP_FAILED)
 					_exit(4);
 				int fds[3] = {mfd, x->c2s, x->s2c};
@@ -219,8 +218,7 @@ static int cli_connect(struct cli *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (recvmsg(c->sock, &m, MSG_CMSG_CLOEXEC) != 1 || b != 'D') {
-		snprintf(err, errlen, "handshake recvmsg: %s",
-			 strerror(errno));
+		snprintf(err, errlen, "handshake recvmsg: %s", strerror(errno));
 		return -1;
 	}
 	cm = CMSG_FIRSTHDR(&m);
@@ -232,8 +230,7 @@ static int cli_connect(struct cli *c, char *err, size_t errlen)
 	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
 	c->c2s = fds[1];
 	c->s2c = fds[2];
-	c->pg = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0],
-		     0);
+	c->pg = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	close(fds[0]);
 	if (c->pg == MAP_FAILED) {
 		snprintf(err, errlen, "mmap: %s", strerror(errno));
@@ -290,8 +287,8 @@ static int cli_round(struct cli *c, int use_epoll, uint64_t r, char *err,
 	int w = cli_wait(c, use_epoll, WAIT_MS);
 	if (w != 1) {
 		snprintf(err, errlen, "round %llu: %s wait returned %d (%s)",
-			 (unsigned long long)r, use_epoll ? "epoll" : "poll",
-			 w, w == 0 ? "lost wake-up" : strerror(errno));
+			 (unsigned long long)r, use_epoll ? "epoll" : "poll", w,
+			 w == 0 ? "lost wake-up" : strerror(errno));
 		return -1;
 	}
 	if (read(c->s2c, &v, 8) != 8 || v != 1) {
@@ -469,8 +466,8 @@ static void case_pingpong_200_clients(void)
 	CHECK_EQ(n_ok, N_CLIENTS);
 	CHECK_EQ(sst->rounds - before, (long)N_CLIENTS * ROUNDS);
 	CHECK_EQ(sst->bad, 0);
-	printf("# %d clients x %d round trips in %.0f ms\n", N_CLIENTS,
-	       ROUNDS, tl_now_ms() - t0);
+	printf("# %d clients x %d round trips in %.0f ms\n", N_CLIENTS, ROUNDS,
+	       tl_now_ms() - t0);
 }
 
 /* CPU time (ms) of a process from /proc/<pid>/stat, -1 if unreadable. */
@@ -492,9 +489,8 @@ static double proc_cpu_ms(pid_t pid, char *comm, size_t commlen)
 		snprintf(comm, commlen, "%.*s", (int)(e - o - 1), o + 1);
 	}
 	/* after ") ": state(3) ppid ... utime is field 14, stime 15 */
-	if (sscanf(e + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-		   &stt) != 2)
+	if (sscanf(e + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &stt) != 2)
 		return -1;
 	return (ut + stt) * 1000.0 / sysconf(_SC_CLK_TCK);
 }

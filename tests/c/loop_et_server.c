@@ -44,7 +44,7 @@ struct stats {
 	long epollout_events;
 	long bytes_echoed;
 	long wait_calls;
-	long bad;	/* unexpected errors inside the server */
+	long bad; /* unexpected errors inside the server */
 	int finished;
 };
 
@@ -76,8 +76,8 @@ static int srv_flush(int ep, int fd)
 	struct epoll_event ev;
 
 	while (c->off < c->len) {
-		ssize_t n = send(fd, c->buf + c->off, c->len - c->off,
-				 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(fd, c->buf + c->off, c->len - c->off, MSG_NOSIGNAL);
 		if (n > 0) {
 			c->off += n;
 			st->bytes_echoed += n;
@@ -264,8 +264,7 @@ static int connect_client(void)
 	for (int tries = 0; tries < 50; tries++) {
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
 			return fd;
-		if (errno != EAGAIN && errno != ECONNREFUSED &&
-		    errno != EINTR)
+		if (errno != EAGAIN && errno != ECONNREFUSED && errno != EINTR)
 			break;
 		usleep(20000);
 	}
@@ -296,8 +295,7 @@ static void *client_thread(void *arg)
 	int fd = connect_client();
 
 	if (!out || !in || fd < 0) {
-		cfail("client %d: connect failed (%d) errno %ld", id, 0,
-		      errno);
+		cfail("client %d: connect failed (%d) errno %ld", id, 0, errno);
 		goto out;
 	}
 	for (int m = 0; m < N_MSGS; m++) {
@@ -380,11 +378,10 @@ static void case_setup_server(void)
 		return;
 	memset(st, 0, sizeof(*st));
 
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			 0);
+	int lfd =
+	    socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	CHECK_OK(lfd);
-	CHECK_OK(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
-			    sizeof(one)));
+	CHECK_OK(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	CHECK_OK(bind(lfd, (struct sockaddr *)&a, sizeof(a)));
 	CHECK_OK(listen(lfd, 1024));
 	CHECK_OK(getsockname(lfd, (struct sockaddr *)&a, &al));

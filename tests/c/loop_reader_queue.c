@@ -55,11 +55,11 @@ struct rec {
 #define K 0x9e3779b97f4a7c15ull
 
 struct rstat {
-	uint64_t start;	 /* records committed when it published itself */
-	uint64_t count;	 /* records read */
-	uint64_t next;	 /* next index expected */
-	uint64_t wakes;	 /* doorbell rings seen */
-	int done;	 /* saw the end marker */
+	uint64_t start; /* records committed when it published itself */
+	uint64_t count; /* records read */
+	uint64_t next;	/* next index expected */
+	uint64_t wakes; /* doorbell rings seen */
+	int done;	/* saw the end marker */
 	char err[160];
 };
 
@@ -103,8 +103,8 @@ static void reader(int idx, const char *logpath)
 			 strerror(errno));
 		_exit(10);
 	}
-	me->start = me->next = __atomic_load_n(&sh->committed,
-					       __ATOMIC_SEQ_CST);
+	me->start = me->next =
+	    __atomic_load_n(&sh->committed, __ATOMIC_SEQ_CST);
 	/* publish atomically: write elsewhere, rename into readers/ */
 	snprintf(tmp, sizeof(tmp), "%s/tmp.r%d", dir, idx);
 	snprintf(fin, sizeof(fin), "%s/readers/r%d", dir, idx);
@@ -133,8 +133,8 @@ static void reader(int idx, const char *logpath)
 			_exit(13);
 		}
 		me->wakes++;
-		uint64_t upto = __atomic_load_n(&sh->committed,
-						__ATOMIC_SEQ_CST);
+		uint64_t upto =
+		    __atomic_load_n(&sh->committed, __ATOMIC_SEQ_CST);
 		while (me->next < upto && !me->done) {
 			struct rec r;
 			if (pread(logfd, &r, sizeof(r),
@@ -333,15 +333,16 @@ static void case_reader_queue(void)
 		if (n != 1)
 			continue;
 		char buf[4096]
-			__attribute__((aligned(__alignof__(struct inotify_event))));
+		    __attribute__((aligned(__alignof__(struct inotify_event))));
 		ssize_t len = read(in, buf, sizeof(buf));
 		for (char *p = buf; len > 0 && p < buf + len;) {
 			struct inotify_event *ie = (struct inotify_event *)p;
 			p += sizeof(*ie) + ie->len;
 			int idx, rpid, rfd;
 			char path[300];
-			if (ie->len == 0 || sscanf(ie->name, "r%d", &idx) != 1 ||
-			    idx < 0 || idx >= N_READERS || bell[idx] >= 0)
+			if (ie->len == 0 ||
+			    sscanf(ie->name, "r%d", &idx) != 1 || idx < 0 ||
+			    idx >= N_READERS || bell[idx] >= 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", rdir, ie->name);
 			if (slurp_int_pair(path, &rpid, &rfd) < 0) {
@@ -390,8 +391,8 @@ static void case_reader_queue(void)
 		}
 		struct rstat *r = &sh->r[i];
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-			tl_fail(__FILE__, __LINE__,
-				"reader %d status %#x: %s", i, st, r->err);
+			tl_fail(__FILE__, __LINE__, "reader %d status %#x: %s",
+				i, st, r->err);
 		CHECK_EQ(r->done, 1);
 		/* it read everything from its publishing to the end */
 		CHECK(r->start <= reg_at[i]);

@@ -26,7 +26,7 @@ struct kts {
 
 static int poll1(int fd, short events, int timeout)
 {
-	struct pollfd p = { .fd = fd, .events = events, .revents = 0x7fff };
+	struct pollfd p = {.fd = fd, .events = events, .revents = 0x7fff};
 	int r = poll(&p, 1, timeout);
 
 	if (r < 0)
@@ -38,8 +38,8 @@ static int poll1(int fd, short events, int timeout)
 
 static int ppoll1(int fd, short events)
 {
-	struct pollfd p = { .fd = fd, .events = events, .revents = 0x7fff };
-	struct kts z = { 0, 0 };
+	struct pollfd p = {.fd = fd, .events = events, .revents = 0x7fff};
+	struct kts z = {0, 0};
 	long r = syscall(SYS_ppoll, &p, 1, &z, NULL, 0);
 
 	if (r < 0)
@@ -49,7 +49,7 @@ static int ppoll1(int fd, short events)
 
 static int add(int ep, int fd, uint32_t events, uint64_t data)
 {
-	struct epoll_event ev = { .events = events, .data.u64 = data };
+	struct epoll_event ev = {.events = events, .data.u64 = data};
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -67,7 +67,7 @@ static uint64_t efd_read(int efd)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -149,9 +149,9 @@ static void not_ready_entries(void)
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));	   /* counter 0 */
+	CHECK_OK(add(ep, efd, EPOLLIN, 1));	       /* counter 0 */
 	CHECK_OK(add(ep, p[0], EPOLLIN | EPOLLET, 2)); /* empty pipe */
-	CHECK_OK(add(ep, p[1], EPOLLIN, 3));	   /* write end: never IN */
+	CHECK_OK(add(ep, p[1], EPOLLIN, 3));	       /* write end: never IN */
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
 	CHECK_EQ(ppoll1(ep, ALLEV), 0);
 	double t0 = tl_now_ms();
@@ -327,8 +327,7 @@ static void blocking_poll_woken_through_epoll(void)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct script s = { .fd = efd, .n = 1, .delay_ms = { 150 },
-			    .value = { 1 } };
+	struct script s = {.fd = efd, .n = 1, .delay_ms = {150}, .value = {1}};
 
 	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	script_start(&s);
@@ -352,14 +351,13 @@ static void blocking_ppoll_woken_through_nested_epoll(void)
 	int e1 = epoll_create1(EPOLL_CLOEXEC);
 	int e2 = epoll_create1(EPOLL_CLOEXEC);
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct script s = { .fd = efd, .n = 1, .delay_ms = { 150 },
-			    .value = { 3 } };
+	struct script s = {.fd = efd, .n = 1, .delay_ms = {150}, .value = {3}};
 
 	CHECK_OK(add(e1, efd, EPOLLIN | EPOLLET, 1));
 	CHECK_OK(add(e2, e1, EPOLLIN, 2));
 	script_start(&s);
-	struct pollfd p = { .fd = e2, .events = POLLIN };
-	struct kts ts = { 10, 0 };
+	struct pollfd p = {.fd = e2, .events = POLLIN};
+	struct kts ts = {10, 0};
 	double t0 = tl_now_ms();
 	CHECK_EQ(syscall(SYS_ppoll, &p, 1, &ts, NULL, 0), 1);
 	double el = tl_now_ms() - t0;
@@ -379,8 +377,8 @@ static void stale_wakeup_does_not_end_wait(void)
 	 * write. */
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct script s = { .fd = efd, .n = 2, .delay_ms = { 100, 350 },
-			    .value = { 0, 1 } };
+	struct script s = {
+	    .fd = efd, .n = 2, .delay_ms = {100, 350}, .value = {0, 1}};
 
 	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	script_start(&s);
@@ -402,9 +400,9 @@ static void eventfd_and_epoll_together(void)
 
 	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	struct pollfd a[3] = {
-		{ .fd = efd, .events = POLLIN | POLLOUT },
-		{ .fd = ep, .events = POLLIN | POLLOUT },
-		{ .fd = other, .events = POLLIN },
+	    {.fd = efd, .events = POLLIN | POLLOUT},
+	    {.fd = ep, .events = POLLIN | POLLOUT},
+	    {.fd = other, .events = POLLIN},
 	};
 	/* Counter 0: the eventfd is writable only; the epoll is idle. */
 	CHECK_EQ(poll(a, 3, 0), 1);
@@ -421,8 +419,8 @@ static void eventfd_and_epoll_together(void)
 	/* Blocking on both: the other eventfd wakes it, the epoll stays
 	 * idle. */
 	a[0].events = POLLIN;
-	struct script s = { .fd = other, .n = 1, .delay_ms = { 120 },
-			    .value = { 1 } };
+	struct script s = {
+	    .fd = other, .n = 1, .delay_ms = {120}, .value = {1}};
 	script_start(&s);
 	CHECK_EQ(poll(a, 3, 5000), 1);
 	CHECK_EQ(a[0].revents, 0);
@@ -432,8 +430,7 @@ static void eventfd_and_epoll_together(void)
 	efd_read(other);
 
 	/* Now the shared eventfd: both its own entry and the epoll fire. */
-	struct script s2 = { .fd = efd, .n = 1, .delay_ms = { 120 },
-			     .value = { 1 } };
+	struct script s2 = {.fd = efd, .n = 1, .delay_ms = {120}, .value = {1}};
 	script_start(&s2);
 	CHECK_EQ(poll(a, 3, 5000) >= 1, 1);
 	pthread_join(s2.th, NULL);

@@ -29,7 +29,7 @@ static long raw_poll(void *fds, unsigned long nfds, long timeout)
  * failure, and stores the return value in *ret when ret != NULL. */
 static int poll1(int fd, short events, int timeout, int *ret)
 {
-	struct pollfd p = { .fd = fd, .events = events, .revents = 0x7fff };
+	struct pollfd p = {.fd = fd, .events = events, .revents = 0x7fff};
 	int r = poll(&p, 1, timeout);
 
 	if (ret)
@@ -133,7 +133,7 @@ static void nfds_is_unsigned_int(void)
 	/* The kernel takes nfds as an unsigned int: upper register bits are
 	 * dropped, so 0x100000001 polls exactly one entry. */
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd p[1] = { { .fd = efd, .events = POLLOUT, .revents = 0 } };
+	struct pollfd p[1] = {{.fd = efd, .events = POLLOUT, .revents = 0}};
 
 	CHECK(efd >= 0);
 	CHECK_EQ(raw_poll(p, 0x100000001UL, 0), 1);
@@ -181,10 +181,10 @@ static void negative_fd_ignored(void)
 	int p[2];
 	CHECK_OK(pipe(p));
 	struct pollfd a[4] = {
-		{ .fd = -1, .events = (short)0xffff, .revents = 0x7fff },
-		{ .fd = -5, .events = POLLIN, .revents = 0x1234 },
-		{ .fd = INT_MIN, .events = 0, .revents = -1 },
-		{ .fd = p[1], .events = POLLOUT, .revents = 0 },
+	    {.fd = -1, .events = (short)0xffff, .revents = 0x7fff},
+	    {.fd = -5, .events = POLLIN, .revents = 0x1234},
+	    {.fd = INT_MIN, .events = 0, .revents = -1},
+	    {.fd = p[1], .events = POLLOUT, .revents = 0},
 	};
 	CHECK_EQ(poll(a, 3, 0), 0);
 	CHECK_EQ(a[0].revents, 0);
@@ -292,18 +292,17 @@ static void revents_masked_by_events(void)
 
 static void default_pollmask_files(void)
 {
-	const char *paths[] = { "/proc/self/exe", "/", "/dev/null",
-				"/dev/zero" };
-	int flags[] = { O_RDONLY, O_RDONLY | O_DIRECTORY, O_RDWR, O_RDONLY };
+	const char *paths[] = {"/proc/self/exe", "/", "/dev/null", "/dev/zero"};
+	int flags[] = {O_RDONLY, O_RDONLY | O_DIRECTORY, O_RDWR, O_RDONLY};
 
 	for (int i = 0; i < 4; i++) {
 		int fd = open(paths[i], flags[i] | O_CLOEXEC);
 		int r;
 
 		CHECK(fd >= 0);
-		CHECK_EQ(poll1(fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0,
-			       &r),
-			 0x5);
+		CHECK_EQ(
+		    poll1(fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0, &r),
+		    0x5);
 		CHECK_EQ(r, 1);
 		CHECK_EQ(poll1(fd, POLLRDNORM | POLLWRNORM | POLLPRI, 0, &r),
 			 0x140);
@@ -331,10 +330,10 @@ static void duplicates_count_separately(void)
 {
 	int efd = eventfd(1, EFD_CLOEXEC);
 	struct pollfd a[4] = {
-		{ .fd = efd, .events = POLLIN },
-		{ .fd = efd, .events = POLLIN },
-		{ .fd = efd, .events = POLLOUT },
-		{ .fd = efd, .events = POLLRDNORM },
+	    {.fd = efd, .events = POLLIN},
+	    {.fd = efd, .events = POLLIN},
+	    {.fd = efd, .events = POLLOUT},
+	    {.fd = efd, .events = POLLRDNORM},
 	};
 
 	CHECK(efd >= 0);
@@ -354,12 +353,12 @@ static void return_counts_entries_not_bits(void)
 	CHECK_OK(pipe(p));
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	struct pollfd a[6] = {
-		{ .fd = p[0], .events = (short)0xffff },   /* IN|RDNORM */
-		{ .fd = bad, .events = 0 },                /* NVAL */
-		{ .fd = -1, .events = POLLIN },            /* ignored */
-		{ .fd = p[1], .events = POLLIN },          /* nothing */
-		{ .fd = p[1], .events = (short)0xffff },   /* OUT|WRNORM */
-		{ .fd = p[0], .events = POLLOUT },         /* nothing */
+	    {.fd = p[0], .events = (short)0xffff}, /* IN|RDNORM */
+	    {.fd = bad, .events = 0},		   /* NVAL */
+	    {.fd = -1, .events = POLLIN},	   /* ignored */
+	    {.fd = p[1], .events = POLLIN},	   /* nothing */
+	    {.fd = p[1], .events = (short)0xffff}, /* OUT|WRNORM */
+	    {.fd = p[0], .events = POLLOUT},	   /* nothing */
 	};
 	CHECK_EQ(poll(a, 6, 0), 3);
 	CHECK_EQ(a[0].revents, POLLIN | POLLRDNORM);
@@ -378,9 +377,9 @@ static void stale_revents_cleared(void)
 
 	CHECK_OK(pipe(p));
 	struct pollfd a[3] = {
-		{ .fd = p[0], .events = POLLIN, .revents = 0x7fff },
-		{ .fd = -1, .events = POLLIN, .revents = 0x7fff },
-		{ .fd = p[1], .events = POLLIN, .revents = 0x7fff },
+	    {.fd = p[0], .events = POLLIN, .revents = 0x7fff},
+	    {.fd = -1, .events = POLLIN, .revents = 0x7fff},
+	    {.fd = p[1], .events = POLLIN, .revents = 0x7fff},
 	};
 	/* Zero timeout, nothing ready. */
 	CHECK_EQ(poll(a, 3, 0), 0);
@@ -411,12 +410,12 @@ static void fd_and_events_never_written(void)
 
 	CHECK_OK(pipe(p));
 	struct pollfd a[5] = {
-		{ .fd = p[1], .events = (short)0xffff, .revents = 0 },
-		{ .fd = bad, .events = 0, .revents = 0 },
-		{ .fd = -7, .events = (short)0xabcd, .revents = 0 },
-		{ .fd = p[0], .events = POLLIN | POLLNVAL, .revents = 0 },
-		/* Beyond nfds: must stay untouched. */
-		{ .fd = 12345, .events = 0x5a5a, .revents = 0x7fff },
+	    {.fd = p[1], .events = (short)0xffff, .revents = 0},
+	    {.fd = bad, .events = 0, .revents = 0},
+	    {.fd = -7, .events = (short)0xabcd, .revents = 0},
+	    {.fd = p[0], .events = POLLIN | POLLNVAL, .revents = 0},
+	    /* Beyond nfds: must stay untouched. */
+	    {.fd = 12345, .events = 0x5a5a, .revents = 0x7fff},
 	};
 	CHECK_EQ(poll(a, 4, 0), 2);
 	CHECK_EQ(a[0].fd, p[1]);
@@ -567,8 +566,8 @@ static void tcp_socket_readiness(void)
 {
 	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
 	int r;
 
@@ -687,14 +686,14 @@ static void mixed_entries_one_call(void)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	struct pollfd a[8] = {
-		{ .fd = p[0], .events = POLLIN },
-		{ .fd = efd, .events = POLLIN | POLLRDNORM },
-		{ .fd = bad, .events = POLLIN },
-		{ .fd = dn, .events = POLLIN | POLLPRI },
-		{ .fd = sv[0], .events = POLLIN | POLLOUT },
-		{ .fd = -1, .events = POLLIN },
-		{ .fd = p[1], .events = POLLOUT },
-		{ .fd = sv[1], .events = POLLIN },
+	    {.fd = p[0], .events = POLLIN},
+	    {.fd = efd, .events = POLLIN | POLLRDNORM},
+	    {.fd = bad, .events = POLLIN},
+	    {.fd = dn, .events = POLLIN | POLLPRI},
+	    {.fd = sv[0], .events = POLLIN | POLLOUT},
+	    {.fd = -1, .events = POLLIN},
+	    {.fd = p[1], .events = POLLOUT},
+	    {.fd = sv[1], .events = POLLIN},
 	};
 	CHECK_EQ(poll(a, 8, 0), 5);
 	CHECK_EQ(a[0].revents, 0);

@@ -86,7 +86,7 @@ static int is_pending(int sig)
 static void drain(int sig)
 {
 	sigset_t s;
-	struct timespec z = { 0, 0 };
+	struct timespec z = {0, 0};
 
 	sigemptyset(&s);
 	sigaddset(&s, sig);
@@ -96,13 +96,13 @@ static void drain(int sig)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
-static long long raw_ppoll(void *fds, unsigned long nfds, void *tsp,
-			   void *mask, unsigned long masksize)
+static long long raw_ppoll(void *fds, unsigned long nfds, void *tsp, void *mask,
+			   unsigned long masksize)
 {
 	return syscall(SYS_ppoll, fds, nfds, tsp, mask, masksize);
 }
@@ -247,8 +247,8 @@ static void poll_handler_eintr(int flags, int timeout)
 	guard_start(&g, p[1], 10000);
 	sender_start(&s, SYS_poll, SIGUSR1, 20);
 	struct pollfd a[2] = {
-		{ .fd = p[0], .events = POLLIN, .revents = 0x7fff },
-		{ .fd = -1, .events = POLLIN, .revents = 0x7fff },
+	    {.fd = p[0], .events = POLLIN, .revents = 0x7fff},
+	    {.fd = -1, .events = POLLIN, .revents = 0x7fff},
 	};
 	double t0 = tl_now_ms();
 	CHECK_ERR(syscall(SYS_poll, a, 2, timeout), EINTR);
@@ -290,8 +290,8 @@ static void ppoll_handler_eintr(int flags)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, flags);
 	sender_start(&s, SYS_ppoll, SIGUSR1, 150);
-	struct pollfd a = { .fd = p[0], .events = POLLIN, .revents = 0x7fff };
-	struct kts ts = { 4, 0 };
+	struct pollfd a = {.fd = p[0], .events = POLLIN, .revents = 0x7fff};
+	struct kts ts = {4, 0};
 	double t0 = tl_now_ms();
 	CHECK_ERR(raw_ppoll(&a, 1, &ts, NULL, 0), EINTR);
 	double t1 = tl_now_ms();
@@ -331,7 +331,7 @@ static void ppoll_null_timeout_handler_eintr(void)
 	install(SIGUSR1, SA_RESTART);
 	guard_start(&g, p[1], 10000);
 	sender_start(&s, SYS_ppoll, SIGUSR1, 20);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	CHECK_ERR(raw_ppoll(&a, 1, NULL, NULL, 0), EINTR);
 	double t1 = tl_now_ms();
 	pthread_join(s.th, NULL);
@@ -355,10 +355,10 @@ static void zero_timeout_blocked_pending_signal(void)
 	block(SIGUSR1, SIG_BLOCK);
 	raise(SIGUSR1);
 	CHECK(is_pending(SIGUSR1));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	CHECK_EQ(poll(&a, 1, 0), 0);
 	CHECK_EQ(poll(&a, 1, 30), 0);
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 	CHECK_EQ(raw_ppoll(&a, 1, &z, NULL, 0), 0);
 	/* A ppoll mask that blocks it too. */
 	uint64_t m = 1ULL << (SIGUSR1 - 1);
@@ -382,8 +382,8 @@ static void ppoll_mask_blocks_pending_signal(void)
 	install(SIGUSR1, 0);
 	block(SIGUSR1, SIG_BLOCK);
 	raise(SIGUSR1);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 80 * 1000000LL };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 80 * 1000000LL};
 	uint64_t m = (1ULL << (SIGUSR1 - 1)) | (1ULL << (SIGUSR2 - 1));
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, &m, 8), 0);
@@ -409,8 +409,8 @@ static void ppoll_mask_blocks_arriving_signal(void)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, 0);
 	sender_start(&s, SYS_ppoll, SIGUSR1, 30);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 500 * 1000000LL };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 500 * 1000000LL};
 	uint64_t m = 1ULL << (SIGUSR1 - 1);
 	double t0 = tl_now_ms();
 	long long r = raw_ppoll(&a, 1, &ts, &m, 8);
@@ -441,8 +441,8 @@ static void ppoll_mask_unblocks_pending_zero_timeout(void)
 	install(SIGUSR1, SA_RESTART);
 	block(SIGUSR1, SIG_BLOCK);
 	raise(SIGUSR1);
-	struct pollfd a = { .fd = p[0], .events = POLLIN, .revents = 0x7fff };
-	struct kts z = { 0, 0 };
+	struct pollfd a = {.fd = p[0], .events = POLLIN, .revents = 0x7fff};
+	struct kts z = {0, 0};
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &z, &m, 8);
 	int e = errno;
@@ -469,8 +469,8 @@ static void ppoll_mask_unblocks_pending_fd_ready(void)
 	install(SIGUSR1, 0);
 	block(SIGUSR1, SIG_BLOCK);
 	raise(SIGUSR1);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
-	struct kts z = { 0, 0 };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
+	struct kts z = {0, 0};
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &z, &m, 8);
 	DIVERGENCE("ppoll-sigmask-unblock");
@@ -496,8 +496,8 @@ static void ppoll_mask_unblocks_arriving_signal(void)
 	install(SIGUSR1, SA_RESTART);
 	block(SIGUSR1, SIG_BLOCK);
 	sender_start(&s, SYS_ppoll, SIGUSR1, 30);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 3, 0 };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {3, 0};
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &ts, &m, 8);
 	int e = errno;
@@ -527,7 +527,7 @@ static void ignored_signals_do_not_interrupt(void)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	set_disposition(SIGUSR2, SIG_IGN);
 	set_disposition(SIGWINCH, SIG_DFL);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 
 	sender_start(&s, SYS_poll, SIGUSR2, 20);
 	double t0 = tl_now_ms();
@@ -537,7 +537,7 @@ static void ignored_signals_do_not_interrupt(void)
 	CHECK(s.found);
 
 	sender_start(&s, SYS_ppoll, SIGWINCH, 20);
-	struct kts ts = { 0, 300 * 1000000LL };
+	struct kts ts = {0, 300 * 1000000LL};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
 	CHECK(tl_now_ms() - t0 >= 299.5);
@@ -576,7 +576,7 @@ static void stop_cont_child(int use_ppoll, int stop_at_ms, int cont_at_ms,
 	}
 	if (pid == 0) {
 		struct stop_result r;
-		struct pollfd a = { .fd = never[0], .events = POLLIN };
+		struct pollfd a = {.fd = never[0], .events = POLLIN};
 
 		memset(&r, 0, sizeof(r));
 		r.t0 = tl_now_ms();
@@ -598,8 +598,8 @@ static void stop_cont_child(int use_ppoll, int stop_at_ms, int cont_at_ms,
 	close(rp[1]);
 	double t0;
 	CHECK_EQ(read(rp[0], &t0, sizeof(t0)), sizeof(t0));
-	*in_call = wait_in_syscall(pid, pid, use_ppoll ? SYS_ppoll : SYS_poll,
-				   3000);
+	*in_call =
+	    wait_in_syscall(pid, pid, use_ppoll ? SYS_ppoll : SYS_poll, 3000);
 	while (tl_now_ms() < t0 + stop_at_ms)
 		sleep_ms(1);
 	double ts = tl_now_ms();

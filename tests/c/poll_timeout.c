@@ -41,7 +41,7 @@ static double kts_ms(const struct kts *t)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -80,8 +80,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static void writer_start(struct writer *w, int fd, int delay_ms,
-			 int is_eventfd)
+static void writer_start(struct writer *w, int fd, int delay_ms, int is_eventfd)
 {
 	w->fd = fd;
 	w->delay_ms = delay_ms;
@@ -104,7 +103,7 @@ static void zero_timeout_immediate(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	for (int i = 0; i < 20; i++)
 		CHECK_EQ(poll(&a, 1, 0), 0);
@@ -116,12 +115,12 @@ static void zero_timeout_immediate(void)
 static void timeouts_never_early(void)
 {
 	int p[2];
-	const int ms[] = { 1, 50, 200 };
+	const int ms[] = {1, 50, 200};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	for (int i = 0; i < 3; i++) {
-		struct pollfd a = { .fd = p[0], .events = POLLIN,
-				    .revents = 0x7fff };
+		struct pollfd a = {
+		    .fd = p[0], .events = POLLIN, .revents = 0x7fff};
 		double t0 = tl_now_ms();
 		CHECK_EQ(poll(&a, 1, ms[i]), 0);
 		double el = tl_now_ms() - t0;
@@ -133,8 +132,8 @@ static void timeouts_never_early(void)
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll(NULL, 0, 50), 0);
 	CHECK(tl_now_ms() - t0 >= 49.5);
-	struct kts ts = { 0, 50 * 1000000LL };
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct kts ts = {0, 50 * 1000000LL};
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
 	double el = tl_now_ms() - t0;
@@ -146,7 +145,7 @@ static void timeouts_never_early(void)
 
 static void negative_timeout_waits_forever(void)
 {
-	const int tmo[] = { -1, -1000, INT_MIN };
+	const int tmo[] = {-1, -1000, INT_MIN};
 
 	for (int i = 0; i < 3; i++) {
 		int p[2];
@@ -154,7 +153,7 @@ static void negative_timeout_waits_forever(void)
 
 		CHECK_OK(pipe2(p, O_CLOEXEC));
 		writer_start(&w, p[1], 150, 0);
-		struct pollfd a = { .fd = p[0], .events = POLLIN };
+		struct pollfd a = {.fd = p[0], .events = POLLIN};
 		double t0 = tl_now_ms();
 		CHECK_EQ(poll(&a, 1, tmo[i]), 1);
 		double el = tl_now_ms() - t0;
@@ -177,7 +176,7 @@ static void timeout_is_an_int(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	writer_start(&w, p[1], 3000, 0);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_poll(&a, 1, 0x100000000L), 0);
 	CHECK(tl_now_ms() - t0 < 1000);
@@ -194,11 +193,11 @@ static void timeout_is_an_int(void)
 static void large_timeout_ready_at_once(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 	double t0 = tl_now_ms();
 
 	CHECK_EQ(poll(&a, 1, INT_MAX), 1);
-	struct kts ts = { LLONG_MAX, 999999999 };
+	struct kts ts = {LLONG_MAX, 999999999};
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 1);
 	CHECK(tl_now_ms() - t0 < 1000);
 	/* The deadline saturates; the remaining time written back is
@@ -211,11 +210,10 @@ static void large_timeout_ready_at_once(void)
 static void ppoll_timespec_einval(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 	const struct kts bad[] = {
-		{ 0, 1000000000 }, { -1, 0 },	      { 0, -1 },
-		{ LLONG_MIN, 0 },  { 0, LLONG_MAX }, { -1, 999999999 },
-		{ 1, 1000000000 },
+	    {0, 1000000000}, {-1, 0},	      {0, -1},	       {LLONG_MIN, 0},
+	    {0, LLONG_MAX},  {-1, 999999999}, {1, 1000000000},
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -226,7 +224,7 @@ static void ppoll_timespec_einval(void)
 		CHECK_EQ(ts.tv_nsec, bad[i].tv_nsec);
 	}
 	/* The largest valid nanoseconds value is fine. */
-	struct kts ok = { 0, 999999999 };
+	struct kts ok = {0, 999999999};
 	CHECK_EQ(raw_ppoll(&a, 1, &ok, NULL, 0), 1);
 	close(efd);
 }
@@ -234,7 +232,7 @@ static void ppoll_timespec_einval(void)
 static void ppoll_timespec_efault(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 
 	CHECK_ERR(raw_ppoll(&a, 1, (void *)8, NULL, 0), EFAULT);
 	CHECK_ERR(raw_ppoll(&a, 1, (void *)-16L, NULL, 0), EFAULT);
@@ -253,9 +251,9 @@ static void ppoll_timespec_efault(void)
 static void ppoll_sigmask_size(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 	uint64_t mask = 0;
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 
 	/* NULL mask: the size is not looked at. */
 	CHECK_EQ(raw_ppoll(&a, 1, &z, NULL, 4), 1);
@@ -276,8 +274,8 @@ static void ppoll_check_order(void)
 {
 	struct rlimit rl;
 	uint64_t mask = 0;
-	struct kts neg = { -1, 0 };
-	struct kts z = { 0, 0 };
+	struct kts neg = {-1, 0};
+	struct kts z = {0, 0};
 
 	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
 	unsigned long toomany = rl.rlim_cur + 1;
@@ -301,7 +299,7 @@ static void ppoll_check_order(void)
 	/* Both EINVAL, told apart by the write-back: the mask size check
 	 * returns before the timeout is written, the nfds check after. */
 	if (rl.rlim_cur < 0xffffffffUL) {
-		struct kts ts = { 5, 0 };
+		struct kts ts = {5, 0};
 		CHECK_ERR(raw_ppoll(NULL, toomany, &ts, &mask, 4), EINVAL);
 		CHECK_EQ(ts.tv_sec, 5);
 		CHECK_EQ(ts.tv_nsec, 0);
@@ -314,7 +312,7 @@ static void ppoll_null_timeout_forever(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
 	struct writer w;
-	struct pollfd a = { .fd = efd, .events = POLLIN };
+	struct pollfd a = {.fd = efd, .events = POLLIN};
 
 	writer_start(&w, efd, 200, 1);
 	double t0 = tl_now_ms();
@@ -336,8 +334,8 @@ static void ppoll_null_timeout_forever(void)
 static void ppoll_writeback_ready_at_once(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
-	struct kts ts = { 5, 0 };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
+	struct kts ts = {5, 0};
 
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 1);
 	CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
@@ -350,8 +348,8 @@ static void ppoll_writeback_ready_at_once(void)
 static void ppoll_writeback_partial_wait(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLIN };
-	struct kts ts = { 2, 0 };
+	struct pollfd a = {.fd = efd, .events = POLLIN};
+	struct kts ts = {2, 0};
 	struct writer w;
 
 	writer_start(&w, efd, 200, 1);
@@ -372,8 +370,8 @@ static void ppoll_writeback_expired(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 50 * 1000000LL };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 50 * 1000000LL};
 	double t0 = tl_now_ms();
 
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
@@ -394,8 +392,8 @@ static void ppoll_zero_timeout_not_blocking(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 0 };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 0};
 	double t0 = tl_now_ms();
 
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
@@ -435,7 +433,7 @@ static void ppoll_writeback_fault_ignored(void)
 	CHECK_OK(mprotect(ro, 4096, PROT_READ));
 
 	/* Timed out: 0, although writing {0,0} back faults. */
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, ro, NULL, 0), 0);
 	double el = tl_now_ms() - t0;
@@ -488,8 +486,8 @@ static void ppoll_writeback_after_late_errors(void)
 static void glibc_ppoll_keeps_timespec(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
-	struct timespec ts = { 5, 0 };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
+	struct timespec ts = {5, 0};
 
 	CHECK_EQ(ppoll(&a, 1, &ts, NULL), 1);
 	CHECK_EQ(ts.tv_sec, 5);
@@ -504,8 +502,8 @@ static void poll_woken_by_thread_write(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	struct pollfd a[2] = {
-		{ .fd = p[0], .events = POLLIN | POLLRDNORM, .revents = 0x7fff },
-		{ .fd = p[1], .events = POLLIN, .revents = 0x7fff },
+	    {.fd = p[0], .events = POLLIN | POLLRDNORM, .revents = 0x7fff},
+	    {.fd = p[1], .events = POLLIN, .revents = 0x7fff},
 	};
 	writer_start(&w, p[1], 150, 0);
 	double t0 = tl_now_ms();
@@ -538,23 +536,23 @@ static int bigset_open(struct bigset *b)
 		if (pipe2(b->pipes[i], O_CLOEXEC) != 0)
 			return -1;
 		/* read ends for IN, write ends for nothing that can fire */
-		b->pfd[b->n++] = (struct pollfd){ b->pipes[i][0], POLLIN, 0 };
-		b->pfd[b->n++] = (struct pollfd){ b->pipes[i][1], POLLPRI, 0 };
+		b->pfd[b->n++] = (struct pollfd){b->pipes[i][0], POLLIN, 0};
+		b->pfd[b->n++] = (struct pollfd){b->pipes[i][1], POLLPRI, 0};
 	}
 	for (int i = 0; i < NEFDS; i++) {
 		b->efds[i] = eventfd(0, EFD_CLOEXEC);
 		if (b->efds[i] < 0)
 			return -1;
-		b->pfd[b->n++] = (struct pollfd){ b->efds[i], POLLIN, 0 };
+		b->pfd[b->n++] = (struct pollfd){b->efds[i], POLLIN, 0};
 	}
 	b->ep = epoll_create1(EPOLL_CLOEXEC);
 	b->inner = eventfd(0, EFD_CLOEXEC);
 	if (b->ep < 0 || b->inner < 0)
 		return -1;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7};
 	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->inner, &ev) != 0)
 		return -1;
-	b->pfd[b->n++] = (struct pollfd){ b->ep, POLLIN | POLLOUT, 0 };
+	b->pfd[b->n++] = (struct pollfd){b->ep, POLLIN | POLLOUT, 0};
 	return 0;
 }
 
@@ -613,7 +611,7 @@ static void big_mixed_set_woken_through_epoll(void)
 	CHECK_EQ(read(b.inner, &v, 8), 8);
 	writer_start(&w, b.pipes[NPIPES - 1][1], 150, 0);
 	t0 = tl_now_ms();
-	struct kts ts = { 10, 0 };
+	struct kts ts = {10, 0};
 	CHECK_EQ(raw_ppoll(b.pfd, b.n, &ts, NULL, 0), 1);
 	el = tl_now_ms() - t0;
 	CHECK(el >= 100);

@@ -22,7 +22,7 @@ static int wr(int fd, uint64_t v)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -44,7 +44,7 @@ static void eventfd_roundtrip(void)
 static void eventfd_poll(void)
 {
 	int fd = eventfd(0, EFD_NONBLOCK);
-	struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
+	struct pollfd p = {fd, POLLIN | POLLOUT, 0};
 	uint64_t v = 0;
 
 	CHECK(fd >= 0);

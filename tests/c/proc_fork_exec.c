@@ -37,7 +37,7 @@ static int wr(int fd, uint64_t v)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -240,9 +240,13 @@ static void run_chain(const char *modes)
 {
 	int shared = eventfd(0, 0);
 	char nshared[16];
-	char *argv[] = { (char *)"proc_fork_exec", (char *)"--chain",
-			 (char *)modes, nshared, (char *)"0", (char *)"-1",
-			 NULL };
+	char *argv[] = {(char *)"proc_fork_exec",
+			(char *)"--chain",
+			(char *)modes,
+			nshared,
+			(char *)"0",
+			(char *)"-1",
+			NULL};
 	pid_t pid;
 	uint64_t v = 0;
 	size_t levels = strlen(modes) + 1;
@@ -289,10 +293,10 @@ static void chain_mixed(void)
 
 static void exit_codes(void)
 {
-	static const int codes[] = { 0, 1, 42, 127, 200, 255 };
+	static const int codes[] = {0, 1, 42, 127, 200, 255};
 	size_t i;
 	char n[16];
-	char *argv[] = { (char *)"proc_fork_exec", (char *)"--exit", n, NULL };
+	char *argv[] = {(char *)"proc_fork_exec", (char *)"--exit", n, NULL};
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		pid_t pid;
@@ -308,8 +312,7 @@ static void exec_keeps_pid(void)
 {
 	int p[2];
 	char n[16];
-	char *argv[] = { (char *)"proc_fork_exec", (char *)"--report", n,
-			 NULL };
+	char *argv[] = {(char *)"proc_fork_exec", (char *)"--report", n, NULL};
 	const char modes[] = "fvcs";
 	int i;
 
@@ -338,7 +341,7 @@ static void exec_enoent(void)
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		char *argv[] = { (char *)"nope", NULL };
+		char *argv[] = {(char *)"nope", NULL};
 		execv("/nonexistent/interpoll-test", argv);
 		/* The failed exec left us intact, eventfd included. */
 		{
@@ -359,14 +362,14 @@ static void exec_enoent(void)
 
 static void child_killed_while_blocked(void)
 {
-	static const int sigs[] = { SIGTERM, SIGKILL, SIGINT, SIGHUP };
+	static const int sigs[] = {SIGTERM, SIGKILL, SIGINT, SIGHUP};
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		int fd = eventfd(0, 0);
 		char n[16];
-		char *argv[] = { (char *)"proc_fork_exec", (char *)"--block",
-				 n, NULL };
+		char *argv[] = {(char *)"proc_fork_exec", (char *)"--block", n,
+				NULL};
 		pid_t pid;
 		int st = 0;
 
@@ -388,13 +391,13 @@ static void child_killed_while_blocked(void)
 
 static void child_raises_signal(void)
 {
-	static const int sigs[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGKILL };
+	static const int sigs[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGKILL};
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		char n[16];
-		char *argv[] = { (char *)"proc_fork_exec", (char *)"--raise",
-				 n, NULL };
+		char *argv[] = {(char *)"proc_fork_exec", (char *)"--raise", n,
+				NULL};
 		pid_t pid;
 		int st = 0;
 
@@ -437,8 +440,8 @@ static void orphan_grandchild(void)
 		if (gp == 0) {
 			double end = tl_now_ms() + 3000;
 			char nefd[16], np[16];
-			char *argv[] = { (char *)"proc_fork_exec",
-					 (char *)"--orphan", nefd, np, NULL };
+			char *argv[] = {(char *)"proc_fork_exec",
+					(char *)"--orphan", nefd, np, NULL};
 			/* Wait for C to die and for the reparenting. */
 			while (getppid() == cpid && tl_now_ms() < end)
 				sleep_ms(5);

@@ -28,7 +28,7 @@ static int wr(int fd, uint64_t v)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -91,8 +91,8 @@ static void *own_thread(void *p)
 
 	for (i = 0; i < 300; i++) {
 		int sem = (i + a->idx) & 1;
-		int fd = eventfd((unsigned)i, EFD_NONBLOCK |
-						       (sem ? EFD_SEMAPHORE : 0));
+		int fd = eventfd((unsigned)i,
+				 EFD_NONBLOCK | (sem ? EFD_SEMAPHORE : 0));
 		uint64_t v = 0, want = (uint64_t)a->idx * 1000 + i + 1;
 		if (fd < 0) {
 			a->errors++;
@@ -643,8 +643,8 @@ static void *exec_thread(void *p)
 {
 	struct exec_arg *e = p;
 	char nfd[16];
-	char *argv[] = { (char *)"proc_threads", (char *)"--after-exec", nfd,
-			 NULL };
+	char *argv[] = {(char *)"proc_threads", (char *)"--after-exec", nfd,
+			NULL};
 
 	if (!wait_in_syscall(getpid(), e->reader_tid, SYS_read, 3000))
 		_exit(70);
@@ -708,7 +708,8 @@ static void exec_from_thread_with_blocked_reader(void)
 			sleep_ms(1);
 		e.fd = fd;
 		e.reader_tid = a.tid;
-		/* Tell the parent to write 5 into fd (read by the new image). */
+		/* Tell the parent to write 5 into fd (read by the new image).
+		 */
 		if (write(tp[1], "g", 1) != 1)
 			_exit(61);
 		close(tp[1]);

@@ -91,7 +91,7 @@ static double kts_ms(const struct kts *t)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -135,7 +135,7 @@ static void big_zero(void)
 	memset(big_e, 0, sizeof(big_e));
 }
 
-static const struct ktv tv_zero = { 0, 0 };
+static const struct ktv tv_zero = {0, 0};
 
 /* select with a zero timeout, through a copy of the timeval. */
 static long long sel0(int n, void *r, void *w, void *e)
@@ -152,8 +152,8 @@ static void nfds_negative_einval(void)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	struct ktv tv = { 0, 0 };
-	struct kts ts = { 0, 0 };
+	struct ktv tv = {0, 0};
+	struct kts ts = {0, 0};
 	CHECK_ERR(raw_select(-1, NULL, NULL, NULL, NULL), EINVAL);
 	CHECK_ERR(raw_select(-1, &r, NULL, NULL, &tv), EINVAL);
 	CHECK_ERR(raw_select(INT_MIN, &r, NULL, NULL, &tv), EINVAL);
@@ -164,7 +164,7 @@ static void nfds_negative_einval(void)
 	CHECK_ERR(raw_select(0xffffffffL, &r, NULL, NULL, &tv), EINVAL);
 	/* After the timeout is read. */
 	CHECK_ERR(raw_select(-1, NULL, NULL, NULL, (void *)8), EFAULT);
-	struct timeval gtv = { 0, 0 };
+	struct timeval gtv = {0, 0};
 	CHECK_ERR(select(-1, &r, NULL, NULL, &gtv), EINVAL);
 	close(p[0]);
 	close(p[1]);
@@ -179,9 +179,8 @@ static void nfds_is_an_int(void)
 	FD_ZERO(&w);
 	FD_SET(p[1], &w);
 	CHECK_EQ(sel0((int)0, NULL, NULL, NULL), 0);
-	struct ktv tv = { 0, 0 };
-	CHECK_EQ(raw_select(0x100000000L | (p[1] + 1), NULL, &w, NULL, &tv),
-		 1);
+	struct ktv tv = {0, 0};
+	CHECK_EQ(raw_select(0x100000000L | (p[1] + 1), NULL, &w, NULL, &tv), 1);
 	CHECK(FD_ISSET(p[1], &w));
 	/* nfds 0 after truncation: bad set pointers are never touched. */
 	CHECK_EQ(raw_select((long)0xffffffff00000000UL, (void *)8, (void *)8,
@@ -199,7 +198,7 @@ static void nfds_above_fd_table(void)
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	/* No sets: any nfds. */
 	CHECK_EQ(sel0(INT_MAX, NULL, NULL, NULL), 0);
-	struct kts ts = { 0, 0 };
+	struct kts ts = {0, 0};
 	CHECK_EQ(raw_pselect6(INT_MAX, NULL, NULL, NULL, &ts, NULL), 0);
 	/* With large sets. */
 	big_zero();
@@ -267,7 +266,7 @@ static void ebadf_closed_fd_any_set(void)
 {
 	int p[2];
 	int bad = closed_fd();
-	unsigned long *sets[3] = { big_r, big_w, big_e };
+	unsigned long *sets[3] = {big_r, big_w, big_e};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	CHECK(bad > 0);
@@ -276,9 +275,9 @@ static void ebadf_closed_fd_any_set(void)
 		bset(big_r, p[0]);
 		bset(big_w, p[1]);
 		bset(sets[i], bad);
-		struct ktv tv = { 0, 0 };
+		struct ktv tv = {0, 0};
 		CHECK_ERR(raw_select(bad + 1, big_r, big_w, big_e, &tv), EBADF);
-		struct kts ts = { 0, 0 };
+		struct kts ts = {0, 0};
 		CHECK_ERR(raw_pselect6(bad + 1, big_r, big_w, big_e, &ts, NULL),
 			  EBADF);
 		/* The sets are not rewritten on error. */
@@ -290,11 +289,11 @@ static void ebadf_closed_fd_any_set(void)
 	fd_set r;
 	FD_ZERO(&r);
 	FD_SET(bad, &r);
-	struct timeval gtv = { 0, 0 };
+	struct timeval gtv = {0, 0};
 	CHECK_ERR(select(bad + 1, &r, NULL, NULL, &gtv), EBADF);
 	/* EBADF comes before any wait. */
 	double t0 = tl_now_ms();
-	struct ktv tv = { 3, 0 };
+	struct ktv tv = {3, 0};
 	CHECK_ERR(raw_select(bad + 1, &r, NULL, NULL, &tv), EBADF);
 	CHECK(tl_now_ms() - t0 < 1000);
 	close(p[0]);
@@ -358,7 +357,7 @@ static void bad_set_pointer_efault(void)
 	CHECK_ERR(sel0(p[1] + 1, (void *)8, NULL, NULL), EFAULT);
 	CHECK_ERR(sel0(p[1] + 1, NULL, (void *)8, NULL), EFAULT);
 	CHECK_ERR(sel0(p[1] + 1, NULL, NULL, (void *)-64L), EFAULT);
-	struct kts ts = { 0, 0 };
+	struct kts ts = {0, 0};
 	CHECK_ERR(raw_pselect6(p[1] + 1, NULL, (void *)8, NULL, &ts, NULL),
 		  EFAULT);
 	/* nfds 0: the sets are neither read nor written. */
@@ -391,12 +390,12 @@ static void readonly_set_efault_after_wait(void)
 	CHECK(ro != MAP_FAILED);
 	if (ro == MAP_FAILED)
 		return;
-	ro[0] = 1UL << p[0];  /* read end: not readable */
+	ro[0] = 1UL << p[0]; /* read end: not readable */
 	ro[1] = 0;
 	CHECK_OK(mprotect(ro, 4096, PROT_READ));
 	/* Timed out: the zeroed set is written back: EFAULT, after the wait. */
 	double t0 = tl_now_ms();
-	struct ktv tv = { 0, 100000 };
+	struct ktv tv = {0, 100000};
 	CHECK_ERR(raw_select(p[0] + 1, ro, NULL, NULL, &tv), EFAULT);
 	CHECK(tl_now_ms() - t0 >= 99.5);
 	/* Ready elsewhere: EFAULT writing the read-only set. */
@@ -450,8 +449,7 @@ static void pipe_mapping(void)
 	FD_SET(p[0], &w);
 	FD_SET(p[0], &e);
 	CHECK_EQ(sel0(p[0] + 1, &r, &w, &e), 1);
-	CHECK(FD_ISSET(p[0], &r) && !FD_ISSET(p[0], &w) &&
-	      !FD_ISSET(p[0], &e));
+	CHECK(FD_ISSET(p[0], &r) && !FD_ISSET(p[0], &w) && !FD_ISSET(p[0], &e));
 	close(p[0]);
 
 	/* Write end after the reader closed: ERR -> readable and writable,
@@ -465,8 +463,7 @@ static void pipe_mapping(void)
 	FD_SET(p[1], &w);
 	FD_SET(p[1], &e);
 	CHECK_EQ(sel0(p[1] + 1, &r, &w, &e), 2);
-	CHECK(FD_ISSET(p[1], &r) && FD_ISSET(p[1], &w) &&
-	      !FD_ISSET(p[1], &e));
+	CHECK(FD_ISSET(p[1], &r) && FD_ISSET(p[1], &w) && !FD_ISSET(p[1], &e));
 	close(p[1]);
 }
 
@@ -504,7 +501,7 @@ static void file_and_opath_mapping(void)
 	FD_ZERO(&r);
 	FD_SET(op, &r);
 	double t0 = tl_now_ms();
-	struct ktv tv = { 3, 0 };
+	struct ktv tv = {3, 0};
 	CHECK_EQ(raw_select(op + 1, &r, NULL, NULL, &tv), 1);
 	CHECK(tl_now_ms() - t0 < 1000);
 	close(f);
@@ -516,8 +513,8 @@ static void oob_data_in_exceptfds(void)
 {
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
 	fd_set r, w, e;
 
@@ -531,7 +528,7 @@ static void oob_data_in_exceptfds(void)
 	CHECK_EQ(sel0(l + 1, &r, NULL, NULL), 0);
 	CHECK_OK(connect(t, (struct sockaddr *)&a, al));
 	FD_SET(l, &r);
-	struct ktv tv = { 2, 0 };
+	struct ktv tv = {2, 0};
 	CHECK_EQ(raw_select(l + 1, &r, NULL, NULL, &tv), 1);
 	int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	CHECK(c >= 0);
@@ -593,13 +590,13 @@ static void return_counts_bits(void)
 	FD_SET(efd, &r);
 	FD_SET(efd, &w);
 	FD_SET(p[1], &w);
-	struct kts ts = { 0, 0 };
+	struct kts ts = {0, 0};
 	CHECK_EQ(raw_pselect6(n, &r, &w, NULL, &ts, NULL), 3);
 	FD_ZERO(&r);
 	FD_ZERO(&w);
 	FD_SET(efd, &r);
 	FD_SET(efd, &w);
-	struct timeval gtv = { 0, 0 };
+	struct timeval gtv = {0, 0};
 	CHECK_EQ(select(n, &r, &w, NULL, &gtv), 2);
 	close(efd);
 	close(p[0]);
@@ -618,7 +615,7 @@ static void sets_rewritten_on_timeout(void)
 	FD_SET(p[0], &r);
 	FD_SET(p[0], &e);
 	FD_SET(p[1], &e);
-	struct ktv tv = { 0, 50000 };
+	struct ktv tv = {0, 50000};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_select(p[1] + 1, &r, &w, &e, &tv), 0);
 	CHECK(tl_now_ms() - t0 >= 49.5);
@@ -632,14 +629,14 @@ static void sets_rewritten_on_timeout(void)
 
 static void null_sets_sleep(void)
 {
-	struct ktv tv = { 0, 100000 };
+	struct ktv tv = {0, 100000};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_select(0, NULL, NULL, NULL, &tv), 0);
 	double el = tl_now_ms() - t0;
 	CHECK(el >= 99.5 && el < 2000);
 	CHECK_EQ(tv.tv_sec, 0);
 	CHECK_EQ(tv.tv_usec, 0);
-	struct kts ts = { 0, 100000000 };
+	struct kts ts = {0, 100000000};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_pselect6(10, NULL, NULL, NULL, &ts, NULL), 0);
 	el = tl_now_ms() - t0;
@@ -653,7 +650,7 @@ static void select_timeout_validation(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	fd_set w;
 	const struct ktv bad[] = {
-		{ -1, 0 }, { 0, -1 }, { 1, -1 }, { LLONG_MIN, 0 }, { -2, 999999 },
+	    {-1, 0}, {0, -1}, {1, -1}, {LLONG_MIN, 0}, {-2, 999999},
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -667,7 +664,7 @@ static void select_timeout_validation(void)
 	CHECK_ERR(raw_select(efd + 1, NULL, &w, NULL, (void *)8), EFAULT);
 	/* usec is folded into sec first: {-1, 2000000} is one second,
 	 * {0, 1500000} is 1.5 s, {1, -1000000} is zero. */
-	struct ktv tv = { -1, 2000000 };
+	struct ktv tv = {-1, 2000000};
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
 	CHECK_EQ(raw_select(efd + 1, NULL, &w, NULL, &tv), 1);
@@ -688,7 +685,7 @@ static void select_timeout_validation(void)
 	CHECK_EQ(tv.tv_sec, 1);
 	CHECK_EQ(tv.tv_usec, -1000000);
 	/* glibc rejects negative fields itself. */
-	struct timeval gtv = { 0, -1 };
+	struct timeval gtv = {0, -1};
 	CHECK_ERR(select(0, NULL, NULL, NULL, &gtv), EINVAL);
 	close(efd);
 }
@@ -699,14 +696,14 @@ static void select_timeout_writeback(void)
 	fd_set w;
 
 	/* Ready at once on 5 s: ~4.999999 s left. */
-	struct ktv tv = { 5, 0 };
+	struct ktv tv = {5, 0};
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
 	CHECK_EQ(raw_select(efd + 1, NULL, &w, NULL, &tv), 1);
 	CHECK(tv.tv_usec >= 0 && tv.tv_usec < 1000000);
 	CHECK(ktv_ms(&tv) < 5000.0 && ktv_ms(&tv) > 4500.0);
 	/* glibc's select writes it back too (it goes through pselect6). */
-	struct timeval gtv = { 5, 0 };
+	struct timeval gtv = {5, 0};
 	FD_SET(efd, &w);
 	CHECK_EQ(select(efd + 1, NULL, &w, NULL, &gtv), 1);
 	CHECK(gtv.tv_sec == 4 && gtv.tv_usec > 500000);
@@ -754,7 +751,10 @@ static void pselect6_timespec(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	fd_set w;
 	const struct kts bad[] = {
-		{ 0, 1000000000 }, { -1, 0 }, { 0, -1 }, { -1, 2000000000 },
+	    {0, 1000000000},
+	    {-1, 0},
+	    {0, -1},
+	    {-1, 2000000000},
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -770,7 +770,7 @@ static void pselect6_timespec(void)
 		  EFAULT);
 	/* The kernel writes the remaining time back (glibc's pselect hides
 	 * this by passing a copy). */
-	struct kts ts = { 5, 0 };
+	struct kts ts = {5, 0};
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
 	CHECK_EQ(raw_pselect6(efd + 1, NULL, &w, NULL, &ts, NULL), 1);
@@ -782,7 +782,7 @@ static void pselect6_timespec(void)
 	CHECK_EQ(raw_pselect6(efd + 1, NULL, &w, NULL, &ts, NULL), 0);
 	CHECK_EQ(ts.tv_sec, 0);
 	CHECK_EQ(ts.tv_nsec, 0);
-	struct timespec gts = { 5, 0 };
+	struct timespec gts = {5, 0};
 	FD_SET(efd, &w);
 	CHECK_EQ(pselect(efd + 1, NULL, &w, NULL, &gts, NULL), 1);
 	CHECK_EQ(gts.tv_sec, 5);
@@ -794,7 +794,7 @@ static void pselect6_timespec(void)
 static long long ps_sig(int efd, void *sigp)
 {
 	fd_set w;
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
@@ -808,21 +808,21 @@ static void pselect6_sigmask_argument(void)
 	struct sigarg a;
 
 	CHECK_EQ(ps_sig(efd, NULL), 1);
-	a = (struct sigarg){ NULL, 4 };
+	a = (struct sigarg){NULL, 4};
 	CHECK_EQ(ps_sig(efd, &a), 1);
-	a = (struct sigarg){ NULL, 12345 };
+	a = (struct sigarg){NULL, 12345};
 	CHECK_EQ(ps_sig(efd, &a), 1);
-	a = (struct sigarg){ &m, 8 };
+	a = (struct sigarg){&m, 8};
 	CHECK_EQ(ps_sig(efd, &a), 1);
-	a = (struct sigarg){ &m, 4 };
+	a = (struct sigarg){&m, 4};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
-	a = (struct sigarg){ &m, 16 };
+	a = (struct sigarg){&m, 16};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
-	a = (struct sigarg){ &m, 0 };
+	a = (struct sigarg){&m, 0};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
-	a = (struct sigarg){ (void *)8, 8 };
+	a = (struct sigarg){(void *)8, 8};
 	CHECK_ERR(ps_sig(efd, &a), EFAULT);
-	a = (struct sigarg){ (void *)8, 4 };
+	a = (struct sigarg){(void *)8, 4};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
 	CHECK_ERR(ps_sig(efd, (void *)8), EFAULT);
 	/* The pair straddling into an unmapped page. */
@@ -842,10 +842,10 @@ static void pselect6_sigmask_argument(void)
 static void pselect6_check_order(void)
 {
 	uint64_t m = 0;
-	struct kts neg = { -1, 0 };
-	struct kts z = { 0, 0 };
-	struct sigarg small = { &m, 4 };
-	struct sigarg badp = { (void *)8, 8 };
+	struct kts neg = {-1, 0};
+	struct kts z = {0, 0};
+	struct sigarg small = {&m, 4};
+	struct sigarg badp = {(void *)8, 8};
 	int bad = closed_fd();
 	fd_set r;
 
@@ -865,11 +865,11 @@ static void pselect6_check_order(void)
 	CHECK_ERR(raw_pselect6(bad + 1, &r, NULL, NULL, &z, NULL), EBADF);
 	/* The mask size EINVAL and the nfds EINVAL, told apart by the
 	 * write-back of the timeout (only the later one writes it). */
-	struct kts ts = { 5, 0 };
+	struct kts ts = {5, 0};
 	CHECK_ERR(raw_pselect6(-1, NULL, NULL, NULL, &ts, &small), EINVAL);
 	CHECK_EQ(ts.tv_sec, 5);
 	CHECK_EQ(ts.tv_nsec, 0);
-	struct sigarg good = { &m, 8 };
+	struct sigarg good = {&m, 8};
 	CHECK_ERR(raw_pselect6(-1, NULL, NULL, NULL, &ts, &good), EINVAL);
 	CHECK(ts.tv_sec == 4 && ts.tv_nsec > 0);
 }
@@ -879,7 +879,7 @@ static void epoll_fd_in_select(void)
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int efd = eventfd(0, EFD_CLOEXEC);
 	fd_set r, w, e;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
 
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
 	FD_ZERO(&r);
@@ -960,7 +960,7 @@ static void select_woken_by_thread(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	int p[2];
 	fd_set r;
-	struct script s = { .fd = efd, .delay_ms = 150 };
+	struct script s = {.fd = efd, .delay_ms = 150};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	FD_ZERO(&r);
@@ -981,7 +981,7 @@ static void select_woken_by_thread(void)
 	FD_SET(efd, &r);
 	s.delay_ms = 200;
 	pthread_create(&s.th, NULL, script_main, &s);
-	struct kts ts = { 3, 0 };
+	struct kts ts = {3, 0};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_pselect6(efd + 1, &r, NULL, NULL, &ts, NULL), 1);
 	el = tl_now_ms() - t0;
@@ -1035,7 +1035,7 @@ static long current_syscall(const char *path)
 		return -2;
 	if (fgets(buf, sizeof(buf), f))
 		nr = strncmp(buf, "running", 7) == 0 ? -1
-						      : strtol(buf, NULL, 10);
+						     : strtol(buf, NULL, 10);
 	fclose(f);
 	return nr;
 }
@@ -1100,7 +1100,7 @@ static void select_sa_restart_handler_eintr(void)
 	FD_SET(p[1], &r);
 	FD_SET(p[0], &e);
 	sender_start(&s, SYS_select, SIGUSR1);
-	struct ktv tv = { 3, 0 };
+	struct ktv tv = {3, 0};
 	double t0 = tl_now_ms();
 	CHECK_ERR(raw_select(p[1] + 1, &r, NULL, &e, &tv), EINTR);
 	double t1 = tl_now_ms();
@@ -1129,7 +1129,7 @@ static void pselect6_and_glibc_select_eintr(void)
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
 	sender_start(&s, SYS_pselect6, SIGUSR1);
-	struct kts ts = { 3, 0 };
+	struct kts ts = {3, 0};
 	CHECK_ERR(raw_pselect6(p[0] + 1, &r, NULL, NULL, &ts, NULL), EINTR);
 	double t1 = tl_now_ms();
 	pthread_join(s.th, NULL);
@@ -1160,14 +1160,14 @@ static void pselect6_mask_blocks_arriving_signal(void)
 	fd_set r;
 	struct sender s;
 	uint64_t m = 1ULL << (SIGUSR1 - 1);
-	struct sigarg a = { &m, 8 };
+	struct sigarg a = {&m, 8};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, 0);
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
 	sender_start(&s, SYS_pselect6, SIGUSR1);
-	struct kts ts = { 0, 400000000 };
+	struct kts ts = {0, 400000000};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_pselect6(p[0] + 1, &r, NULL, NULL, &ts, &a), 0);
 	double t1 = tl_now_ms();
@@ -1188,7 +1188,7 @@ static void pselect6_mask_unblocks_pending(void)
 	int p[2];
 	fd_set r;
 	uint64_t m = 0;
-	struct sigarg a = { &m, 8 };
+	struct sigarg a = {&m, 8};
 	sigset_t s1, old;
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
@@ -1199,7 +1199,7 @@ static void pselect6_mask_unblocks_pending(void)
 	raise(SIGUSR1);
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 	long long ret = raw_pselect6(p[0] + 1, &r, NULL, NULL, &z, &a);
 	int e = errno;
 	DIVERGENCE("pselect6-sigmask-unblock");
@@ -1210,7 +1210,7 @@ static void pselect6_mask_unblocks_pending(void)
 	sigprocmask(SIG_BLOCK, NULL, &now);
 	CHECK(sigismember(&now, SIGUSR1));
 	/* drain, restore */
-	struct timespec zz = { 0, 0 };
+	struct timespec zz = {0, 0};
 	while (sigtimedwait(&s1, NULL, &zz) == SIGUSR1)
 		;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -1239,11 +1239,11 @@ static void select_stop_cont_uses_remaining_time(void)
 			if (write(rp[1], res, sizeof(double)) != sizeof(double))
 				_exit(3);
 			if (k == 0) {
-				struct ktv tv = { 0, 600000 };
+				struct ktv tv = {0, 600000};
 				x = raw_select(never[0] + 1, &r, NULL, NULL,
 					       &tv);
 			} else {
-				struct kts ts = { 0, 600000000 };
+				struct kts ts = {0, 600000000};
 				x = raw_pselect6(never[0] + 1, &r, NULL, NULL,
 						 &ts, NULL);
 			}
@@ -1259,9 +1259,8 @@ static void select_stop_cont_uses_remaining_time(void)
 		close(rp[1]);
 		double t0, res[3];
 		CHECK_EQ(read(rp[0], &t0, sizeof(t0)), sizeof(t0));
-		CHECK(wait_in_syscall(pid, pid,
-				      k == 0 ? SYS_select : SYS_pselect6,
-				      3000));
+		CHECK(wait_in_syscall(
+		    pid, pid, k == 0 ? SYS_select : SYS_pselect6, 3000));
 		while (tl_now_ms() < t0 + 100)
 			sleep_ms(1);
 		double ts = tl_now_ms();
