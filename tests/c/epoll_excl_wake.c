@@ -7,6 +7,7 @@
  * Without any waiter every instance gets it.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,105 +15,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-struct waiter {
-	pthread_t th;
-	int ep;
-	atomic_int state; /* 0 starting, 1 about to wait, 2 returned */
-	atomic_int tid;
-	int ret;
-	struct epoll_event ev[4];
-};
-
-static void *waiter_fn(void *arg)
-{
-	struct waiter *w = arg;
-
-	atomic_store(&w->tid, (int)syscall(SYS_gettid));
-	atomic_store(&w->state, 1);
-	w->ret = epoll_wait(w->ep, w->ev, 4, 8000);
-	atomic_store(&w->state, 2);
-	return NULL;
-}
-
-static void waiter_start(struct waiter *w, int ep)
-{
-	memset(w->ev, 0, sizeof(w->ev));
-	w->ep = ep;
-	w->ret = -2;
-	atomic_store(&w->state, 0);
-	atomic_store(&w->tid, 0);
-	if (pthread_create(&w->th, NULL, waiter_fn, w) != 0)
-		abort();
-}
-
-static int waiter_blocked(struct waiter *w)
-{
-	double t0 = tl_now_ms();
-
-	while (tl_now_ms() - t0 < 3000) {
-		if (atomic_load(&w->state) == 2)
-			return 0;
-		if (atomic_load(&w->state) == 1 &&
-		    task_state(atomic_load(&w->tid)) == 'S') {
-			sleep_ms(50);
-			return atomic_load(&w->state) == 1;
-		}
-		sleep_ms(2);
-	}
-	return 0;
-}
-
-static int count_returned(struct waiter *w, int n)
-{
-	int i, c = 0;
-	for (i = 0; i < n; i++)
-		c += atomic_load(&w[i].state) == 2;
-	return c;
-}
-
-static int wait_returned(struct waiter *w, int n, int want, int ms)
-{
-	double t0 = tl_now_ms();
-	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
-		sleep_ms(2);
-	return count_returned(w, n);
-}
 
 /* Did waiter w report the entry with this data? */
 static int got(struct waiter *w, uint64_t data)
@@ -178,7 +80,7 @@ static void case_excl_three_waiters_fewer_wake(void)
 
 	setup_make(&s, 0);
 	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i]);
+		waiter_start(&w[i], s.ep[i], 4, 8000);
 	for (i = 0; i < NI; i++)
 		CHECK(waiter_blocked(&w[i]));
 	CHECK_EQ(write(s.efd, &one, 8), 8);
@@ -209,7 +111,7 @@ static void case_excl_only_first_has_waiter(void)
 	int i;
 
 	setup_make(&s, 0);
-	waiter_start(&w, s.ep[0]);
+	waiter_start(&w, s.ep[0], 4, 8000);
 	CHECK(waiter_blocked(&w));
 	CHECK_EQ(write(s.efd, &one, 8), 8);
 	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
@@ -243,7 +145,7 @@ static void case_excl_only_last_has_waiter(void)
 	int i;
 
 	setup_make(&s, 0);
-	waiter_start(&w, s.ep[NI - 1]);
+	waiter_start(&w, s.ep[NI - 1], 4, 8000);
 	CHECK(waiter_blocked(&w));
 	CHECK_EQ(write(s.efd, &one, 8), 8);
 	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
@@ -287,7 +189,7 @@ static void case_excl_each_write_wakes_another(void)
 
 	setup_make(&s, 0);
 	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i]);
+		waiter_start(&w[i], s.ep[i], 4, 8000);
 	for (i = 0; i < NI; i++)
 		CHECK(waiter_blocked(&w[i]));
 	/* Every write wakes at least one of the remaining waiters, so after
@@ -315,7 +217,7 @@ static void case_excl_with_et(void)
 
 	setup_make(&s, EPOLLET);
 	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i]);
+		waiter_start(&w[i], s.ep[i], 4, 8000);
 	for (i = 0; i < NI; i++)
 		CHECK(waiter_blocked(&w[i]));
 	CHECK_EQ(write(s.efd, &one, 8), 8);
@@ -348,7 +250,7 @@ static void case_excl_mixed_with_nonexclusive(void)
 	for (i = 0; i < 3; i++)
 		CHECK_OK(add(ep[i], stop, EPOLLIN, STOP_DATA));
 	for (i = 0; i < 3; i++)
-		waiter_start(&w[i], ep[i]);
+		waiter_start(&w[i], ep[i], 4, 8000);
 	for (i = 0; i < 3; i++)
 		CHECK(waiter_blocked(&w[i]));
 	CHECK_EQ(write(efd, &one, 8), 8);
@@ -394,7 +296,7 @@ static void case_excl_key_must_match(void)
 	CHECK_EQ(ev[0].events, EPOLLOUT);
 	CHECK_EQ(epoll_wait(ep[0], ev, 4, 0), 0);
 	for (i = 0; i < 2; i++)
-		waiter_start(&w[i], ep[i]);
+		waiter_start(&w[i], ep[i], 4, 8000);
 	for (i = 0; i < 2; i++)
 		CHECK(waiter_blocked(&w[i]));
 	CHECK_EQ(write(efd, &one, 8), 8);

@@ -3,48 +3,12 @@
  * EPOLLWAKEUP accepted (linux-semantics.md sections 3.1 step 5, 3.2, 3.3,
  * 4.2). */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
-
-/* Expect exactly one event with the given mask and data. */
-#define EXPECT_ONE(ep, want_mask, want_data)                                   \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		memset(o_, 0, sizeof(o_));                                     \
-		int n_ = epoll_wait((ep), o_, 4, 0);                           \
-		CHECK_EQ(n_, 1);                                               \
-		if (n_ == 1) {                                                 \
-			CHECK_EQ(o_[0].events, (want_mask));                   \
-			CHECK_EQ(o_[0].data.u64, (want_data));                 \
-		}                                                              \
-	} while (0)
-
-#define EXPECT_NONE(ep)                                                        \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		CHECK_EQ(epoll_wait((ep), o_, 4, 0), 0);                       \
-	} while (0)
 
 static void err_reported_with_events_zero(void)
 {

@@ -2,52 +2,12 @@
  * sections 3.3, 4.1, 4.2). An ET "edge" is any wakeup whose key matches the
  * entry's mask; the file's state is only looked at when harvesting. */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
-
-#define EXPECT_ONE(ep, want_mask, want_data)                                   \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		memset(o_, 0, sizeof(o_));                                     \
-		int n_ = epoll_wait((ep), o_, 4, 0);                           \
-		CHECK_EQ(n_, 1);                                               \
-		if (n_ == 1) {                                                 \
-			CHECK_EQ(o_[0].events, (want_mask));                   \
-			CHECK_EQ(o_[0].data.u64, (want_data));                 \
-		}                                                              \
-	} while (0)
-
-#define EXPECT_NONE(ep)                                                        \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		CHECK_EQ(epoll_wait((ep), o_, 4, 0), 0);                       \
-	} while (0)
-
-static void efd_write(int efd, uint64_t v)
-{
-	CHECK_EQ(write(efd, &v, 8), 8);
-}
 
 /* ---------------- EPOLLET ---------------- */
 

@@ -14,6 +14,7 @@
  * The exec case re-executes this program with "--exec-child".
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -25,41 +26,6 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
-
-static int del(int ep, int fd)
-{
-	return epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
-}
-
-static int efd_write(int fd, uint64_t v)
-{
-	return write(fd, &v, 8) == 8 ? 0 : -1;
-}
 
 /* Wait with timeout 0; return the count and fill ev. */
 static int wait0(int ep, struct epoll_event *ev, int max)
@@ -116,9 +82,9 @@ static void case_close_drops_pending_et_and_oneshot(void)
 	CHECK_OK(add(ep, a, EPOLLIN | EPOLLET, 0xa));
 	CHECK_OK(add(ep, b, EPOLLIN | EPOLLONESHOT, 0xb));
 	CHECK_OK(add(ep, c, EPOLLIN, 0xc));
-	CHECK_OK(efd_write(a, 1));
-	CHECK_OK(efd_write(b, 1));
-	CHECK_OK(efd_write(c, 1));
+	CHECK_OK(wr(a, 1));
+	CHECK_OK(wr(b, 1));
+	CHECK_OK(wr(c, 1));
 	/* Edges pending for a and b; close them before harvesting. */
 	CHECK_OK(close(a));
 	CHECK_OK(close(b));
@@ -140,7 +106,7 @@ static void case_close_with_dup_keeps_reporting(void)
 	CHECK_OK(add(ep, e, EPOLLIN, 0xaaa));
 	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	CHECK_OK(efd_write(d, 1));
+	CHECK_OK(wr(d, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].events, EPOLLIN);
 	CHECK_EQ(ev[0].data.u64, 0xaaa);
@@ -210,19 +176,19 @@ static void case_number_reuse_while_old_file_alive(void)
 	CHECK_OK(add(ep, e, EPOLLIN, 0xB));
 	CHECK_ERR(add(ep, e, EPOLLIN, 0xB), EEXIST);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	CHECK_OK(efd_write(d, 1));
+	CHECK_OK(wr(d, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xA);
 	CHECK_EQ(read(d, &v, 8), 8);
-	CHECK_OK(efd_write(e, 1));
+	CHECK_OK(wr(e, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xB);
 	CHECK_EQ(read(e, &v, 8), 8);
 	/* DEL by number finds the entry of the file now at that number. */
 	CHECK_OK(del(ep, e));
 	CHECK_ERR(del(ep, e), ENOENT);
-	CHECK_OK(efd_write(e, 1));
-	CHECK_OK(efd_write(d, 1));
+	CHECK_OK(wr(e, 1));
+	CHECK_OK(wr(d, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xA);
 	/* Release the old file: its entry goes too. */
@@ -267,7 +233,7 @@ static void case_forked_child_keeps_entry(void)
 		close(done[0]);
 		if (read(go[1], &c, 1) != 1)
 			_exit(1);
-		if (efd_write(e, 1) != 0)
+		if (wr(e, 1) != 0)
 			_exit(2);
 		if (write(done[1], "w", 1) != 1)
 			_exit(3);
@@ -365,13 +331,13 @@ static void case_scm_rights_copy_keeps_entry(void)
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	r = recv_fd(sv[1]);
 	CHECK(r >= 0 && r != e);
-	CHECK_OK(efd_write(r, 1));
+	CHECK_OK(wr(r, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x5c);
 	CHECK_ERR(del(ep, r), ENOENT);
 	CHECK_EQ(read(r, &v, 8), 8);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	CHECK_OK(efd_write(r, 1));
+	CHECK_OK(wr(r, 1));
 	CHECK_OK(close(r));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	close(e);
@@ -428,7 +394,7 @@ static void case_pidfd_getfd_copy_keeps_entry(void)
 		return;
 	}
 	CHECK_OK(close(e));
-	CHECK_OK(efd_write(c, 1));
+	CHECK_OK(wr(c, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x9d);
 	CHECK_ERR(del(ep, c), ENOENT);

@@ -2,6 +2,7 @@
  * fd, poll() on it, loops, the depth limit and the wakeup-path limits
  * (linux-semantics.md sections 3.1 steps 6-8, 3.4, 4.1, 4.2 "Nested"). */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -9,15 +10,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
 
 #define EXPECT_ONE(ep, want_mask, want_data)                                   \
 	do {                                                                   \

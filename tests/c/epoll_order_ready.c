@@ -2,6 +2,7 @@
  * (linux-semantics.md sections 3.2, 4.1, 4.2). Entries are told apart by
  * their data values. */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -12,24 +13,6 @@
 #include <sys/syscall.h>
 
 #define MAXP 16
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
 
 /* Harvest with maxevents=max and format the data values as "a,b,c". */
 static const char *harvest(int ep, int max)

@@ -14,6 +14,7 @@
  * the EINTR deadlines are generous (about 1 s and more).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -25,66 +26,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#ifndef SYS_epoll_pwait2
-#define SYS_epoll_pwait2 441
-#endif
-
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-static long sys_pwait(int ep, void *ev, int max, int ms, const void *mask,
-		      size_t sz)
-{
-	return syscall(SYS_epoll_pwait, ep, ev, max, ms, mask, sz);
-}
-
-static long sys_pwait2(int ep, void *ev, int max, const void *ts,
-		       const void *mask, size_t sz)
-{
-	return syscall(SYS_epoll_pwait2, ep, ev, max, ts, mask, sz);
-}
-
 static uint64_t kmask(int sig)
 {
 	return 1ULL << (sig - 1);
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static char proc_state(pid_t pid, pid_t tid)
-{
-	char path[80], buf[512];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
-		 (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
 }
 
 /* ---- handler bookkeeping ---- */
@@ -205,7 +149,7 @@ static void *killer_fn(void *arg)
 		block(k->sig);
 	while (tl_now_ms() - t0 < 3000) {
 		if (atomic_load(&k->waiting) &&
-		    proc_state(getpid(), k->target_tid) == 'S')
+		    task_state(getpid(), k->target_tid) == 'S')
 			break;
 		sleep_ms(2);
 	}
@@ -450,10 +394,10 @@ static void stop_cont_child(enum kind kind)
 	close(pfd[1]);
 	/* Wait for the child to sleep. */
 	double t0 = tl_now_ms();
-	while (tl_now_ms() - t0 < 3000 && proc_state(pid, pid) != 'S')
+	while (tl_now_ms() - t0 < 3000 && task_state(pid, pid) != 'S')
 		sleep_ms(2);
 	sleep_ms(100);
-	CHECK_EQ(proc_state(pid, pid), 'S');
+	CHECK_EQ(task_state(pid, pid), 'S');
 	CHECK_OK(kill(pid, SIGSTOP));
 	CHECK_EQ(waitpid(pid, &status, WUNTRACED), pid);
 	CHECK(WIFSTOPPED(status));

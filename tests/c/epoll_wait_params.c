@@ -10,6 +10,7 @@
  * kernel unchanged.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -19,34 +20,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#ifndef SYS_epoll_pwait2
-#define SYS_epoll_pwait2 441
-#endif
-
 #define EP_MAX_EVENTS 178956970
 #define USER_LIMIT 0x7ffffffff000UL
 #define KPTR ((void *)0xffff888000000000UL)
 
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
 static long sys_wait(int ep, void *ev, int max, int ms)
 {
 	return syscall(SYS_epoll_wait, ep, ev, max, ms);
-}
-
-static long sys_pwait(int ep, void *ev, int max, int ms, const void *mask,
-		      size_t sz)
-{
-	return syscall(SYS_epoll_pwait, ep, ev, max, ms, mask, sz);
-}
-
-static long sys_pwait2(int ep, void *ev, int max, const void *ts,
-		       const void *mask, size_t sz)
-{
-	return syscall(SYS_epoll_pwait2, ep, ev, max, ts, mask, sz);
 }
 
 static const struct kts ts_zero = {0, 0};
@@ -63,15 +43,6 @@ static int ready_efd(void)
 {
 	int e = eventfd(1, EFD_NONBLOCK);
 	return e;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
 static void case_ebadf_before_maxevents(void)

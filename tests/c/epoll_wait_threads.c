@@ -10,6 +10,7 @@
  *   report.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,125 +19,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
-
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-struct waiter {
-	pthread_t th;
-	int ep;
-	int maxev;
-	int timeout;
-	atomic_int state; /* 0 starting, 1 about to wait, 2 returned */
-	atomic_int tid;
-	int ret;
-	int err;
-	double t_ret;
-	struct epoll_event ev[4];
-};
-
-static void *waiter_fn(void *arg)
-{
-	struct waiter *w = arg;
-
-	atomic_store(&w->tid, (int)syscall(SYS_gettid));
-	atomic_store(&w->state, 1);
-	w->ret = epoll_wait(w->ep, w->ev, w->maxev, w->timeout);
-	w->err = errno;
-	w->t_ret = tl_now_ms();
-	atomic_store(&w->state, 2);
-	return NULL;
-}
-
-static void waiter_start(struct waiter *w, int ep, int maxev, int timeout)
-{
-	memset(w->ev, 0, sizeof(w->ev));
-	w->ep = ep;
-	w->maxev = maxev;
-	w->timeout = timeout;
-	w->ret = -2;
-	w->err = 0;
-	atomic_store(&w->state, 0);
-	atomic_store(&w->tid, 0);
-	if (pthread_create(&w->th, NULL, waiter_fn, w) != 0)
-		abort();
-}
-
-/* Wait until the thread is asleep inside its call (best effort: its state
- * is S after it announced the call), plus a margin. */
-static int waiter_blocked(struct waiter *w)
-{
-	double t0 = tl_now_ms();
-
-	while (tl_now_ms() - t0 < 3000) {
-		if (atomic_load(&w->state) == 2)
-			return 0;
-		if (atomic_load(&w->state) == 1 &&
-		    task_state(atomic_load(&w->tid)) == 'S') {
-			sleep_ms(50);
-			return atomic_load(&w->state) == 1;
-		}
-		sleep_ms(2);
-	}
-	return 0;
-}
-
-static int count_returned(struct waiter *w, int n)
-{
-	int i, c = 0;
-	for (i = 0; i < n; i++)
-		c += atomic_load(&w[i].state) == 2;
-	return c;
-}
-
-static int wait_returned(struct waiter *w, int n, int want, int ms)
-{
-	double t0 = tl_now_ms();
-	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
-		sleep_ms(2);
-	return count_returned(w, n);
-}
 
 #define NW 8
 

@@ -7,6 +7,7 @@
  *   wait goes on with the same deadline.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -16,41 +17,10 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 
-#ifndef SYS_epoll_pwait2
-#define SYS_epoll_pwait2 441
-#endif
-
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-static long sys_pwait2(int ep, void *ev, int max, const void *ts,
-		       const void *mask, size_t sz)
-{
-	return syscall(SYS_epoll_pwait2, ep, ev, max, ts, mask, sz);
-}
-
 /* Never-early check, with a little room for double rounding. */
 #define NOT_EARLY(el, ms) CHECK((el) >= (ms)-0.01)
 /* Generous upper bound for a loaded 2-core machine. */
 #define NOT_LATE(el, ms) CHECK((el) < (ms) + 1000)
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
 
 struct writer {
 	pthread_t th;

@@ -13,6 +13,7 @@
  * Also: reopening /proc/<pid>/fd/<n> of an eventfd fails with ENXIO.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -24,13 +25,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 #define N_READERS 4
 #define MIN_APPENDS 300

@@ -7,6 +7,7 @@
  * See docs: linux-semantics.md sections 4.1, 4.2 (nested epoll), 6.4 and 7.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,11 +19,6 @@
 #define ALLEV                                                                  \
 	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM |   \
 	 POLLWRBAND | POLLMSG | POLLRDHUP)
-
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
 
 static int poll1(int fd, short events, int timeout)
 {
@@ -45,31 +41,6 @@ static int ppoll1(int fd, short events)
 	if (r < 0)
 		return -1000 - errno;
 	return (unsigned short)p.revents;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev = {.events = events, .data.u64 = data};
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static void efd_write(int efd, uint64_t v)
-{
-	CHECK_EQ(write(efd, &v, 8), 8);
-}
-
-static uint64_t efd_read(int efd)
-{
-	uint64_t v = 0;
-	CHECK_EQ(read(efd, &v, 8), 8);
-	return v;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* Writes a sequence of eventfd values at given delays. */

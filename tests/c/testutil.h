@@ -1,0 +1,313 @@
+/* testutil.h: small helpers shared by the tests/c programs.
+ *
+ * testlib.h is the harness (cases, checks, divergences); this file holds the
+ * plumbing that several programs need: sleeping, eventfd counters, epoll_ctl
+ * wrappers, raw system calls, and looking at a task through /proc. Every
+ * function is static inline, so a program that includes this header pays
+ * nothing (and gets no warning) for what it does not use. Helpers that check
+ * something use testlib.h's CHECK macros, which report this file's line;
+ * the EXPECT_* macros expand at the caller's line.
+ */
+#ifndef INTERPOLL_TESTUTIL_H
+#define INTERPOLL_TESTUTIL_H
+
+#include "testlib.h"
+
+/* Kernel constants newer than the build machine's headers (SYS_pidfd_open,
+ * SYS_pidfd_getfd, SYS_epoll_pwait2, ...), defined only where missing. */
+#include "../../platform/compat.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+/* ---- time ---- */
+
+/* Sleep ms milliseconds, going on after a signal handler ran. */
+static inline void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Sleep until tl_now_ms() reaches t (if it has not yet). */
+static inline void sleep_until(double t)
+{
+	double now = tl_now_ms();
+	if (t > now)
+		sleep_ms((int)(t - now) + 1);
+}
+
+/* The kernel's struct timespec and struct timeval, as raw system calls read
+ * and write them on x86-64. */
+struct kts {
+	long long tv_sec;
+	long long tv_nsec;
+};
+
+struct ktv {
+	long long tv_sec;
+	long long tv_usec;
+};
+
+static inline double kts_ms(const struct kts *t)
+{
+	return t->tv_sec * 1e3 + t->tv_nsec / 1e6;
+}
+
+static inline double ktv_ms(const struct ktv *t)
+{
+	return t->tv_sec * 1e3 + t->tv_usec / 1e3;
+}
+
+/* ---- eventfd counters ---- */
+
+/* Read or write one 8-byte counter value: 0 on success, -1 otherwise. */
+static inline int rd(int fd, uint64_t *v)
+{
+	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
+}
+
+static inline int wr(int fd, uint64_t v)
+{
+	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
+}
+
+/* The same, checked. */
+static inline void efd_write(int efd, uint64_t v)
+{
+	CHECK_EQ(write(efd, &v, 8), 8);
+}
+
+static inline uint64_t efd_read(int efd)
+{
+	uint64_t v = 0;
+	CHECK_EQ(read(efd, &v, 8), 8);
+	return v;
+}
+
+/* ---- epoll ---- */
+
+static inline int ep_ctl(int ep, int op, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = data;
+	return epoll_ctl(ep, op, fd, &ev);
+}
+
+static inline int add(int ep, int fd, uint32_t events, uint64_t data)
+{
+	return ep_ctl(ep, EPOLL_CTL_ADD, fd, events, data);
+}
+
+static inline int mod(int ep, int fd, uint32_t events, uint64_t data)
+{
+	return ep_ctl(ep, EPOLL_CTL_MOD, fd, events, data);
+}
+
+static inline int del(int ep, int fd)
+{
+	return epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* Expect exactly one event with the given mask and data (timeout 0). */
+#define EXPECT_ONE(ep, want_mask, want_data)                                   \
+	do {                                                                   \
+		struct epoll_event o_[4];                                      \
+		memset(o_, 0, sizeof(o_));                                     \
+		int n_ = epoll_wait((ep), o_, 4, 0);                           \
+		CHECK_EQ(n_, 1);                                               \
+		if (n_ == 1) {                                                 \
+			CHECK_EQ(o_[0].events, (want_mask));                   \
+			CHECK_EQ(o_[0].data.u64, (want_data));                 \
+		}                                                              \
+	} while (0)
+
+/* Expect no event (timeout 0). */
+#define EXPECT_NONE(ep)                                                        \
+	do {                                                                   \
+		struct epoll_event o_[4];                                      \
+		CHECK_EQ(epoll_wait((ep), o_, 4, 0), 0);                       \
+	} while (0)
+
+/* ---- raw system calls (no glibc argument handling) ---- */
+
+static inline long sys_pwait(int ep, void *ev, int max, int ms,
+			     const void *mask, size_t sz)
+{
+	return syscall(SYS_epoll_pwait, ep, ev, max, ms, mask, sz);
+}
+
+static inline long sys_pwait2(int ep, void *ev, int max, const void *ts,
+			      const void *mask, size_t sz)
+{
+	return syscall(SYS_epoll_pwait2, ep, ev, max, ts, mask, sz);
+}
+
+static inline long raw_poll(void *fds, unsigned long nfds, long timeout)
+{
+	return syscall(SYS_poll, fds, nfds, timeout);
+}
+
+static inline long raw_ppoll(void *fds, unsigned long nfds, void *tsp,
+			     void *mask, unsigned long masksize)
+{
+	return syscall(SYS_ppoll, fds, nfds, tsp, mask, masksize);
+}
+
+/* ---- tasks, seen through /proc ---- */
+
+/* The state letter (R, S, T, ...) of thread tid of process pid, from
+ * /proc/<pid>/task/<tid>/stat; tid 0 reads /proc/<pid>/stat instead. '?' if
+ * it cannot be read. */
+static inline char task_state(pid_t pid, pid_t tid)
+{
+	char path[80], buf[512];
+	int fd, n;
+	char *p;
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+			 (int)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Wait until thread tid of process pid sleeps inside syscall nr (the first
+ * field of /proc/<pid>/task/<tid>/syscall), looking every poll_ms for at
+ * most max_ms. Returns 1 if seen. */
+static inline int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms,
+				  int poll_ms)
+{
+	char path[96], buf[256];
+	double end = tl_now_ms() + max_ms;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
+		 (int)tid);
+	while (tl_now_ms() < end) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = 0;
+			if (n > 0 && buf[0] >= '0' && buf[0] <= '9' &&
+			    strtol(buf, NULL, 10) == nr)
+				return 1;
+		}
+		sleep_ms(poll_ms);
+	}
+	return 0;
+}
+
+/* ---- threads blocked in epoll_wait ---- */
+
+struct waiter {
+	pthread_t th;
+	int ep;
+	int maxev;
+	int timeout;
+	atomic_int state; /* 0 starting, 1 about to wait, 2 returned */
+	atomic_int tid;
+	int ret;
+	int err;
+	double t_ret;
+	struct epoll_event ev[4];
+};
+
+static inline void *waiter_fn(void *arg)
+{
+	struct waiter *w = arg;
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	atomic_store(&w->state, 1);
+	w->ret = epoll_wait(w->ep, w->ev, w->maxev, w->timeout);
+	w->err = errno;
+	w->t_ret = tl_now_ms();
+	atomic_store(&w->state, 2);
+	return NULL;
+}
+
+/* Start a thread that calls epoll_wait(ep, w->ev, maxev, timeout) once. */
+static inline void waiter_start(struct waiter *w, int ep, int maxev,
+				int timeout)
+{
+	memset(w->ev, 0, sizeof(w->ev));
+	w->ep = ep;
+	w->maxev = maxev;
+	w->timeout = timeout;
+	w->ret = -2;
+	w->err = 0;
+	atomic_store(&w->state, 0);
+	atomic_store(&w->tid, 0);
+	if (pthread_create(&w->th, NULL, waiter_fn, w) != 0)
+		abort();
+}
+
+/* Wait until the thread is asleep inside its call (best effort: its state
+ * is S after it announced the call), plus a margin. */
+static inline int waiter_blocked(struct waiter *w)
+{
+	double t0 = tl_now_ms();
+
+	while (tl_now_ms() - t0 < 3000) {
+		if (atomic_load(&w->state) == 2)
+			return 0;
+		if (atomic_load(&w->state) == 1 &&
+		    task_state(getpid(), atomic_load(&w->tid)) == 'S') {
+			sleep_ms(50);
+			return atomic_load(&w->state) == 1;
+		}
+		sleep_ms(2);
+	}
+	return 0;
+}
+
+/* How many of the n waiters w[] have returned. */
+static inline int count_returned(struct waiter *w, int n)
+{
+	int i, c = 0;
+	for (i = 0; i < n; i++)
+		c += atomic_load(&w[i].state) == 2;
+	return c;
+}
+
+/* Wait up to ms for want of them to have returned; the count. */
+static inline int wait_returned(struct waiter *w, int n, int want, int ms)
+{
+	double t0 = tl_now_ms();
+	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
+		sleep_ms(2);
+	return count_returned(w, n);
+}
+
+/* Reap pid: its exit status, -1000 - the signal that killed it, or -1. */
+static inline int wait_exit(pid_t pid)
+{
+	int st = 0;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return -1000 - WTERMSIG(st);
+	return -1;
+}
+
+#endif
