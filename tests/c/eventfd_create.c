@@ -2,6 +2,7 @@
  * them (linux-semantics.md §6.1, §6.5 and the eventfd row of §1.1).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -24,51 +25,6 @@ static long sys_eventfd(unsigned long count, unsigned long junk)
 {
 	/* The old syscall takes only a count; the second register is junk. */
 	return syscall(SYS_eventfd, count, junk);
-}
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-/* Copy the line of /proc/self/fdinfo/<fd> starting with key (without its
- * trailing newline) into out. Returns 0 when found. */
-static int fdinfo_line(int fd, const char *key, char *out, size_t outsz)
-{
-	char path[64], line[256];
-	FILE *f;
-	int found = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, strlen(key)) == 0) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(out, outsz, "%s", line);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static long fdinfo_num(int fd, const char *key, int base)
-{
-	char line[256];
-	const char *p;
-
-	if (fdinfo_line(fd, key, line, sizeof(line)) != 0)
-		return -1;
-	p = line + strlen(key);
-	return strtol(p, NULL, base);
 }
 
 static void flags_invalid(void)

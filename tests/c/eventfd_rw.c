@@ -2,6 +2,7 @@
  * (linux-semantics.md §6.2, §6.3, §6.4, §1.2).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -34,23 +35,6 @@ static long raw_read(int fd, const void *buf, size_t n)
 static long raw_write(int fd, const void *buf, size_t n)
 {
 	return syscall(SYS_write, fd, buf, n);
-}
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* A blocking read or write done by another thread. */

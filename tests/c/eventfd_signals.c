@@ -8,6 +8,7 @@
  *   ignored or blocked signal  -> no interruption at all
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -52,55 +53,6 @@ static void set_handler(int sig, int restart)
 static void set_default(int sig)
 {
 	signal(sig, SIG_DFL);
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void sleep_until(double t)
-{
-	double now = tl_now_ms();
-	if (t > now)
-		sleep_ms((int)(t - now) + 1);
-}
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-/* Wait until thread tid of process pid sleeps inside syscall nr (as shown
- * by /proc/<pid>/task/<tid>/syscall), at most timeout_ms. Returns 1 if
- * seen. Used only to make the timing robust on a loaded machine. */
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int timeout_ms)
-{
-	char path[96], buf[256];
-	double end = tl_now_ms() + timeout_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
-		 (int)tid);
-	while (tl_now_ms() < end) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			if (n > 0 && buf[0] >= '0' && buf[0] <= '9' &&
-			    strtol(buf, NULL, 10) == nr)
-				return 1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
 }
 
 /* A helper thread that runs a little script against a target thread:

@@ -12,6 +12,7 @@
  *   --orphan EFD PIPEFD                   the grandchild of orphan_grandchild
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -24,58 +25,6 @@
 #include <sys/wait.h>
 
 extern char **environ;
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int timeout_ms)
-{
-	char path[96], buf[256];
-	double end = tl_now_ms() + timeout_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
-		 (int)tid);
-	while (tl_now_ms() < end) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			if (n > 0 && buf[0] >= '0' && buf[0] <= '9' &&
-			    strtol(buf, NULL, 10) == nr)
-				return 1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
-}
-
-static int wait_exit(pid_t pid)
-{
-	int st = 0;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return -1000 - WTERMSIG(st);
-	return -1;
-}
 
 static int is_eventfd(int fd)
 {

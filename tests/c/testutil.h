@@ -192,8 +192,8 @@ static inline char task_state(pid_t pid, pid_t tid)
 /* Wait until thread tid of process pid sleeps inside syscall nr (the first
  * field of /proc/<pid>/task/<tid>/syscall), looking every poll_ms for at
  * most max_ms. Returns 1 if seen. */
-static inline int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms,
-				  int poll_ms)
+static inline int wait_in_syscall_every(pid_t pid, pid_t tid, long nr,
+					int max_ms, int poll_ms)
 {
 	char path[96], buf[256];
 	double end = tl_now_ms() + max_ms;
@@ -213,6 +213,12 @@ static inline int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms,
 		sleep_ms(poll_ms);
 	}
 	return 0;
+}
+
+/* The same, looking every 5 ms. */
+static inline int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms)
+{
+	return wait_in_syscall_every(pid, tid, nr, max_ms, 5);
 }
 
 /* ---- threads blocked in epoll_wait ---- */
@@ -294,6 +300,42 @@ static inline int wait_returned(struct waiter *w, int n, int want, int ms)
 	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
 		sleep_ms(2);
 	return count_returned(w, n);
+}
+
+/* The line of /proc/self/fdinfo/<fd> that starts with key (without its
+ * newline), in out: 0, or -1 if there is none. */
+static inline int fdinfo_line(int fd, const char *key, char *out, size_t outsz)
+{
+	char path[64], line[256];
+	FILE *f;
+	int found = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, strlen(key)) == 0) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(out, outsz, "%s", line);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The number after key in /proc/self/fdinfo/<fd>, in base; -1 if absent. */
+static inline long fdinfo_num(int fd, const char *key, int base)
+{
+	char line[256];
+	const char *p;
+
+	if (fdinfo_line(fd, key, line, sizeof(line)) != 0)
+		return -1;
+	p = line + strlen(key);
+	return strtol(p, NULL, base);
 }
 
 /* Reap pid: its exit status, -1000 - the signal that killed it, or -1. */
