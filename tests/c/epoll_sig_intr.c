@@ -15,6 +15,7 @@
  */
 #include "testlib.h"
 #include "testutil.h"
+#include "testsig.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -31,96 +32,13 @@ static uint64_t kmask(int sig)
 	return 1ULL << (sig - 1);
 }
 
-/* ---- handler bookkeeping ---- */
-
-static volatile sig_atomic_t hits_usr1, hits_usr2;
-static volatile double hit_time; /* CLOCK_MONOTONIC ms of the last hit */
-
-static void handler(int sig)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	hit_time = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-	if (sig == SIGUSR1)
-		hits_usr1++;
-	else if (sig == SIGUSR2)
-		hits_usr2++;
-}
-
-static void install(int sig, int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) != 0)
-		abort();
-}
-
-static void set_disp(int sig, void (*h)(int))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = h;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) != 0)
-		abort();
-}
-
-static void block(int sig)
-{
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
-
-static void unblock(int sig)
-{
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-}
-
-static int is_blocked(int sig)
-{
-	sigset_t s;
-	pthread_sigmask(SIG_BLOCK, NULL, &s);
-	return sigismember(&s, sig);
-}
-
-static int is_pending(int sig)
-{
-	sigset_t s;
-	sigpending(&s);
-	return sigismember(&s, sig);
-}
-
-/* Throw away a pending, blocked signal. */
-static void consume(int sig)
-{
-	sigset_t s;
-	struct timespec z = {0, 0};
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	while (sigtimedwait(&s, NULL, &z) == sig)
-		;
-}
+/* ---- handler bookkeeping: testsig.h's on_signal() ---- */
 
 static void reset_sig(int sig)
 {
-	consume(sig);
-	set_disp(sig, SIG_DFL);
+	drain_signal(sig);
+	set_disposition(sig, SIG_DFL);
 	unblock(sig);
-}
-
-static void reset_counts(void)
-{
-	hits_usr1 = 0;
-	hits_usr2 = 0;
-	hit_time = 0;
 }
 
 /* ---- a helper thread that signals the waiting main thread ---- */
@@ -239,7 +157,6 @@ static void expect_eintr(enum kind kind, int flags)
 	int e;
 
 	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
 	install(SIGUSR1, flags);
 	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);
 	t0 = tl_now_ms();
@@ -251,10 +168,10 @@ static void expect_eintr(enum kind kind, int flags)
 	killer_finish(&k);
 	CHECK_EQ(r, -1);
 	CHECK_EQ(e, EINTR);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	CHECK(el >= 100);
 	CHECK(k.t_sent > 0 && tl_now_ms() - k.t_sent < 4000);
-	CHECK(hit_time >= k.t_sent - 0.01);
+	CHECK(handler_time >= k.t_sent - 0.01);
 	reset_sig(SIGUSR1);
 	close(rescue);
 	close(ep);
@@ -294,8 +211,9 @@ static void case_signal_fn_handler_eintr(void)
 	struct killer k;
 
 	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
-	CHECK(signal(SIGUSR1, handler) != SIG_ERR);
+	handler_runs = 0;
+	handler_time = 0;
+	CHECK(signal(SIGUSR1, on_signal) != SIG_ERR);
 	/* glibc's signal() has BSD semantics: SA_RESTART. */
 	sigaction(SIGUSR1, NULL, &cur);
 	CHECK(cur.sa_flags & SA_RESTART);
@@ -303,7 +221,7 @@ static void case_signal_fn_handler_eintr(void)
 	atomic_store(&k.waiting, 1);
 	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
 	killer_finish(&k);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(rescue);
 	close(ep);
@@ -317,14 +235,13 @@ static void case_process_directed_signal_eintr(void)
 	struct killer k;
 
 	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
 	install(SIGUSR1, SA_RESTART);
 	/* The killer blocks it, so the waiter is the one to get it. */
 	killer_start(&k, SIGUSR1, 100, rescue, TO_PROCESS);
 	atomic_store(&k.waiting, 1);
 	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
 	killer_finish(&k);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(rescue);
 	close(ep);
@@ -338,7 +255,6 @@ static void case_other_thread_signal_no_interrupt(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	killer_start(&k, SIGUSR1, 50, -1, TO_SELF);
 	t0 = tl_now_ms();
@@ -348,7 +264,7 @@ static void case_other_thread_signal_no_interrupt(void)
 	killer_finish(&k);
 	CHECK(el >= 500 - 0.01);
 	CHECK(el < 500 + 1500);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(ep);
 }
@@ -449,9 +365,9 @@ static void case_ignored_signals_do_not_interrupt(void)
 	int sigs[5] = {SIGUSR2, SIGCHLD, SIGWINCH, SIGURG, SIGCONT};
 	int i;
 
-	set_disp(SIGUSR2, SIG_IGN);
+	set_disposition(SIGUSR2, SIG_IGN);
 	for (i = 1; i < 5; i++)
-		set_disp(sigs[i], SIG_DFL);
+		set_disposition(sigs[i], SIG_DFL);
 	for (i = 0; i < 5; i++)
 		killer_start(&k[i], sigs[i], 50 + 20 * i, -1, TO_WAITER);
 	t0 = tl_now_ms();
@@ -465,7 +381,7 @@ static void case_ignored_signals_do_not_interrupt(void)
 	CHECK(el < 500 + 1500);
 	/* Discarded at generation: nothing pending. */
 	CHECK(!is_pending(SIGUSR2));
-	set_disp(SIGUSR2, SIG_DFL);
+	set_disposition(SIGUSR2, SIG_DFL);
 	close(ep);
 }
 
@@ -476,7 +392,6 @@ static void case_blocked_signal_does_not_interrupt(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 50, -1, TO_WAITER);
@@ -487,10 +402,10 @@ static void case_blocked_signal_does_not_interrupt(void)
 	killer_finish(&k);
 	CHECK(el >= 400 - 0.01);
 	CHECK(el < 400 + 1500);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	close(ep);
 }
 
@@ -505,7 +420,6 @@ static void case_timeout0_pending_signal_returns_0(void)
 	struct kts z = {0, 0};
 
 	CHECK_OK(add(ep, e, EPOLLIN, 1));
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -514,17 +428,17 @@ static void case_timeout0_pending_signal_returns_0(void)
 	 * EINTR, and with a result other than EINTR the old mask comes
 	 * back at once: the signal stays pending, undelivered. */
 	CHECK_EQ(sys_pwait(ep, ev, 2, 0, &none, 8), 0);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK_EQ(sys_pwait2(ep, ev, 2, &z, &none, 8), 0);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	/* Same with an event ready. */
 	uint64_t one = 1;
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(sys_pwait(ep, ev, 2, 0, &none, 8), 1);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
 	close(e);
@@ -541,7 +455,6 @@ static void case_events_win_over_pending_signal(void)
 	double t0;
 
 	CHECK_OK(add(ep, e, EPOLLIN, 0x77));
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -549,18 +462,18 @@ static void case_events_win_over_pending_signal(void)
 	memset(ev, 0, sizeof(ev));
 	CHECK_EQ(sys_pwait(ep, ev, 2, 5000, &none, 8), 1);
 	CHECK_EQ(ev[0].data.u64, 0x77);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK_EQ(sys_pwait(ep, ev, 2, -1, &none, 8), 1);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, &none, 8), 1);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, NULL, &none, 8), 1);
 	CHECK(tl_now_ms() - t0 < 1000);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	/* Unblocking now delivers it. */
 	unblock(SIGUSR1);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(e);
 	close(ep);
@@ -577,7 +490,6 @@ static void case_pwait_mask_blocks_signal(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	killer_start(&k, SIGUSR1, 100, -1, TO_WAITER);
 	t0 = tl_now_ms();
@@ -587,8 +499,8 @@ static void case_pwait_mask_blocks_signal(void)
 	killer_finish(&k);
 	CHECK(el >= 500 - 0.01);
 	CHECK(el < 500 + 1500);
-	CHECK_EQ(hits_usr1, 1);
-	CHECK(hit_time >= t0 + 500 - 0.01);
+	CHECK_EQ(handler_runs, 1);
+	CHECK(handler_time >= t0 + 500 - 0.01);
 	CHECK(!is_blocked(SIGUSR1));
 	reset_sig(SIGUSR1);
 	close(ep);
@@ -605,7 +517,6 @@ static void case_pwait2_mask_blocks_signal_stays_pending(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 100, -1, TO_WAITER);
@@ -616,12 +527,12 @@ static void case_pwait2_mask_blocks_signal_stays_pending(void)
 	killer_finish(&k);
 	CHECK(el >= 400 - 0.01);
 	CHECK(el < 400 + 1500);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_blocked(SIGUSR2));
 	unblock(SIGUSR1);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(ep);
 }
@@ -640,7 +551,6 @@ static void pwait_unblocks(int use_pwait2)
 	int e;
 
 	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
 	install(SIGUSR1, SA_RESTART);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);
@@ -658,7 +568,7 @@ static void pwait_unblocks(int use_pwait2)
 	CHECK_EQ(e, EINTR);
 	CHECK(el < 100 + 4000);
 	DIVERGENCE("pwait-sigmask-unblock");
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
@@ -685,7 +595,6 @@ static void case_pwait_pending_before_call(void)
 	uint64_t none = 0;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -694,7 +603,7 @@ static void case_pwait_pending_before_call(void)
 	el = tl_now_ms() - t0;
 	CHECK(el < 1500);
 	DIVERGENCE("pwait-sigmask-unblock");
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
@@ -712,7 +621,6 @@ static void case_pwait_error_restores_mask_undelivered(void)
 	struct kts ts = {1, 0};
 	struct kts bad = {0, -1};
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -725,7 +633,7 @@ static void case_pwait_error_restores_mask_undelivered(void)
 	CHECK_ERR(sys_pwait2(-1, ev, 2, &ts, &none, 8), EBADF);
 	CHECK_ERR(sys_pwait2(ep, ev, 2, &bad, &none, 8), EINVAL);
 	CHECK_ERR(sys_pwait2(ep, ev, 2, &ts, &none, 4), EINVAL);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	reset_sig(SIGUSR1);

@@ -6,6 +6,7 @@
  * See docs: linux-semantics.md sections 1.2, 1.3, 1.4 and 7.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -17,87 +18,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-static long raw_poll(void *fds, unsigned long nfds, long timeout)
-{
-	return syscall(SYS_poll, fds, nfds, timeout);
-}
-
-static long raw_ppoll(void *fds, unsigned long nfds, void *tsp, void *mask,
-		      unsigned long masksize)
-{
-	return syscall(SYS_ppoll, fds, nfds, tsp, mask, masksize);
-}
-
-static double kts_ms(const struct kts *t)
-{
-	return t->tv_sec * 1e3 + t->tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* A thread that writes to fd after delay_ms (8 bytes of 1 for an eventfd,
- * one byte otherwise), unless cancelled first through 'cancel'. */
-struct writer {
-	pthread_t th;
-	int fd;
-	int delay_ms;
-	int is_eventfd;
-	volatile int cancel;
-	volatile int wrote;
-};
-
-static void *writer_main(void *arg)
-{
-	struct writer *w = arg;
-	double end = tl_now_ms() + w->delay_ms;
-
-	while (tl_now_ms() < end) {
-		if (w->cancel)
-			return NULL;
-		sleep_ms(5);
-	}
-	if (w->cancel)
-		return NULL;
-	if (w->is_eventfd) {
-		uint64_t one = 1;
-		if (write(w->fd, &one, 8) == 8)
-			w->wrote = 1;
-	} else {
-		if (write(w->fd, "w", 1) == 1)
-			w->wrote = 1;
-	}
-	return NULL;
-}
-
-static void writer_start(struct writer *w, int fd, int delay_ms, int is_eventfd)
-{
-	w->fd = fd;
-	w->delay_ms = delay_ms;
-	w->is_eventfd = is_eventfd;
-	w->cancel = 0;
-	w->wrote = 0;
-	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-static void writer_join(struct writer *w)
-{
-	w->cancel = 1;
-	pthread_join(w->th, NULL);
-}
 
 static void zero_timeout_immediate(void)
 {
@@ -149,10 +69,10 @@ static void negative_timeout_waits_forever(void)
 
 	for (int i = 0; i < 3; i++) {
 		int p[2];
-		struct writer w;
+		struct guard w;
 
 		CHECK_OK(pipe2(p, O_CLOEXEC));
-		writer_start(&w, p[1], 150, 0);
+		guard_start(&w, p[1], 150, 0);
 		struct pollfd a = {.fd = p[0], .events = POLLIN};
 		double t0 = tl_now_ms();
 		CHECK_EQ(poll(&a, 1, tmo[i]), 1);
@@ -160,7 +80,7 @@ static void negative_timeout_waits_forever(void)
 		CHECK_EQ(a.revents, POLLIN);
 		CHECK(el >= 100);
 		CHECK(el < 3000);
-		writer_join(&w);
+		guard_stop(&w);
 		close(p[0]);
 		close(p[1]);
 	}
@@ -172,10 +92,10 @@ static void timeout_is_an_int(void)
 	 * register is ignored. 0x100000000 is 0 ms, 0xffffffff00000032 is
 	 * 50 ms. A guard thread ends a wrong, endless wait after 3 s. */
 	int p[2];
-	struct writer w;
+	struct guard w;
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	writer_start(&w, p[1], 3000, 0);
+	guard_start(&w, p[1], 3000, 0);
 	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_poll(&a, 1, 0x100000000L), 0);
@@ -185,7 +105,7 @@ static void timeout_is_an_int(void)
 	double el = tl_now_ms() - t0;
 	CHECK(el >= 49.5);
 	CHECK(el < 2000);
-	writer_join(&w);
+	guard_stop(&w);
 	close(p[0]);
 	close(p[1]);
 }
@@ -311,23 +231,23 @@ static void ppoll_check_order(void)
 static void ppoll_null_timeout_forever(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct writer w;
+	struct guard w;
 	struct pollfd a = {.fd = efd, .events = POLLIN};
 
-	writer_start(&w, efd, 200, 1);
+	guard_start(&w, efd, 200, 1);
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, NULL, NULL, 0), 1);
 	double el = tl_now_ms() - t0;
 	CHECK_EQ(a.revents, POLLIN);
 	CHECK(el >= 150);
 	CHECK(el < 3000);
-	writer_join(&w);
+	guard_stop(&w);
 	/* Through glibc as well. */
 	uint64_t v;
 	CHECK_EQ(read(efd, &v, 8), 8);
-	writer_start(&w, efd, 100, 1);
+	guard_start(&w, efd, 100, 1);
 	CHECK_EQ(ppoll(&a, 1, NULL, NULL), 1);
-	writer_join(&w);
+	guard_stop(&w);
 	close(efd);
 }
 
@@ -350,13 +270,13 @@ static void ppoll_writeback_partial_wait(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	struct pollfd a = {.fd = efd, .events = POLLIN};
 	struct kts ts = {2, 0};
-	struct writer w;
+	struct guard w;
 
-	writer_start(&w, efd, 200, 1);
+	guard_start(&w, efd, 200, 1);
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 1);
 	double el = tl_now_ms() - t0;
-	writer_join(&w);
+	guard_stop(&w);
 	CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
 	double rem = kts_ms(&ts);
 	CHECK(rem < 1900.0);
@@ -498,14 +418,14 @@ static void glibc_ppoll_keeps_timespec(void)
 static void poll_woken_by_thread_write(void)
 {
 	int p[2];
-	struct writer w;
+	struct guard w;
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	struct pollfd a[2] = {
 	    {.fd = p[0], .events = POLLIN | POLLRDNORM, .revents = 0x7fff},
 	    {.fd = p[1], .events = POLLIN, .revents = 0x7fff},
 	};
-	writer_start(&w, p[1], 150, 0);
+	guard_start(&w, p[1], 150, 0);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll(a, 2, 10000), 1);
 	double el = tl_now_ms() - t0;
@@ -513,7 +433,7 @@ static void poll_woken_by_thread_write(void)
 	CHECK(el < 3000);
 	CHECK_EQ(a[0].revents, POLLIN | POLLRDNORM);
 	CHECK_EQ(a[1].revents, 0);
-	writer_join(&w);
+	guard_stop(&w);
 	close(p[0]);
 	close(p[1]);
 }
@@ -590,10 +510,10 @@ static void big_mixed_set_times_out(void)
 static void big_mixed_set_woken_through_epoll(void)
 {
 	static struct bigset b;
-	struct writer w;
+	struct guard w;
 
 	CHECK_OK(bigset_open(&b));
-	writer_start(&w, b.inner, 200, 1);
+	guard_start(&w, b.inner, 200, 1);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll(b.pfd, b.n, -1), 1);
 	double el = tl_now_ms() - t0;
@@ -604,12 +524,12 @@ static void big_mixed_set_woken_through_epoll(void)
 	for (int i = 0; i < b.n; i++)
 		nz += b.pfd[i].revents != 0;
 	CHECK_EQ(nz, 1);
-	writer_join(&w);
+	guard_stop(&w);
 
 	/* Then a plain pipe near the end of the set, through ppoll. */
 	uint64_t v;
 	CHECK_EQ(read(b.inner, &v, 8), 8);
-	writer_start(&w, b.pipes[NPIPES - 1][1], 150, 0);
+	guard_start(&w, b.pipes[NPIPES - 1][1], 150, 0);
 	t0 = tl_now_ms();
 	struct kts ts = {10, 0};
 	CHECK_EQ(raw_ppoll(b.pfd, b.n, &ts, NULL, 0), 1);
@@ -618,15 +538,15 @@ static void big_mixed_set_woken_through_epoll(void)
 	CHECK(el < 3000);
 	CHECK_EQ(b.pfd[(NPIPES - 1) * 2].revents, POLLIN);
 	CHECK(kts_ms(&ts) < 9900.0 && kts_ms(&ts) > 7000.0);
-	writer_join(&w);
+	guard_stop(&w);
 
 	/* And an eventfd. */
 	char c;
 	CHECK_EQ(read(b.pipes[NPIPES - 1][0], &c, 1), 1);
-	writer_start(&w, b.efds[NEFDS / 2], 100, 1);
+	guard_start(&w, b.efds[NEFDS / 2], 100, 1);
 	CHECK_EQ(poll(b.pfd, b.n, 10000), 1);
 	CHECK_EQ(b.pfd[NPIPES * 2 + NEFDS / 2].revents, POLLIN);
-	writer_join(&w);
+	guard_stop(&w);
 	bigset_close(&b);
 }
 

@@ -22,6 +22,8 @@
  *   restarts with the remaining time.
  */
 #include "testlib.h"
+#include "testutil.h"
+#include "testsig.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -38,16 +40,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-struct ktv {
-	long long tv_sec;
-	long long tv_usec;
-};
-
 struct sigarg {
 	const void *ss;
 	size_t len;
@@ -55,8 +47,6 @@ struct sigarg {
 
 #define BIGBITS 65536
 #define BIGLONGS (BIGBITS / 64)
-
-static pid_t main_tid;
 
 static long long raw_select(long n, void *r, void *w, void *e, void *tv)
 {
@@ -77,23 +67,6 @@ static void bset(unsigned long *s, int fd)
 static int bisset(const unsigned long *s, int fd)
 {
 	return (s[fd / 64] >> (fd % 64)) & 1;
-}
-
-static double ktv_ms(const struct ktv *t)
-{
-	return t->tv_sec * 1e3 + t->tv_usec / 1e3;
-}
-
-static double kts_ms(const struct kts *t)
-{
-	return t->tv_sec * 1e3 + t->tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 static int fd_is_open(int fd)
@@ -993,99 +966,6 @@ static void select_woken_by_thread(void)
 	close(p[1]);
 }
 
-static volatile sig_atomic_t handler_runs;
-static volatile double handler_time;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	handler_runs++;
-	handler_time = tl_now_ms();
-}
-
-static void install(int sig, int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	handler_runs = 0;
-	handler_time = 0;
-}
-
-static void uninstall(int sig)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(sig, &sa, NULL);
-}
-
-static long current_syscall(const char *path)
-{
-	char buf[256];
-	FILE *f = fopen(path, "r");
-	long nr = -2;
-
-	if (!f)
-		return -2;
-	if (fgets(buf, sizeof(buf), f))
-		nr = strncmp(buf, "running", 7) == 0 ? -1
-						     : strtol(buf, NULL, 10);
-	fclose(f);
-	return nr;
-}
-
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms)
-{
-	char path[96];
-	double end = tl_now_ms() + max_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	while (tl_now_ms() < end) {
-		if (current_syscall(path) == nr)
-			return 1;
-		sleep_ms(2);
-	}
-	return 0;
-}
-
-struct sender {
-	pthread_t th;
-	pthread_t target;
-	long nr;
-	int sig;
-	int found;
-	double sent_at;
-};
-
-static void *sender_main(void *arg)
-{
-	struct sender *s = arg;
-
-	s->found = wait_in_syscall(getpid(), main_tid, s->nr, 5000);
-	sleep_ms(30);
-	s->sent_at = tl_now_ms();
-	pthread_kill(s->target, s->sig);
-	return NULL;
-}
-
-static void sender_start(struct sender *s, long nr, int sig)
-{
-	s->target = pthread_self();
-	s->nr = nr;
-	s->sig = sig;
-	s->found = 0;
-	if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
 static void select_sa_restart_handler_eintr(void)
 {
 	int p[2];
@@ -1099,7 +979,7 @@ static void select_sa_restart_handler_eintr(void)
 	FD_SET(p[0], &r);
 	FD_SET(p[1], &r);
 	FD_SET(p[0], &e);
-	sender_start(&s, SYS_select, SIGUSR1);
+	sender_start(&s, SYS_select, SIGUSR1, 30, 5000);
 	struct ktv tv = {3, 0};
 	double t0 = tl_now_ms();
 	CHECK_ERR(raw_select(p[1] + 1, &r, NULL, &e, &tv), EINTR);
@@ -1113,7 +993,7 @@ static void select_sa_restart_handler_eintr(void)
 	CHECK(ktv_ms(&tv) < 2995.0 && ktv_ms(&tv) > 500.0);
 	CHECK(ktv_ms(&tv) + (t1 - t0) > 2950.0 &&
 	      ktv_ms(&tv) + (t1 - t0) < 3300.0);
-	uninstall(SIGUSR1);
+	set_disposition(SIGUSR1, SIG_DFL);
 	close(p[0]);
 	close(p[1]);
 }
@@ -1128,7 +1008,7 @@ static void pselect6_and_glibc_select_eintr(void)
 	install(SIGUSR1, SA_RESTART);
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	sender_start(&s, SYS_pselect6, SIGUSR1);
+	sender_start(&s, SYS_pselect6, SIGUSR1, 30, 5000);
 	struct kts ts = {3, 0};
 	CHECK_ERR(raw_pselect6(p[0] + 1, &r, NULL, NULL, &ts, NULL), EINTR);
 	double t1 = tl_now_ms();
@@ -1142,14 +1022,14 @@ static void pselect6_and_glibc_select_eintr(void)
 	/* glibc select, infinite timeout (handler installed without
 	 * SA_RESTART this time). */
 	install(SIGUSR1, 0);
-	sender_start(&s, SYS_pselect6, SIGUSR1);
+	sender_start(&s, SYS_pselect6, SIGUSR1, 30, 5000);
 	CHECK_ERR(select(p[0] + 1, &r, NULL, NULL, NULL), EINTR);
 	t1 = tl_now_ms();
 	pthread_join(s.th, NULL);
 	CHECK(s.found);
 	CHECK_EQ(handler_runs, 1);
 	CHECK(t1 - s.sent_at < 1500);
-	uninstall(SIGUSR1);
+	set_disposition(SIGUSR1, SIG_DFL);
 	close(p[0]);
 	close(p[1]);
 }
@@ -1166,7 +1046,7 @@ static void pselect6_mask_blocks_arriving_signal(void)
 	install(SIGUSR1, 0);
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	sender_start(&s, SYS_pselect6, SIGUSR1);
+	sender_start(&s, SYS_pselect6, SIGUSR1, 30, 5000);
 	struct kts ts = {0, 400000000};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_pselect6(p[0] + 1, &r, NULL, NULL, &ts, &a), 0);
@@ -1178,7 +1058,7 @@ static void pselect6_mask_blocks_arriving_signal(void)
 	/* Delivered only once the old mask was back. */
 	CHECK_EQ(handler_runs, 1);
 	CHECK(handler_time >= t0 + 399.5);
-	uninstall(SIGUSR1);
+	set_disposition(SIGUSR1, SIG_DFL);
 	close(p[0]);
 	close(p[1]);
 }
@@ -1214,7 +1094,7 @@ static void pselect6_mask_unblocks_pending(void)
 	while (sigtimedwait(&s1, NULL, &zz) == SIGUSR1)
 		;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	uninstall(SIGUSR1);
+	set_disposition(SIGUSR1, SIG_DFL);
 	close(p[0]);
 	close(p[1]);
 }
@@ -1259,8 +1139,8 @@ static void select_stop_cont_uses_remaining_time(void)
 		close(rp[1]);
 		double t0, res[3];
 		CHECK_EQ(read(rp[0], &t0, sizeof(t0)), sizeof(t0));
-		CHECK(wait_in_syscall(
-		    pid, pid, k == 0 ? SYS_select : SYS_pselect6, 3000));
+		CHECK(wait_in_syscall_every(
+		    pid, pid, k == 0 ? SYS_select : SYS_pselect6, 3000, 2));
 		while (tl_now_ms() < t0 + 100)
 			sleep_ms(1);
 		double ts = tl_now_ms();
@@ -1285,7 +1165,6 @@ static void select_stop_cont_uses_remaining_time(void)
 
 int main(void)
 {
-	main_tid = (pid_t)syscall(SYS_gettid);
 	RUN(nfds_negative_einval);
 	RUN(nfds_is_an_int);
 	RUN(nfds_above_fd_table);

@@ -221,6 +221,64 @@ static inline int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms)
 	return wait_in_syscall_every(pid, tid, nr, max_ms, 5);
 }
 
+/* ---- a thread that writes after a delay ---- */
+
+/* A guard writes to fd after ms (8 bytes of 1 for an eventfd, one byte
+ * otherwise), unless guard_stop() cancelled it first: it ends a wait that
+ * would otherwise last forever, or is the event a case waits for. */
+struct guard {
+	pthread_t th;
+	int fd;
+	int ms;
+	int is_eventfd;
+	volatile int cancel;
+	volatile int wrote;
+};
+
+static inline void *guard_main(void *arg)
+{
+	struct guard *g = arg;
+	double end = tl_now_ms() + g->ms;
+
+	while (tl_now_ms() < end) {
+		if (g->cancel)
+			return NULL;
+		sleep_ms(5);
+	}
+	if (g->cancel)
+		return NULL;
+	if (g->is_eventfd) {
+		uint64_t one = 1;
+		if (write(g->fd, &one, 8) == 8)
+			g->wrote = 1;
+	} else {
+		if (write(g->fd, "g", 1) == 1)
+			g->wrote = 1;
+	}
+	if (!g->wrote)
+		perror("guard write");
+	return NULL;
+}
+
+static inline void guard_start(struct guard *g, int fd, int ms, int is_eventfd)
+{
+	g->fd = fd;
+	g->ms = ms;
+	g->is_eventfd = is_eventfd;
+	g->cancel = 0;
+	g->wrote = 0;
+	if (pthread_create(&g->th, NULL, guard_main, g) != 0) {
+		perror("pthread_create");
+		exit(2);
+	}
+}
+
+static inline void guard_stop(struct guard *g)
+{
+	g->cancel = 1;
+	pthread_join(g->th, NULL);
+}
+
 /* ---- threads blocked in epoll_wait ---- */
 
 struct waiter {
