@@ -4,6 +4,7 @@
  * Every bad-pointer call goes through the raw syscall so that neither libc
  * nor the compiler gets in the way. */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -51,8 +52,7 @@ static int closed_fd(void)
 
 static void close_pipe(int p[2])
 {
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 /* ---- step 1: EFAULT first, for every op except DEL ---- */
@@ -257,10 +257,7 @@ static void opath_fds_ebadf(void)
 	/* epoll_wait agrees. */
 	struct epoll_event out[1];
 	CHECK_ERR(epoll_wait(oep, out, 1, 0), EBADF);
-	close(odir);
-	close(ofile);
-	close(opipe);
-	close(oep);
+	close_fds(odir, ofile, opipe, oep);
 	close_pipe(p);
 	close(ep);
 }
@@ -278,10 +275,7 @@ static void eperm_unpollable_targets(void)
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, dir, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, dn, EPOLLIN | EPOLLOUT, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, rf, 0, 0), EPERM);
-	close(rf);
-	close(dir);
-	close(dn);
-	close(ep);
+	close_fds(rf, dir, dn, ep);
 }
 
 static void eperm_del_and_mod(void)
@@ -294,9 +288,7 @@ static void eperm_del_and_mod(void)
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, rf, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, dn, EPOLLIN | EPOLLEXCLUSIVE, 0),
 		  EPERM);
-	close(rf);
-	close(dn);
-	close(ep);
+	close_fds(rf, dn, ep);
 }
 
 static void eperm_invalid_op(void)
@@ -307,9 +299,7 @@ static void eperm_invalid_op(void)
 	CHECK_ERR(ctl_ev(ep, 99, rf, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, 0, dir, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, 4, rf, EPOLLIN, 0), EPERM);
-	close(rf);
-	close(dir);
-	close(ep);
+	close_fds(rf, dir, ep);
 }
 
 static void eperm_non_epoll_epfd(void)
@@ -325,8 +315,7 @@ static void eperm_non_epoll_epfd(void)
 	CHECK_ERR(ctl_ev(dn, EPOLL_CTL_MOD, rf, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl(rf, EPOLL_CTL_DEL, dn, NULL), EPERM);
 	CHECK_ERR(ctl_ev(rf, 99, rf, EPOLLIN, 0), EPERM);
-	close(rf);
-	close(dn);
+	close_fds(rf, dn);
 	close_pipe(p);
 }
 
@@ -354,9 +343,7 @@ static void einval_dup_of_epfd(void)
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, d2, NULL), EINVAL);
 	/* It is the same file, not an ELOOP cycle. */
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, d, EPOLLIN, 0), EINVAL);
-	close(d);
-	close(d2);
-	close(ep);
+	close_fds(d, d2, ep);
 }
 
 static void einval_epfd_not_epoll(void)
@@ -378,8 +365,7 @@ static void einval_epfd_not_epoll(void)
 	CHECK_ERR(ctl_ev(p[0], EPOLL_CTL_ADD, p[0], EPOLLIN, 0), EINVAL);
 	close_pipe(p);
 	close_pipe(sv);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 /* ---- step 7: EPOLLEXCLUSIVE ---- */
@@ -424,8 +410,7 @@ static void excl_add_epoll_einval(void)
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLEXCLUSIVE, 0), EINVAL);
 	/* nothing was added */
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), 0);
-	close(inner);
-	close(ep);
+	close_fds(inner, ep);
 }
 
 static void excl_add_epoll_beats_eloop(void)
@@ -435,8 +420,7 @@ static void excl_add_epoll_beats_eloop(void)
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_ADD, b, EPOLLIN | EPOLLEXCLUSIVE, 0),
 		  EINVAL);
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_ADD, b, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static void excl_forbidden_companions_einval(void)
@@ -560,8 +544,7 @@ static void invalid_op_skips_loop_check(void)
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_MOD, b, EPOLLIN, 0), ENOENT);
 	CHECK_ERR(ctl(a, EPOLL_CTL_DEL, b, NULL), ENOENT);
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_ADD, b, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 /* ---- step 9: the lookup ---- */
@@ -579,8 +562,7 @@ static void eexist_add_twice(void)
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), EEXIST);
 	close_pipe(p);
-	close(inner);
-	close(ep);
+	close_fds(inner, ep);
 }
 
 static void enoent_absent_key(void)
@@ -685,10 +667,7 @@ static void key_closed_number_with_dup_alive(void)
 	CHECK_EQ(dup2(d, orig), orig);
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, orig, NULL), 0);
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 0);
-	close(orig);
-	close(d);
-	close(p[1]);
-	close(ep);
+	close_fds(orig, d, p[1], ep);
 }
 
 static void key_is_file_and_number(void)
@@ -716,12 +695,7 @@ static void key_is_file_and_number(void)
 	CHECK_EQ(r, 1);
 	CHECK_EQ(out[0].data.u64, 0xA);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, n, NULL), ENOENT);
-	close(n);
-	close(keep);
-	close(a[1]);
-	close(b[0]);
-	close(b[1]);
-	close(ep);
+	close_fds(n, keep, a[1], b[0], b[1], ep);
 }
 
 static void key_readd_after_last_close(void)

@@ -56,8 +56,7 @@ static void setup_free(struct setup *s)
 	int i;
 	for (i = 0; i < NI; i++)
 		close(s->ep[i]);
-	close(s->efd);
-	close(s->stop);
+	close_fds(s->efd, s->stop);
 }
 
 static void release_and_join(struct setup *s, struct waiter *w, int n)
@@ -268,8 +267,7 @@ static void case_excl_mixed_with_nonexclusive(void)
 	CHECK(got(&w[2], 0x102));
 	for (i = 0; i < 3; i++)
 		close(ep[i]);
-	close(efd);
-	close(stop);
+	close_fds(efd, stop);
 }
 
 /* A wakeup whose key does not match an exclusive entry's mask does not
@@ -317,8 +315,7 @@ static void case_excl_key_must_match(void)
 	CHECK_EQ(w[0].ev[0].data.u64, 0x200);
 	for (i = 0; i < 2; i++)
 		close(ep[i]);
-	close(efd);
-	close(stop);
+	close_fds(efd, stop);
 }
 
 static void case_excl_ctl_rules(void)
@@ -360,10 +357,7 @@ static void case_excl_ctl_rules(void)
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
 	CHECK_ERR(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev), EEXIST);
-	close(ep);
-	close(ep2);
-	close(efd);
-	close(other);
+	close_fds(ep, ep2, efd, other);
 }
 
 int main(void)

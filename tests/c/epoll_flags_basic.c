@@ -20,8 +20,7 @@ static void err_reported_with_events_zero(void)
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLERR, 1);
 	EXPECT_ONE(ep, EPOLLERR, 1); /* level-triggered: again */
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
 }
 
 static void hup_reported_with_events_zero(void)
@@ -34,8 +33,7 @@ static void hup_reported_with_events_zero(void)
 	EXPECT_NONE(ep); /* readable, but IN was not asked for */
 	close(p[1]);
 	EXPECT_ONE(ep, EPOLLHUP, 2);
-	close(p[0]);
-	close(ep);
+	close_fds(p[0], ep);
 }
 
 static void explicit_err_hup_mask_same_as_zero(void)
@@ -49,8 +47,7 @@ static void explicit_err_hup_mask_same_as_zero(void)
 	EXPECT_NONE(ep);
 	close(p[1]);
 	EXPECT_ONE(ep, EPOLLHUP, 3);
-	close(p[0]);
-	close(ep);
+	close_fds(p[0], ep);
 }
 
 static void err_hup_added_to_requested_bits(void)
@@ -72,9 +69,7 @@ static void err_hup_added_to_requested_bits(void)
 	char c;
 	CHECK_EQ(read(p[0], &c, 1), 1);
 	EXPECT_ONE(ep2, EPOLLHUP, 6);
-	close(p[0]);
-	close(ep1);
-	close(ep2);
+	close_fds(p[0], ep1, ep2);
 }
 
 static void err_with_out_after_reader_closes(void)
@@ -86,8 +81,7 @@ static void err_with_out_after_reader_closes(void)
 	EXPECT_ONE(ep, EPOLLOUT, 7);
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLOUT | EPOLLERR, 7);
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
 }
 
 static void hup_on_socket_peer_close_events_zero(void)
@@ -100,8 +94,7 @@ static void hup_on_socket_peer_close_events_zero(void)
 	EXPECT_NONE(ep);
 	close(sv[1]);
 	EXPECT_ONE(ep, EPOLLHUP, 8);
-	close(sv[0]);
-	close(ep);
+	close_fds(sv[0], ep);
 }
 
 static void rdhup_only_when_requested(void)
@@ -125,10 +118,7 @@ static void rdhup_only_when_requested(void)
 		else
 			CHECK(!"unexpected data");
 	}
-	close(d);
-	close(sv[0]);
-	close(sv[1]);
-	close(ep);
+	close_fds(d, sv[0], sv[1], ep);
 }
 
 static void rdhup_alone(void)
@@ -141,9 +131,7 @@ static void rdhup_alone(void)
 	EXPECT_NONE(ep); /* readable, but only RDHUP was asked for */
 	CHECK_EQ(shutdown(sv[1], SHUT_WR), 0);
 	EXPECT_ONE(ep, EPOLLRDHUP, 3);
-	close(sv[0]);
-	close(sv[1]);
-	close(ep);
+	close_fds(sv[0], sv[1], ep);
 }
 
 static void only_requested_bits_reported(void)
@@ -175,12 +163,7 @@ static void only_requested_bits_reported(void)
 			CHECK(!"unexpected entry reported");
 		}
 	}
-	close(d1);
-	close(d2);
-	close(d3);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(d1, d2, d3, p[0], p[1], ep);
 }
 
 static void out_wrnorm_on_write_end(void)
@@ -194,10 +177,7 @@ static void out_wrnorm_on_write_end(void)
 	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL), 0);
 	CHECK_EQ(add(ep, d, EPOLLWRNORM | EPOLLIN, 2), 0);
 	EXPECT_ONE(ep, EPOLLWRNORM, 2);
-	close(d);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(d, p[0], p[1], ep);
 }
 
 static void eventfd_reports_no_rdnorm_wrnorm(void)
@@ -212,8 +192,7 @@ static void eventfd_reports_no_rdnorm_wrnorm(void)
 	EXPECT_ONE(ep, EPOLLIN | EPOLLOUT, 1);
 	CHECK_EQ(mod(ep, efd, EPOLLRDNORM | EPOLLWRNORM, 2), 0);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void unknown_bits_stored_harmlessly(void)
@@ -230,8 +209,7 @@ static void unknown_bits_stored_harmlessly(void)
 	EXPECT_ONE(ep, EPOLLIN | EPOLLRDNORM, 2);
 	close(p[1]);
 	EXPECT_ONE(ep, EPOLLIN | EPOLLRDNORM | EPOLLHUP, 2);
-	close(p[0]);
-	close(ep);
+	close_fds(p[0], ep);
 }
 
 static void mod_events_zero_still_reports_hup(void)
@@ -246,8 +224,7 @@ static void mod_events_zero_still_reports_hup(void)
 	EXPECT_NONE(ep); /* still readable, IN no longer watched */
 	close(p[1]);
 	EXPECT_ONE(ep, EPOLLHUP, 2);
-	close(p[0]);
-	close(ep);
+	close_fds(p[0], ep);
 }
 
 static void mod_events_zero_still_reports_err(void)
@@ -261,8 +238,7 @@ static void mod_events_zero_still_reports_err(void)
 	EXPECT_NONE(ep);
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLERR, 2);
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
 }
 
 static void data_is_opaque_64_bits(void)
@@ -290,9 +266,7 @@ static void data_is_opaque_64_bits(void)
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
 	CHECK_EQ(out[0].data.fd, p[0]);
 	CHECK_EQ(out[0].data.u64 >> 32, 0xeeeeeeeeULL);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void wakeup_flag_accepted_silently(void)
@@ -314,10 +288,7 @@ static void wakeup_flag_accepted_silently(void)
 	EXPECT_ONE(ep, EPOLLIN, 3); /* d fired ONESHOT: silent */
 	CHECK_EQ(mod(ep, p[0], EPOLLWAKEUP, 4), 0);
 	EXPECT_NONE(ep);
-	close(d);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(d, p[0], p[1], ep);
 }
 
 int main(void)

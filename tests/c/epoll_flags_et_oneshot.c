@@ -22,9 +22,7 @@ static void et_one_report_per_wakeup(void)
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	EXPECT_NONE(ep); /* still readable, but no new wakeup */
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void et_partial_read_no_event(void)
@@ -40,9 +38,7 @@ static void et_partial_read_no_event(void)
 	EXPECT_NONE(ep);
 	CHECK_EQ(read(p[0], &c, 1), 1);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void et_new_data_new_event_old_unread(void)
@@ -62,11 +58,7 @@ static void et_new_data_new_event_old_unread(void)
 	CHECK_EQ(write(sv[1], "b", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 2);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(p[1]);
-	close(sv[0]);
-	close(sv[1]);
-	close(ep);
+	close_fds(p[0], p[1], sv[0], sv[1], ep);
 }
 
 static void et_mod_still_ready_reports(void)
@@ -84,9 +76,7 @@ static void et_mod_still_ready_reports(void)
 	/* MOD to a mask that does not match the current state: nothing */
 	CHECK_EQ(mod(ep, p[0], EPOLLOUT | EPOLLET, 3), 0);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void et_ready_at_add_reports_once(void)
@@ -98,9 +88,7 @@ static void et_ready_at_add_reports_once(void)
 	CHECK_EQ(add(ep, p[0], EPOLLIN | EPOLLET, 1), 0);
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void et_drained_before_wait_nothing(void)
@@ -115,9 +103,7 @@ static void et_drained_before_wait_nothing(void)
 	EXPECT_NONE(ep);
 	/* and the dropped wakeup does not come back later */
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void et_eventfd_every_write_is_edge(void)
@@ -134,8 +120,7 @@ static void et_eventfd_every_write_is_edge(void)
 	uint64_t v = 0;
 	CHECK_EQ(read(efd, &v, 8), 8);
 	CHECK_EQ(v, 3);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void et_eventfd_in_out_reports_out_at_add(void)
@@ -148,8 +133,7 @@ static void et_eventfd_in_out_reports_out_at_add(void)
 	efd_write(efd, 5);
 	EXPECT_ONE(ep, EPOLLIN | EPOLLOUT, 1);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void et_out_only_ignores_in_wakeup(void)
@@ -163,8 +147,7 @@ static void et_out_only_ignores_in_wakeup(void)
 	EXPECT_NONE(ep);
 	efd_write(efd, 0);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void et_eventfd_write_zero_gives_out_report(void)
@@ -177,8 +160,7 @@ static void et_eventfd_write_zero_gives_out_report(void)
 	efd_write(efd, 0); /* IN key, but the counter is still 0 */
 	EXPECT_ONE(ep, EPOLLOUT, 1);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void et_eventfd_read_wakes_out(void)
@@ -195,8 +177,7 @@ static void et_eventfd_read_wakes_out(void)
 	/* a failed read (EAGAIN) wakes nobody */
 	CHECK_ERR(read(efd, &v, 8), EAGAIN);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void et_in_only_ignores_out_wakeup(void)
@@ -210,8 +191,7 @@ static void et_in_only_ignores_out_wakeup(void)
 	CHECK_EQ(read(efd, &v, 8), 8); /* OUT-keyed wakeup, counter still 2 */
 	CHECK_EQ(v, 1);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void et_hup_is_an_edge(void)
@@ -225,8 +205,7 @@ static void et_hup_is_an_edge(void)
 	close(p[1]);
 	EXPECT_ONE(ep, EPOLLIN | EPOLLHUP, 1);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(ep);
+	close_fds(p[0], ep);
 }
 
 /* ---------------- EPOLLONESHOT ---------------- */
@@ -242,9 +221,7 @@ static void oneshot_silent_after_report(void)
 	EXPECT_NONE(ep); /* still readable */
 	CHECK_EQ(write(p[1], "b", 1), 1);
 	EXPECT_NONE(ep); /* new wakeups are ignored too */
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void oneshot_several_wakeups_one_report(void)
@@ -257,8 +234,7 @@ static void oneshot_several_wakeups_one_report(void)
 	efd_write(efd, 1);
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void oneshot_ignores_hup_after_firing(void)
@@ -277,9 +253,7 @@ static void oneshot_ignores_hup_after_firing(void)
 	EXPECT_ONE(ep, EPOLLOUT, 2);
 	close(q[0]);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(q[1]);
-	close(ep);
+	close_fds(p[0], q[1], ep);
 }
 
 static void oneshot_add_again_eexist(void)
@@ -292,9 +266,7 @@ static void oneshot_add_again_eexist(void)
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	CHECK_ERR(add(ep, p[0], EPOLLIN | EPOLLONESHOT, 1), EEXIST);
 	CHECK_ERR(add(ep, p[0], EPOLLIN, 1), EEXIST);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void oneshot_mod_rearms_identical_events(void)
@@ -311,9 +283,7 @@ static void oneshot_mod_rearms_identical_events(void)
 	EXPECT_NONE(ep);
 	CHECK_EQ(mod(ep, p[0], EPOLLIN | EPOLLONESHOT, 2), 0);
 	EXPECT_ONE(ep, EPOLLIN, 2);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void oneshot_mod_rearm_reports_hup_0x11(void)
@@ -329,8 +299,7 @@ static void oneshot_mod_rearm_reports_hup_0x11(void)
 	CHECK_EQ(mod(ep, p[0], EPOLLIN | EPOLLONESHOT, 2), 0);
 	EXPECT_ONE(ep, 0x11, 2);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(ep);
+	close_fds(p[0], ep);
 }
 
 static void oneshot_mod_not_ready_fires_later(void)
@@ -352,9 +321,7 @@ static void oneshot_mod_not_ready_fires_later(void)
 	CHECK_EQ(mod(ep, p[0], EPOLLIN, 3), 0);
 	EXPECT_ONE(ep, EPOLLIN, 3);
 	EXPECT_ONE(ep, EPOLLIN, 3);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void oneshot_del_fired_entry(void)
@@ -369,9 +336,7 @@ static void oneshot_del_fired_entry(void)
 	CHECK_ERR(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_EQ(add(ep, p[0], EPOLLIN | EPOLLONESHOT, 2), 0);
 	EXPECT_ONE(ep, EPOLLIN, 2);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void oneshot_with_et(void)
@@ -387,8 +352,7 @@ static void oneshot_with_et(void)
 	CHECK_EQ(mod(ep, efd, EPOLLIN | EPOLLET | EPOLLONESHOT, 2), 0);
 	EXPECT_ONE(ep, EPOLLIN, 2);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void oneshot_unfired_entry_not_disarmed_by_stale_drop(void)
@@ -406,9 +370,7 @@ static void oneshot_unfired_entry_not_disarmed_by_stale_drop(void)
 	CHECK_EQ(write(p[1], "b", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	EXPECT_NONE(ep);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 int main(void)

@@ -67,8 +67,7 @@ static void case_close_only_fd_entry_vanishes(void)
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x2222);
 	CHECK_ERR(add(ep, e, EPOLLIN, 0x3333), EEXIST);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_close_drops_pending_et_and_oneshot(void)
@@ -132,9 +131,7 @@ static void case_close_with_dup_keeps_reporting(void)
 	CHECK_OK(del(ep, e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	CHECK_EQ(read(d, &v, 8), 8);
-	close(e);
-	close(d);
-	close(ep);
+	close_fds(e, d, ep);
 }
 
 static void case_both_keys_survive_close_of_one(void)
@@ -194,8 +191,7 @@ static void case_number_reuse_while_old_file_alive(void)
 	/* Release the old file: its entry goes too. */
 	CHECK_OK(close(d));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* Read one byte from fd with a timeout; returns the read() result or -2
@@ -229,8 +225,7 @@ static void case_forked_child_keeps_entry(void)
 	pid = fork();
 	if (pid == 0) {
 		/* Child: holds e; writes to it when asked, exits when asked. */
-		close(go[0]);
-		close(done[0]);
+		close_fds(go[0], done[0]);
 		if (read(go[1], &c, 1) != 1)
 			_exit(1);
 		if (wr(e, 1) != 0)
@@ -242,8 +237,7 @@ static void case_forked_child_keeps_entry(void)
 		_exit(0);
 	}
 	CHECK(pid > 0);
-	close(go[1]);
-	close(done[1]);
+	close_fds(go[1], done[1]);
 	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	CHECK_ERR(del(ep, e), EBADF);
@@ -257,9 +251,7 @@ static void case_forked_child_keeps_entry(void)
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(go[0]);
-	close(done[0]);
-	close(ep);
+	close_fds(go[0], done[0], ep);
 }
 
 static int send_fd(int sock, int fd)
@@ -340,10 +332,7 @@ static void case_scm_rights_copy_keeps_entry(void)
 	CHECK_OK(wr(r, 1));
 	CHECK_OK(close(r));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e);
-	close(sv[0]);
-	close(sv[1]);
-	close(ep);
+	close_fds(e, sv[0], sv[1], ep);
 }
 
 static void case_scm_rights_in_flight_keeps_entry(void)
@@ -361,11 +350,9 @@ static void case_scm_rights_in_flight_keeps_entry(void)
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x5d);
 	/* Closing the sockets drops the message and the file. */
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(sv[0], sv[1]);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_pidfd_getfd_copy_keeps_entry(void)
@@ -380,17 +367,14 @@ static void case_pidfd_getfd_copy_keeps_entry(void)
 	if (pfd < 0) {
 		printf("# pidfd_open unavailable (%s): skipped\n",
 		       strerror(errno));
-		close(e);
-		close(ep);
+		close_fds(e, ep);
 		return;
 	}
 	c = (int)syscall(SYS_pidfd_getfd, pfd, e, 0);
 	if (c < 0) {
 		printf("# pidfd_getfd unavailable (%s): skipped\n",
 		       strerror(errno));
-		close(pfd);
-		close(e);
-		close(ep);
+		close_fds(pfd, e, ep);
 		return;
 	}
 	CHECK_OK(close(e));
@@ -400,8 +384,7 @@ static void case_pidfd_getfd_copy_keeps_entry(void)
 	CHECK_ERR(del(ep, c), ENOENT);
 	CHECK_OK(close(c));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(pfd);
-	close(ep);
+	close_fds(pfd, ep);
 }
 
 static void case_epfd_shared_by_dup(void)
@@ -425,9 +408,7 @@ static void case_epfd_shared_by_dup(void)
 	/* epfd and fd may not be the same file even through a dup. */
 	ep = dup(ep2);
 	CHECK_ERR(add(ep, ep2, EPOLLIN, 0), EINVAL);
-	close(ep);
-	close(ep2);
-	close(e);
+	close_fds(ep, ep2, e);
 }
 
 static void case_epfd_shared_by_fork(void)
@@ -471,10 +452,7 @@ static void case_epfd_shared_by_fork(void)
 	CHECK_ERR(add(ep, e2, EPOLLIN, 1), EEXIST);
 	CHECK_OK(del(ep, e2));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e2);
-	close(e3);
-	close(e4);
-	close(ep);
+	close_fds(e2, e3, e4, ep);
 }
 
 /* A registered target inside a nested instance: closing the inner epoll
@@ -496,8 +474,7 @@ static void case_nested_inner_closed_vanishes(void)
 	/* e is unaffected and can be added elsewhere. */
 	CHECK_OK(add(outer, e, EPOLLIN, 2));
 	CHECK_EQ(wait0(outer, ev, 4), 1);
-	close(e);
-	close(outer);
+	close_fds(e, outer);
 }
 
 static int tcp_pair(int *client, int *server)
@@ -536,9 +513,7 @@ static void case_tcp_close_without_del_peer_eof(void)
 	CHECK_OK(close(s));
 	CHECK_EQ(read_byte_timeout(c, 2000), 0);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(c);
-	close(ep);
-	close(ep2);
+	close_fds(c, ep, ep2);
 }
 
 static void case_unix_close_without_del_peer_eof(void)
@@ -560,8 +535,7 @@ static void case_unix_close_without_del_peer_eof(void)
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 2);
 	CHECK_EQ(ev[0].events, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
-	close(sv[1]);
-	close(ep);
+	close_fds(sv[1], ep);
 }
 
 static void case_instance_closed_first_then_socket(void)
@@ -674,10 +648,7 @@ static void case_exec_cloexec_and_inherit(void)
 	CHECK_EQ(ev[0].data.u64, 0x20);
 	CHECK_EQ(wait0(epc, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x1);
-	close(epc);
-	close(ep2);
-	close(e1);
-	close(e2);
+	close_fds(epc, ep2, e1, e2);
 }
 
 int main(int argc, char **argv)

@@ -74,11 +74,7 @@ static void nested_reports_in_only(void)
 	EXPECT_ONE(outer2, EPOLLIN | EPOLLRDNORM, 3);
 	/* the inner still has its event */
 	EXPECT_ONE(inner, EPOLLIN, 1);
-	close(p[0]);
-	close(p[1]);
-	close(outer);
-	close(outer2);
-	close(inner);
+	close_fds(p[0], p[1], outer, outer2, inner);
 }
 
 static void nested_out_only_never_reported(void)
@@ -93,10 +89,7 @@ static void nested_out_only_never_reported(void)
 	CHECK_EQ(epoll_ctl(outer, EPOLL_CTL_DEL, inner, NULL), 0);
 	CHECK_EQ(add(outer, inner, EPOLLIN, 3), 0);
 	EXPECT_ONE(outer, EPOLLIN, 3);
-	close(p[0]);
-	close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void poll_on_epoll_fd(void)
@@ -115,10 +108,7 @@ static void poll_on_epoll_fd(void)
 	/* an empty instance is not ready */
 	int empty = epoll_create1(0);
 	CHECK_EQ(poll1(empty, all), 0);
-	close(empty);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(empty, p[0], p[1], ep);
 }
 
 static void stale_inner_entries_make_inner_not_ready(void)
@@ -139,10 +129,7 @@ static void stale_inner_entries_make_inner_not_ready(void)
 	CHECK_EQ(write(p[1], "y", 1), 1);
 	CHECK_EQ(poll1(inner, POLLIN), POLLIN);
 	EXPECT_ONE(outer, EPOLLIN, 2);
-	close(p[0]);
-	close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void inner_harvest_of_et_entry_clears_outer(void)
@@ -158,10 +145,7 @@ static void inner_harvest_of_et_entry_clears_outer(void)
 	EXPECT_ONE(inner, EPOLLIN, 1); /* ET entry leaves the inner list */
 	EXPECT_NONE(outer);
 	CHECK_EQ(poll1(inner, POLLIN), 0);
-	close(p[0]);
-	close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void inner_fired_oneshot_not_ready(void)
@@ -177,9 +161,7 @@ static void inner_fired_oneshot_not_ready(void)
 	EXPECT_NONE(outer); /* pipe still readable, entry disarmed */
 	close(p[1]);
 	EXPECT_NONE(outer);
-	close(p[0]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], outer, inner);
 }
 
 static void outer_et_edge_per_inner_wakeup(void)
@@ -199,10 +181,7 @@ static void outer_et_edge_per_inner_wakeup(void)
 	CHECK_EQ(write(p[1], "b", 1), 1);
 	EXPECT_ONE(outer, EPOLLIN, 2);
 	EXPECT_NONE(outer);
-	close(p[0]);
-	close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 struct delayed_write {
@@ -242,10 +221,7 @@ static void inner_ready_wakes_blocked_outer_waiter(void)
 	}
 	CHECK(dt >= 100);
 	CHECK(dt < 4000);
-	close(p[0]);
-	close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void inner_ready_wakes_blocked_poll(void)
@@ -266,9 +242,7 @@ static void inner_ready_wakes_blocked_poll(void)
 	CHECK_EQ(pfd.revents, POLLIN);
 	CHECK(dt >= 100);
 	CHECK(dt < 4000);
-	close(p[0]);
-	close(p[1]);
-	close(inner);
+	close_fds(p[0], p[1], inner);
 }
 
 static void readiness_through_max_chain(void)
@@ -291,8 +265,7 @@ static void readiness_through_max_chain(void)
 	EXPECT_NONE(e[0]);
 	for (int i = 0; i < 5; i++)
 		close(e[i]);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void cycle_eloop(void)
@@ -309,10 +282,7 @@ static void cycle_eloop(void)
 	/* a dup of b is the same file: still a cycle */
 	int bd = dup(b);
 	CHECK_ERR(add(a, bd, EPOLLIN, 0), ELOOP);
-	close(bd);
-	close(a);
-	close(b);
-	close(c);
+	close_fds(bd, a, b, c);
 }
 
 static void del_link_allows_reverse(void)
@@ -323,8 +293,7 @@ static void del_link_allows_reverse(void)
 	CHECK_EQ(epoll_ctl(b, EPOLL_CTL_DEL, a, NULL), 0);
 	CHECK_EQ(add(a, b, EPOLLIN, 0), 0);
 	CHECK_ERR(add(b, a, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static void close_inner_breaks_link(void)
@@ -341,10 +310,7 @@ static void close_inner_breaks_link(void)
 	int a2 = epoll_create1(0);
 	CHECK_EQ(a2, a);
 	CHECK_EQ(add(a2, b, EPOLLIN, 3), 0); /* no stale link: no ELOOP */
-	close(a2);
-	close(b);
-	close(p[0]);
-	close(p[1]);
+	close_fds(a2, b, p[0], p[1]);
 }
 
 static void self_add_einval(void)
@@ -354,8 +320,7 @@ static void self_add_einval(void)
 	CHECK_ERR(add(ep, ep, EPOLLIN, 0), EINVAL);
 	CHECK_ERR(add(ep, d, EPOLLIN, 0), EINVAL);
 	CHECK_ERR(add(d, ep, EPOLLIN, 0), EINVAL);
-	close(d);
-	close(ep);
+	close_fds(d, ep);
 }
 
 static void depth_limit_top_down(void)
@@ -407,13 +372,7 @@ static void depth_limit_joining_chains(void)
 	/* a side branch of the same depth is fine */
 	CHECK_EQ(add(x2, z, EPOLLIN, 0), 0);
 	CHECK_ERR(add(z, z2, EPOLLIN, 0), ELOOP);
-	close(x1);
-	close(x2);
-	close(x3);
-	close(y1);
-	close(y2);
-	close(z);
-	close(z2);
+	close_fds(x1, x2, x3, y1, y2, z, z2);
 }
 
 static void exclusive_add_of_epoll_einval(void)
@@ -424,8 +383,7 @@ static void exclusive_add_of_epoll_einval(void)
 	/* would also be a cycle: EINVAL still wins */
 	CHECK_ERR(add(a, b, EPOLLIN | EPOLLEXCLUSIVE, 0), EINVAL);
 	CHECK_ERR(add(a, b, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 /* One pipe, a chain of (levels-1) epolls below a top, and leaves: fresh
@@ -487,10 +445,7 @@ static void path_limit_case(int levels, int cap)
 		close(leaf[i]);
 	for (int i = 0; i < nchain; i++)
 		close(chain[i]);
-	close(p[0]);
-	close(p[1]);
-	close(q[0]);
-	close(q[1]);
+	close_fds(p[0], p[1], q[0], q[1]);
 	free(leaf);
 }
 
@@ -549,8 +504,7 @@ static void direct_watchers_unlimited(void)
 	CHECK_EQ(reported, N);
 	for (int i = 0; i < made; i++)
 		close(eps[i]);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 int main(void)

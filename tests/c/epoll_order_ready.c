@@ -61,8 +61,7 @@ static void pipes_open(struct pipes *ps, int n)
 static void pipes_close(struct pipes *ps)
 {
 	for (int i = 0; i < ps->n; i++) {
-		close(ps->r[i]);
-		close(ps->w[i]);
+		close_fds(ps->r[i], ps->w[i]);
 	}
 }
 
@@ -185,11 +184,7 @@ static void one_wakeup_most_recent_add_first(void)
 	EXPECT_SEQ(ep, 8, "3,2,1");
 	/* then LT re-queue keeps delivery order */
 	EXPECT_SEQ(ep, 8, "3,2,1");
-	close(d1);
-	close(d2);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(d1, d2, p[0], p[1], ep);
 }
 
 static void one_wakeup_eventfd_and_readd(void)
@@ -204,10 +199,7 @@ static void one_wakeup_eventfd_and_readd(void)
 	uint64_t one = 1;
 	CHECK_EQ(write(efd, &one, 8), 8);
 	EXPECT_SEQ(ep, 8, "1,3,2");
-	close(d1);
-	close(d2);
-	close(efd);
-	close(ep);
+	close_fds(d1, d2, efd, ep);
 }
 
 static void mod_queued_keeps_position_new_data(void)
@@ -332,10 +324,7 @@ static void reported_mask_is_harvest_time_mask(void)
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 1);
 	CHECK_EQ(out[0].data.u64, 2);
 	CHECK_EQ(out[0].events, EPOLLIN | EPOLLHUP);
-	close(sv[0]);
-	close(sv[1]);
-	close(p[0]);
-	close(ep);
+	close_fds(sv[0], sv[1], p[0], ep);
 }
 
 static void maxevents_rotation_fairness(void)

@@ -173,8 +173,7 @@ static void expect_eintr(enum kind kind, int flags)
 	CHECK(k.t_sent > 0 && tl_now_ms() - k.t_sent < 4000);
 	CHECK(handler_time >= k.t_sent - 0.01);
 	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	close_fds(rescue, ep);
 }
 
 static void case_sa_restart_epoll_wait_eintr(void)
@@ -223,8 +222,7 @@ static void case_signal_fn_handler_eintr(void)
 	killer_finish(&k);
 	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	close_fds(rescue, ep);
 }
 
 static void case_process_directed_signal_eintr(void)
@@ -243,8 +241,7 @@ static void case_process_directed_signal_eintr(void)
 	killer_finish(&k);
 	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	close_fds(rescue, ep);
 }
 
 /* A signal for another thread does not disturb the waiter. */
@@ -441,8 +438,7 @@ static void case_timeout0_pending_signal_returns_0(void)
 	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_events_win_over_pending_signal(void)
@@ -475,8 +471,7 @@ static void case_events_win_over_pending_signal(void)
 	unblock(SIGUSR1);
 	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* The thread does not block SIGUSR1; the temporary mask does. The signal
@@ -572,8 +567,7 @@ static void pwait_unblocks(int use_pwait2)
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	close_fds(rescue, ep);
 }
 
 static void case_pwait_unblocks_blocked_signal(void)
@@ -637,8 +631,7 @@ static void case_pwait_error_restores_mask_undelivered(void)
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	reset_sig(SIGUSR1);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* SIGKILL and SIGSTOP in the temporary mask are ignored silently; the

@@ -76,8 +76,7 @@ static void case_opath_epfd_is_ebadf(void)
 	CHECK_ERR(sys_wait(p, ev, 1, 0), EBADF);
 	CHECK_ERR(sys_wait(p, ev, 0, 0), EBADF);
 	CHECK_ERR(sys_pwait2(p, ev, 1, &ts_zero, NULL, 0), EBADF);
-	close(p);
-	close(ep);
+	close_fds(p, ep);
 }
 
 static void case_maxevents_invalid(void)
@@ -123,8 +122,7 @@ static void case_maxevents_max_accepted(void)
 	CHECK_EQ(sys_wait(ep, bigbuf, EP_MAX_EVENTS, 0), 1);
 	CHECK_EQ(bigbuf[0].events, EPOLLIN);
 	CHECK_EQ(bigbuf[0].data.u64, 77);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_buffer_range_limit(void)
@@ -161,8 +159,7 @@ static void case_buffer_range_limit(void)
 	struct epoll_event ev[2];
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
 	CHECK_EQ(ev[0].data.u64, 5);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_non_epoll_fd(void)
@@ -193,10 +190,7 @@ static void case_non_epoll_fd(void)
 	double t0 = tl_now_ms();
 	CHECK_ERR(sys_wait(e, ev, 1, -1), EINVAL);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(e);
-	close(p[0]);
-	close(p[1]);
-	close(dn);
+	close_fds(e, p[0], p[1], dn);
 }
 
 static void case_null_events_nothing_ready(void)
@@ -217,8 +211,7 @@ static void case_null_events_nothing_ready(void)
 	/* Also when it sleeps until the timeout. */
 	CHECK_EQ(sys_wait(ep, NULL, 1, 20), 0);
 	CHECK_EQ(sys_pwait2(ep, (void *)8, 1, &ts20, NULL, 8), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void *map_pages(int n)
@@ -260,8 +253,7 @@ static void case_bad_buffer_ready_lt(void)
 	CHECK_EQ(ev[0].data.u64, 0x1234);
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1); /* LT: again */
 	munmap(ro, 4096);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_bad_buffer_ready_et(void)
@@ -286,8 +278,7 @@ static void case_bad_buffer_ready_et(void)
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
 	/* With the edge consumed, a bad buffer is harmless again. */
 	CHECK_EQ(sys_wait(ep, NULL, 1, 0), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_bad_buffer_ready_oneshot(void)
@@ -307,8 +298,7 @@ static void case_bad_buffer_ready_oneshot(void)
 	/* Fired: nothing more, and a bad buffer finds nothing to copy. */
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
 	CHECK_EQ(sys_wait(ep, NULL, 1, 0), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* The second record faults: the first is returned, the second stays. */
@@ -348,10 +338,7 @@ static void case_partial_fault(void)
 	CHECK_EQ(ev[0].data.u64, 0xc);
 	CHECK_EQ(sys_wait(ep, ev, 4, 0), 0);
 	munmap(pg, 8192);
-	close(a);
-	close(b);
-	close(c);
-	close(ep);
+	close_fds(a, b, c, ep);
 }
 
 static void case_pwait2_timespec_invalid(void)
@@ -380,8 +367,7 @@ static void case_pwait2_timespec_invalid(void)
 	struct kts huge = {LLONG_MAX, 999999999};
 	CHECK_EQ(sys_pwait2(ep, ev, 1, &huge, NULL, 8), 1);
 	CHECK_EQ(ev[0].data.u64, 9);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_pwait2_timespec_efault(void)
@@ -410,8 +396,7 @@ static void case_pwait2_timespec_efault(void)
 	CHECK_ERR(sys_pwait2(ep, ev, 1, (void *)8, NULL, 8), EFAULT);
 	CHECK_EQ(sys_pwait2(ep, ev, 1, ts, NULL, 8), 1);
 	munmap(pg, 8192);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_pwait2_timespec_first(void)
@@ -533,8 +518,7 @@ static void case_pwait2_no_writeback(void)
 	CHECK_ERR(sys_pwait2(e, ev, 1, &ts, NULL, 8), EINVAL);
 	CHECK_EQ(ts.tv_sec, 100);
 	CHECK_EQ(ts.tv_nsec, 123456789);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static int all_canary(const unsigned char *p, size_t from, size_t to)
@@ -586,10 +570,7 @@ static void case_only_n_records_written(void)
 	CHECK_ERR(sys_wait(a, buf, 8, 0), EINVAL);
 	CHECK_ERR(sys_wait(ep, buf, 0, 0), EINVAL);
 	CHECK(all_canary(buf, 0, sizeof(buf)));
-	close(a);
-	close(b);
-	close(c);
-	close(ep);
+	close_fds(a, b, c, ep);
 }
 
 int main(void)

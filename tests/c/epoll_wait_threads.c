@@ -47,8 +47,7 @@ static void case_lt_event_wakes_all_waiters(void)
 		CHECK_EQ(w[i].ev[0].data.u64, 0x1717);
 		CHECK(w[i].t_ret - t_write < 3000);
 	}
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_et_event_wakes_exactly_one(void)
@@ -84,9 +83,7 @@ static void case_et_event_wakes_exactly_one(void)
 	}
 	CHECK_EQ(got_e, 1);
 	CHECK(got_stop >= NW - 1);
-	close(e);
-	close(stop);
-	close(ep);
+	close_fds(e, stop, ep);
 }
 
 static void case_add_ready_fd_wakes_waiter(void)
@@ -106,8 +103,7 @@ static void case_add_ready_fd_wakes_waiter(void)
 	CHECK_EQ(w.ev[0].events, EPOLLIN | EPOLLOUT);
 	CHECK_EQ(w.ev[0].data.u64, 0xadd);
 	CHECK(w.t_ret - t_add < 3000);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_add_not_ready_fd_does_not_wake(void)
@@ -128,8 +124,7 @@ static void case_add_not_ready_fd_does_not_wake(void)
 	pthread_join(w.th, NULL);
 	CHECK_EQ(w.ret, 1);
 	CHECK_EQ(w.ev[0].data.u64, 0x11);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_mod_to_matching_mask_wakes_waiter(void)
@@ -155,9 +150,7 @@ static void case_mod_to_matching_mask_wakes_waiter(void)
 	CHECK_EQ(w.ret, 1);
 	CHECK_EQ(w.ev[0].events, EPOLLIN);
 	CHECK_EQ(w.ev[0].data.u64, 4);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void case_deep_tree_wakes_top_waiter(void)
@@ -248,8 +241,7 @@ static void case_et_new_write_new_edge_for_waiter(void)
 	}
 	CHECK_EQ(read(e, &v, 8), 8);
 	CHECK_EQ(v, 4);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* ---- EPOLLONESHOT, one socket in two instances, racing re-arms ---- */
@@ -416,8 +408,7 @@ static void case_oneshot_two_instances_racing_rearm(void)
 	}
 	for (i = 0; i < 2; i++)
 		close(s.ep[i]);
-	close(s.sock[0]);
-	close(s.sock[1]);
+	close_fds(s.sock[0], s.sock[1]);
 	pthread_mutex_destroy(&s.m);
 	pthread_cond_destroy(&s.c);
 }
@@ -515,10 +506,7 @@ static void case_oneshot_one_instance_two_waiters(void)
 	/* Only the stop entry is pending. */
 	CHECK_EQ(epoll_wait(s.ep, ev, 2, 0), 1);
 	CHECK_EQ(ev[0].data.u64, 0x57);
-	close(s.ep);
-	close(s.stop);
-	close(s.sock[0]);
-	close(s.sock[1]);
+	close_fds(s.ep, s.stop, s.sock[0], s.sock[1]);
 }
 
 int main(void)

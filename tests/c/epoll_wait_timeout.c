@@ -78,8 +78,7 @@ static void case_timeout_zero_immediate(void)
 		CHECK_EQ(sys_pwait2(ep, ev, 2, &z, NULL, 8), 0);
 	}
 	CHECK(tl_now_ms() - t0 < 500);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_timeout_1ms(void)
@@ -208,8 +207,7 @@ static void wait_forever_ms(int timeout)
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
 	writer_join(&w);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_negative_timeouts_wait_forever(void)
@@ -239,8 +237,7 @@ static void case_pwait_negative_forever(void)
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
 	writer_join(&w);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_pwait2_null_forever(void)
@@ -270,8 +267,7 @@ static void case_pwait2_null_forever(void)
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
 	writer_join(&w);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_huge_timeouts(void)
@@ -319,8 +315,7 @@ static void case_huge_timeouts(void)
 		writer_join(&w);
 		drain(e);
 	}
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_event_ends_wait_early(void)
@@ -349,8 +344,7 @@ static void case_event_ends_wait_early(void)
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
 	writer_join(&w);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_empty_instance_sleeps_whole_timeout(void)
@@ -378,10 +372,7 @@ static void case_empty_instance_sleeps_whole_timeout(void)
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 150);
 	NOT_LATE(el, 150);
-	close(p[0]);
-	close(p[1]);
-	close(e);
-	close(ep);
+	close_fds(p[0], p[1], e, ep);
 }
 
 /* An entry is queued by an IN wakeup and then drained before epoll_wait
@@ -412,8 +403,7 @@ static void stale_then_wait(uint32_t flags, int use_pwait2)
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 1);
 	CHECK_EQ(ev[0].data.u64, 11);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_stale_entry_keeps_waiting(void)
@@ -445,8 +435,7 @@ static void case_stale_entry_then_real_event(void)
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
 	writer_join(&w);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* Writing 0 to an eventfd wakes its waiters with an IN key although it
@@ -494,8 +483,7 @@ static void case_spurious_wakeups_keep_deadline(void)
 	CHECK(el < 2000);
 	atomic_store(&spurious_stop, 1);
 	pthread_join(th, NULL);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 int main(void)

@@ -193,10 +193,7 @@ static void getfl_values(void)
 	/* The access mode cannot be changed through F_SETFL. */
 	CHECK_OK(fcntl(a, F_SETFL, O_RDONLY));
 	CHECK_EQ(fcntl(a, F_GETFL) & O_ACCMODE, O_RDWR);
-	close(a);
-	close(b);
-	close(c);
-	close(d);
+	close_fds(a, b, c, d);
 }
 
 static void cloexec_flag(void)
@@ -218,9 +215,7 @@ static void cloexec_flag(void)
 	CHECK_EQ(fcntl(c, F_GETFD), FD_CLOEXEC);
 	CHECK_OK(ioctl(c, FIONCLEX));
 	CHECK_EQ(fcntl(c, F_GETFD), 0);
-	close(a);
-	close(b);
-	close(c);
+	close_fds(a, b, c);
 }
 
 static void lowest_free_fd(void)
@@ -238,8 +233,7 @@ static void lowest_free_fd(void)
 	 * first, whatever the creating flags. */
 	hole1 = fds[1];
 	hole2 = fds[4];
-	close(hole1);
-	close(hole2);
+	close_fds(hole1, hole2);
 	n = eventfd(0, EFD_CLOEXEC);
 	CHECK_EQ(n, hole1);
 	fds[1] = n;
@@ -276,8 +270,7 @@ static void proc_fd_readlink(void)
 		buf[n] = 0;
 		CHECK(strcmp(buf, "anon_inode:[eventfd]") == 0);
 	}
-	close(fd);
-	close(fd2);
+	close_fds(fd, fd2);
 }
 
 static void fstat_mode(void)
@@ -292,8 +285,7 @@ static void fstat_mode(void)
 	CHECK_EQ(st.st_size, 0);
 	CHECK_OK(fstat(fd2, &st));
 	CHECK_EQ(st.st_mode & 0777, 0600);
-	close(fd);
-	close(fd2);
+	close_fds(fd, fd2);
 }
 
 static void fdinfo_format(void)
@@ -356,8 +348,7 @@ static void fdinfo_format(void)
 	CHECK_OK(fdinfo_line(sfd, "eventfd-count:", line, sizeof(line)));
 	CHECK(strcmp(line, "eventfd-count:             1233") == 0);
 
-	close(fd);
-	close(sfd);
+	close_fds(fd, sfd);
 }
 
 static void fdinfo_order(void)

@@ -104,8 +104,7 @@ static void read_small_buffer_einval(void)
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 3);
 	munmap(bad, 4096);
-	close(fd);
-	close(zfd);
+	close_fds(fd, zfd);
 }
 
 static void read_large_buffer_returns_8(void)
@@ -297,8 +296,7 @@ static void write_all_ones_einval(void)
 	CHECK_ERR(write(fd, &v, 8), EINVAL);
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 1);
-	close(fd);
-	close(bfd);
+	close_fds(fd, bfd);
 }
 
 static void overflow_limits(void)
@@ -507,8 +505,7 @@ static void read_efault_consumes(void)
 
 	munmap(bad, 4096);
 	munmap(ro, 4096);
-	close(fd);
-	close(sfd);
+	close_fds(fd, sfd);
 }
 
 static void blocking_read_woken_by_write(void)
@@ -825,8 +822,7 @@ static void epoll_wake_keys(void)
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 1);
 	CHECK_EQ(out[0].events, EPOLLOUT);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 }
 
 int main(void)

@@ -68,10 +68,7 @@ static void dup_shares_counter(void)
 	CHECK_OK(wr(d3, 5));
 	CHECK_OK(rd(d1, &v));
 	CHECK_EQ(v, 5);
-	close(d1);
-	close(d2);
-	close(d3);
-	close(d4);
+	close_fds(d1, d2, d3, d4);
 }
 
 static void dup2_over_eventfd(void)
@@ -86,8 +83,7 @@ static void dup2_over_eventfd(void)
 	CHECK_OK(rd(b, &v));
 	CHECK_EQ(v, 1);
 	CHECK_ERR(read(a, &v, 8), EAGAIN);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static void fork_inherit(void)
@@ -187,8 +183,7 @@ static void fork_parent_closes(void)
 			_exit(2);
 		_exit(0);
 	}
-	close(p[0]);
-	close(fd);
+	close_fds(p[0], fd);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	close(p[1]);
 	CHECK_EQ(wait_exit(pid), 0);
@@ -282,8 +277,7 @@ static void scm_rights_transfer(void)
 			_exit(5);
 		if (wr(rfd, 21) != 0)
 			_exit(6);
-		close(rfd);
-		close(sv[1]);
+		close_fds(rfd, sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -306,8 +300,7 @@ static void scm_rights_transfer(void)
 			n++;
 		CHECK_EQ(n, 6 + 21);
 	}
-	close(fd);
-	close(sv[0]);
+	close_fds(fd, sv[0]);
 }
 
 static void scm_rights_self_and_cloexec(void)
@@ -336,10 +329,7 @@ static void scm_rights_self_and_cloexec(void)
 	CHECK_EQ(v, 42);
 	CHECK_OK(fcntl(r2, F_SETFL, O_NONBLOCK));
 	CHECK_ERR(read(r1, &v, 8), EAGAIN);
-	close(r1);
-	close(r2);
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(r1, r2, sv[0], sv[1]);
 }
 
 /* Fork and exec ourselves with the given extra arguments. */
@@ -494,10 +484,7 @@ static void cloexec_exec(void)
 	/* 3 - 1 read by the child + 2 written back. */
 	CHECK_EQ(fdinfo_num(c, "eventfd-count:", 16), 4);
 
-	close(a);
-	close(b);
-	close(c);
-	close(d);
+	close_fds(a, b, c, d);
 }
 
 static void cloexec_shell(void)
@@ -522,8 +509,7 @@ static void cloexec_shell(void)
 		_exit(127);
 	}
 	CHECK_EQ(wait_exit(pid), 0);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static long sys_pidfd_open(pid_t pid, unsigned flags)
@@ -551,8 +537,7 @@ static void pidfd_getfd_shares(void)
 		int fd;
 		uint64_t x = 0;
 		char c;
-		close(tochild[1]);
-		close(toparent[0]);
+		close_fds(tochild[1], toparent[0]);
 		fd = eventfd(0, 0); /* exists only in the child */
 		if (fd < 0)
 			_exit(1);
@@ -570,8 +555,7 @@ static void pidfd_getfd_shares(void)
 			_exit(5);
 		_exit(0);
 	}
-	close(tochild[0]);
-	close(toparent[1]);
+	close_fds(tochild[0], toparent[1]);
 	CHECK_EQ(read(toparent[0], &target, sizeof(target)),
 		 (long)sizeof(target));
 	pfd = (int)sys_pidfd_open(pid, 0);
@@ -621,9 +605,7 @@ static void pidfd_getfd_shares(void)
 	}
 	/* After the child has been reaped: ESRCH. */
 	CHECK_ERR(sys_pidfd_getfd(pfd, target, 0), ESRCH);
-	close(pfd);
-	close(tochild[1]);
-	close(toparent[0]);
+	close_fds(pfd, tochild[1], toparent[0]);
 }
 
 static void pidfd_getfd_self(void)
@@ -644,9 +626,7 @@ static void pidfd_getfd_self(void)
 	CHECK_EQ(v, 6);
 	CHECK_EQ(fdinfo_num(copy, "eventfd-id:", 10),
 		 fdinfo_num(fd, "eventfd-id:", 10));
-	close(copy);
-	close(pfd);
-	close(fd);
+	close_fds(copy, pfd, fd);
 }
 
 int main(int argc, char **argv)

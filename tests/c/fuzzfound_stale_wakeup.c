@@ -7,6 +7,7 @@
  * interpoll does not see wake-ups that find nothing ready: see
  * docs/DIVERGENCES.md "stale-wakeups". */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -37,10 +38,7 @@ static void case_position(void)
 	CHECK_EQ(n, 2);
 	CHECK_EQ(out[0].data.u64, 1);
 	CHECK_EQ(out[1].data.u64, 2);
-	close(ep);
-	close(efd);
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(ep, efd, sv[0], sv[1]);
 }
 
 static void case_nested_edge(void)
@@ -70,11 +68,7 @@ static void case_nested_edge(void)
 	n = epoll_wait(outer, out, 4, 0);
 	DIVERGENCE("stale-wakeups");
 	CHECK_EQ(n, 1);
-	close(outer);
-	close(inner);
-	close(efd);
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(outer, inner, efd, sv[0], sv[1]);
 }
 
 int main(void)

@@ -24,6 +24,7 @@
 #include <sys/time.h>
 
 #include "testlib.h"
+#include "testutil.h"
 
 #define KADDR ((void *)0xffff800000000000ull)
 #define EV_SIZE 12 /* packed struct epoll_event on x86-64 */
@@ -97,8 +98,7 @@ static int round_trip(void)
 	ok = ok && write(fd, &one, 8) == 8 &&
 	     syscall(SYS_epoll_wait, ep, out, 2, 1000) == 1 &&
 	     out[0].data.u64 == 42 && out[0].events == EPOLLIN;
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 	return ok;
 }
 
@@ -739,8 +739,7 @@ static void toctou_epoll_ctl_event(void)
 	}
 	stop_flip(t);
 	CHECK_EQ(bad, 0);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 	CHECK(round_trip());
 }
 

@@ -15,6 +15,7 @@
  * supervisor).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -177,9 +178,7 @@ static void server(int lfd)
 					continue;
 				epoll_ctl(ep, EPOLL_CTL_DEL, x->c2s, NULL);
 				epoll_ctl(ep, EPOLL_CTL_DEL, x->sock, NULL);
-				close(x->c2s);
-				close(x->s2c);
-				close(x->sock);
+				close_fds(x->c2s, x->s2c, x->sock);
 				munmap(x->pg, PAGE);
 				x->c2s = x->s2c = x->sock = -1;
 				__atomic_add_fetch(&sst->closed, 1,
@@ -245,9 +244,7 @@ static void cli_close(struct cli *c)
 		munmap(c->pg, PAGE);
 	if (c->ep >= 0)
 		close(c->ep);
-	close(c->c2s);
-	close(c->s2c);
-	close(c->sock);
+	close_fds(c->c2s, c->s2c, c->sock);
 }
 
 /* Block on the server->client doorbell; 1 = rung, 0 = timeout, -1 error */

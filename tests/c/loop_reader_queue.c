@@ -180,8 +180,7 @@ static void case_eventfd_proc_reopen_enxio(void)
 	if (c == 0) {
 		char b;
 		int ce = eventfd(0, EFD_CLOEXEC);
-		close(sync[0]);
-		close(hold[1]);
+		close_fds(sync[0], hold[1]);
 		if (write(sync[1], &ce, sizeof(ce)) != sizeof(ce))
 			_exit(1);
 		close(sync[1]);
@@ -190,8 +189,7 @@ static void case_eventfd_proc_reopen_enxio(void)
 			;
 		_exit(0);
 	}
-	close(hold[0]);
-	close(sync[1]);
+	close_fds(hold[0], sync[1]);
 	int cfd = -1;
 	CHECK_EQ(read(sync[0], &cfd, sizeof(cfd)), sizeof(cfd));
 	snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)c, cfd);
@@ -199,8 +197,7 @@ static void case_eventfd_proc_reopen_enxio(void)
 	char l[64] = "";
 	CHECK(readlink(p, l, sizeof(l) - 1) > 0);
 	CHECK(strstr(l, "[eventfd]") != NULL);
-	close(hold[1]);
-	close(sync[0]);
+	close_fds(hold[1], sync[0]);
 	int st = -1;
 	CHECK_EQ(waitpid(c, &st, 0), c);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -404,9 +401,7 @@ static void case_reader_queue(void)
 		if (pidfds[i] >= 0)
 			close(pidfds[i]);
 	}
-	close(ep);
-	close(in);
-	close(wfd);
+	close_fds(ep, in, wfd);
 	for (int i = 0; i < N_READERS; i++) {
 		char p[300];
 		snprintf(p, sizeof(p), "%s/r%d", rdir, i);

@@ -89,8 +89,7 @@ static void ready_entry_reports_in_rdnorm(void)
 	CHECK_EQ(poll1(ep, POLLOUT | POLLWRNORM | POLLPRI, 0), 0);
 	CHECK_EQ(poll1(ep, 0, 0), 0);
 	CHECK_EQ(ppoll1(ep, ALLEV), POLLIN | POLLRDNORM);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void never_out(void)
@@ -107,10 +106,7 @@ static void never_out(void)
 	CHECK_OK(add(ep, p[1], EPOLLOUT, 2));
 	CHECK_EQ(poll1(ep, POLLOUT | POLLWRNORM, 0), 0);
 	CHECK_EQ(ppoll1(ep, ALLEV), POLLIN | POLLRDNORM);
-	close(p[0]);
-	close(p[1]);
-	close(efd);
-	close(ep);
+	close_fds(p[0], p[1], efd, ep);
 }
 
 static void not_ready_entries(void)
@@ -131,10 +127,7 @@ static void not_ready_entries(void)
 	/* Any one entry becoming ready is enough. */
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
-	close(p[0]);
-	close(p[1]);
-	close(efd);
-	close(ep);
+	close_fds(p[0], p[1], efd, ep);
 }
 
 static void implicit_err_entry_makes_ready(void)
@@ -152,8 +145,7 @@ static void implicit_err_entry_makes_ready(void)
 	struct epoll_event ev;
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(ev.events, EPOLLERR);
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
 }
 
 static void stale_entries_not_ready(void)
@@ -179,10 +171,7 @@ static void stale_entries_not_ready(void)
 	/* A write of 0 queues the eventfd entry with nothing to read. */
 	efd_write(efd, 0);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
-	close(p[0]);
-	close(p[1]);
-	close(efd);
-	close(ep);
+	close_fds(p[0], p[1], efd, ep);
 }
 
 static void et_harvested_not_ready(void)
@@ -205,8 +194,7 @@ static void et_harvested_not_ready(void)
 	/* A new write is a new edge. */
 	efd_write(efd, 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void lt_harvested_still_ready(void)
@@ -221,8 +209,7 @@ static void lt_harvested_still_ready(void)
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	efd_read(efd);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void oneshot_fired_not_ready(void)
@@ -242,8 +229,7 @@ static void oneshot_fired_not_ready(void)
 	ev.data.u64 = 5;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_MOD, efd, &ev));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void removed_entry_not_ready(void)
@@ -260,8 +246,7 @@ static void removed_entry_not_ready(void)
 	/* Closing the last reference removes the registration. */
 	close(efd2);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void nested_epoll(void)
@@ -288,10 +273,7 @@ static void nested_epoll(void)
 	efd_read(efd);
 	CHECK_EQ(poll1(e3, ALLEV, 0), 0);
 	CHECK_EQ(poll1(e2, ALLEV, 0), 0);
-	close(efd);
-	close(e3);
-	close(e2);
-	close(e1);
+	close_fds(efd, e3, e2, e1);
 }
 
 static void blocking_poll_woken_through_epoll(void)
@@ -313,8 +295,7 @@ static void blocking_poll_woken_through_epoll(void)
 	struct epoll_event ev;
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(ev.data.u64, 1);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void blocking_ppoll_woken_through_nested_epoll(void)
@@ -336,9 +317,7 @@ static void blocking_ppoll_woken_through_nested_epoll(void)
 	CHECK(el >= 100);
 	CHECK(el < 3000);
 	pthread_join(s.th, NULL);
-	close(efd);
-	close(e2);
-	close(e1);
+	close_fds(efd, e2, e1);
 }
 
 static void stale_wakeup_does_not_end_wait(void)
@@ -359,8 +338,7 @@ static void stale_wakeup_does_not_end_wait(void)
 	CHECK(el >= 300);
 	CHECK(el < 3000);
 	pthread_join(s.th, NULL);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void eventfd_and_epoll_together(void)
@@ -408,9 +386,7 @@ static void eventfd_and_epoll_together(void)
 	CHECK_EQ(poll(a, 3, 0), 2);
 	CHECK_EQ(a[0].revents, POLLIN);
 	CHECK_EQ(a[1].revents, POLLIN);
-	close(other);
-	close(efd);
-	close(ep);
+	close_fds(other, efd, ep);
 }
 
 static void epoll_with_many_entries(void)
@@ -432,11 +408,9 @@ static void epoll_with_many_entries(void)
 	CHECK_EQ(read(p[150][0], &c, 1), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
 	for (int i = 0; i < 200; i++) {
-		close(p[i][0]);
-		close(p[i][1]);
+		close_fds(p[i][0], p[i][1]);
 	}
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 int main(void)

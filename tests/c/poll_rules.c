@@ -5,6 +5,7 @@
  * See docs: linux-semantics.md sections 1.1, 1.2, 6.4 and 7.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -19,11 +20,6 @@
 #define ALLEV                                                                  \
 	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM |   \
 	 POLLWRBAND | POLLMSG | POLLRDHUP)
-
-static long raw_poll(void *fds, unsigned long nfds, long timeout)
-{
-	return syscall(SYS_poll, fds, nfds, timeout);
-}
 
 /* Poll one fd with a zero timeout; returns revents, or -1000 - errno on
  * failure, and stores the return value in *ret when ret != NULL. */
@@ -50,8 +46,7 @@ static int closed_fd(void)
 		close(tmp);
 		return 1 << 20; /* above any fd table this test creates */
 	}
-	close(tmp);
-	close(fd);
+	close_fds(tmp, fd);
 	return fd;
 }
 
@@ -195,8 +190,7 @@ static void negative_fd_ignored(void)
 	CHECK_EQ(poll(a, 4, 0), 1);
 	CHECK_EQ(a[0].revents, 0);
 	CHECK_EQ(a[3].revents, POLLOUT);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void closed_fd_nval_counted(void)
@@ -231,8 +225,7 @@ static void opath_fd_nval(void)
 	CHECK_EQ(poll1(f, POLLIN | POLLOUT, 0, &r), POLLNVAL);
 	CHECK_EQ(poll1(f, 0, 0, &r), POLLNVAL);
 	CHECK_EQ(r, 1);
-	close(d);
-	close(f);
+	close_fds(d, f);
 }
 
 static void err_hup_reported_unrequested(void)
@@ -286,8 +279,7 @@ static void revents_masked_by_events(void)
 	CHECK_EQ(poll1(p[0], POLLRDNORM, 0, NULL), POLLRDNORM);
 	CHECK_EQ(poll1(p[0], POLLIN | POLLOUT | POLLPRI, 0, NULL), POLLIN);
 	CHECK_EQ(poll1(p[0], POLLOUT, 0, NULL), 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void default_pollmask_files(void)
@@ -322,8 +314,7 @@ static void default_pollmask_files(void)
 	int wo = open(path, O_WRONLY | O_CLOEXEC);
 	CHECK(wo >= 0);
 	CHECK_EQ(poll1(wo, POLLIN, 0, NULL), POLLIN);
-	close(wo);
-	close(fd);
+	close_fds(wo, fd);
 }
 
 static void duplicates_count_separately(void)
@@ -367,8 +358,7 @@ static void return_counts_entries_not_bits(void)
 	CHECK_EQ(a[3].revents, 0);
 	CHECK_EQ(a[4].revents, POLLOUT | POLLWRNORM);
 	CHECK_EQ(a[5].revents, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void stale_revents_cleared(void)
@@ -399,8 +389,7 @@ static void stale_revents_cleared(void)
 	CHECK_EQ(a[0].revents, 0);
 	CHECK_EQ(a[1].revents, 0);
 	CHECK_EQ(a[2].revents, POLLOUT);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void fd_and_events_never_written(void)
@@ -432,8 +421,7 @@ static void fd_and_events_never_written(void)
 	CHECK_EQ(a[0].revents, POLLOUT | POLLWRNORM);
 	CHECK_EQ(a[1].revents, POLLNVAL);
 	CHECK_EQ(a[3].revents, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void readonly_array_efault(void)
@@ -558,8 +546,7 @@ static void unix_socket_readiness(void)
 	CHECK_EQ(send(sv[1], "d", 1, 0), 1);
 	CHECK_EQ(poll1(sv[0], POLLIN | POLLRDNORM, 0, NULL),
 		 POLLIN | POLLRDNORM);
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(sv[0], sv[1]);
 }
 
 static void tcp_socket_readiness(void)
@@ -595,9 +582,7 @@ static void tcp_socket_readiness(void)
 	CHECK_EQ(poll1(c, POLLRDHUP, 2000, NULL), POLLRDHUP);
 	CHECK_EQ(poll1(c, ALLEV, 0, NULL),
 		 POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP);
-	close(c);
-	close(t);
-	close(l);
+	close_fds(c, t, l);
 }
 
 static void pty_readiness(void)
@@ -672,8 +657,7 @@ static void full_pipe_not_writable(void)
 	CHECK_EQ(poll1(p[1], POLLOUT | POLLWRNORM, 0, &r),
 		 POLLOUT | POLLWRNORM);
 	CHECK_EQ(r, 1);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void mixed_entries_one_call(void)
@@ -704,12 +688,7 @@ static void mixed_entries_one_call(void)
 	CHECK_EQ(a[5].revents, 0);
 	CHECK_EQ(a[6].revents, POLLOUT);
 	CHECK_EQ(a[7].revents, 0);
-	close(p[0]);
-	close(p[1]);
-	close(sv[0]);
-	close(sv[1]);
-	close(efd);
-	close(dn);
+	close_fds(p[0], p[1], sv[0], sv[1], efd, dn);
 }
 
 int main(void)

@@ -47,8 +47,7 @@ static void poll_handler_eintr(int flags, int timeout)
 	CHECK_EQ(a[0].revents, 0);
 	CHECK_EQ(a[1].revents, 0);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void poll_sa_restart_handler_eintr(void)
@@ -91,8 +90,7 @@ static void ppoll_handler_eintr(int flags)
 	CHECK(rem > 500.0);
 	CHECK(rem + (t1 - t0) > 3950.0 && rem + (t1 - t0) < 4300.0);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_sa_restart_handler_eintr(void)
@@ -124,8 +122,7 @@ static void ppoll_null_timeout_handler_eintr(void)
 	CHECK_EQ(handler_runs, 1);
 	CHECK(t1 - s.sent_at < 1500);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void zero_timeout_blocked_pending_signal(void)
@@ -152,8 +149,7 @@ static void zero_timeout_blocked_pending_signal(void)
 	drain_signal(SIGUSR1);
 	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_blocks_pending_signal(void)
@@ -178,8 +174,7 @@ static void ppoll_mask_blocks_pending_signal(void)
 	drain_signal(SIGUSR1);
 	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_blocks_arriving_signal(void)
@@ -210,8 +205,7 @@ static void ppoll_mask_blocks_arriving_signal(void)
 	CHECK(handler_time >= t0 + 499.5);
 	CHECK(!is_blocked(SIGUSR1));
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_unblocks_pending_zero_timeout(void)
@@ -240,8 +234,7 @@ static void ppoll_mask_unblocks_pending_zero_timeout(void)
 	drain_signal(SIGUSR1);
 	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_unblocks_pending_fd_ready(void)
@@ -297,8 +290,7 @@ static void ppoll_mask_unblocks_arriving_signal(void)
 	drain_signal(SIGUSR1);
 	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ignored_signals_do_not_interrupt(void)
@@ -328,8 +320,7 @@ static void ignored_signals_do_not_interrupt(void)
 	pthread_join(s.th, NULL);
 	CHECK(s.found);
 	set_disposition(SIGUSR2, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 /* SIGSTOP + SIGCONT (no handler) on a child blocked in poll or ppoll with a
@@ -402,9 +393,7 @@ static void stop_cont_child(int use_ppoll, int stop_at_ms, int cont_at_ms,
 	int status = 0;
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	close(rp[0]);
-	close(never[0]);
-	close(never[1]);
+	close_fds(rp[0], never[0], never[1]);
 }
 
 static void poll_stop_cont_keeps_absolute_deadline(void)

@@ -28,8 +28,7 @@ static void zero_timeout_immediate(void)
 	for (int i = 0; i < 20; i++)
 		CHECK_EQ(poll(&a, 1, 0), 0);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void timeouts_never_early(void)
@@ -59,8 +58,7 @@ static void timeouts_never_early(void)
 	double el = tl_now_ms() - t0;
 	CHECK(el >= 49.5);
 	CHECK(el < 1550);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void negative_timeout_waits_forever(void)
@@ -81,8 +79,7 @@ static void negative_timeout_waits_forever(void)
 		CHECK(el >= 100);
 		CHECK(el < 3000);
 		guard_stop(&w);
-		close(p[0]);
-		close(p[1]);
+		close_fds(p[0], p[1]);
 	}
 }
 
@@ -106,8 +103,7 @@ static void timeout_is_an_int(void)
 	CHECK(el >= 49.5);
 	CHECK(el < 2000);
 	guard_stop(&w);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void large_timeout_ready_at_once(void)
@@ -304,8 +300,7 @@ static void ppoll_writeback_expired(void)
 	CHECK_EQ(raw_ppoll(NULL, 0, &ts, NULL, 0), 0);
 	CHECK_EQ(ts.tv_sec, 0);
 	CHECK_EQ(ts.tv_nsec, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_zero_timeout_not_blocking(void)
@@ -335,8 +330,7 @@ static void ppoll_zero_timeout_not_blocking(void)
 		CHECK_EQ(raw_ppoll(&a, 1, ro, NULL, 0), 1);
 		munmap(ro, 4096);
 	}
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_writeback_fault_ignored(void)
@@ -367,8 +361,7 @@ static void ppoll_writeback_fault_ignored(void)
 	CHECK_EQ(ro->tv_sec, 0);
 	CHECK_EQ(ro->tv_nsec, 60 * 1000000LL);
 	munmap(ro, 4096);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_writeback_after_late_errors(void)
@@ -434,8 +427,7 @@ static void poll_woken_by_thread_write(void)
 	CHECK_EQ(a[0].revents, POLLIN | POLLRDNORM);
 	CHECK_EQ(a[1].revents, 0);
 	guard_stop(&w);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 #define NPIPES 300
@@ -479,13 +471,11 @@ static int bigset_open(struct bigset *b)
 static void bigset_close(struct bigset *b)
 {
 	for (int i = 0; i < NPIPES; i++) {
-		close(b->pipes[i][0]);
-		close(b->pipes[i][1]);
+		close_fds(b->pipes[i][0], b->pipes[i][1]);
 	}
 	for (int i = 0; i < NEFDS; i++)
 		close(b->efds[i]);
-	close(b->ep);
-	close(b->inner);
+	close_fds(b->ep, b->inner);
 }
 
 static void big_mixed_set_times_out(void)

@@ -73,8 +73,7 @@ static void epoll_basic(void)
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL));
 	CHECK_OK(wr(fd, 1));
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 0);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 }
 
 struct delayed {
@@ -130,8 +129,7 @@ static void epoll_wait_blocks_until_write(void)
 	t = tl_now_ms() - t0;
 	CHECK(t >= 99);
 	CHECK(t < 100 + 1000);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 }
 
 static void fork_child_writes(void)
@@ -161,8 +159,7 @@ static void fork_child_writes(void)
 	CHECK_EQ(v, 12);
 	CHECK_EQ(waitpid(pid, &st, 0), pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 }
 
 int main(void)

@@ -425,8 +425,7 @@ static void close_while_blocked(void)
 	v = 0;
 	CHECK_OK(rd(fresh, &v));
 	CHECK_EQ(v, 3);
-	close(fresh);
-	close(keep);
+	close_fds(fresh, keep);
 }
 
 /* --- 8. the process exits while a thread is blocked ----------------- */
@@ -682,8 +681,7 @@ static void exec_from_thread_with_blocked_reader(void)
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 17);
-	close(fd);
-	close(rfd);
+	close_fds(fd, rfd);
 }
 
 int main(int argc, char **argv)

@@ -139,8 +139,7 @@ static void nfds_negative_einval(void)
 	CHECK_ERR(raw_select(-1, NULL, NULL, NULL, (void *)8), EFAULT);
 	struct timeval gtv = {0, 0};
 	CHECK_ERR(select(-1, &r, NULL, NULL, &gtv), EINVAL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void nfds_is_an_int(void)
@@ -159,8 +158,7 @@ static void nfds_is_an_int(void)
 	CHECK_EQ(raw_select((long)0xffffffff00000000UL, (void *)8, (void *)8,
 			    (void *)8, &tv),
 		 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void nfds_above_fd_table(void)
@@ -190,8 +188,7 @@ static void nfds_above_fd_table(void)
 		CHECK(bisset(big_r, hi));
 		close(hi);
 	}
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void nfds_capped_to_fd_table(void)
@@ -231,8 +228,7 @@ static void nfds_capped_to_fd_table(void)
 	bset(big_r, p[0]);
 	bset(big_w, low);
 	CHECK_ERR(sel0(INT_MAX, big_r, big_w, big_e), EBADF);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ebadf_closed_fd_any_set(void)
@@ -269,8 +265,7 @@ static void ebadf_closed_fd_any_set(void)
 	struct ktv tv = {3, 0};
 	CHECK_ERR(raw_select(bad + 1, &r, NULL, NULL, &tv), EBADF);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void closed_fd_at_or_above_nfds_ignored(void)
@@ -301,8 +296,7 @@ static void closed_fd_at_or_above_nfds_ignored(void)
 	CHECK_EQ(sel0(bad, big_r, big_w, big_e), 1);
 	/* Cleared when the long holding it is covered by nfds bits. */
 	CHECK_EQ(bisset(big_r, bad), bad % 64 == 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void efault_before_ebadf(void)
@@ -349,8 +343,7 @@ static void bad_set_pointer_efault(void)
 	CHECK_EQ(*tail, 1UL << p[1]);
 	CHECK_ERR(sel0(65, NULL, tail, NULL), EFAULT);
 	munmap(b, 4096);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void readonly_set_efault_after_wait(void)
@@ -378,8 +371,7 @@ static void readonly_set_efault_after_wait(void)
 	CHECK_ERR(sel0(p[0] + 1, ro, NULL, NULL), EFAULT);
 	CHECK_EQ(ro[0], 1UL << p[0]);
 	munmap(ro, 4096);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void pipe_mapping(void)
@@ -409,8 +401,7 @@ static void pipe_mapping(void)
 	FD_SET(p[1], &w);
 	CHECK_EQ(sel0(n, &r, &w, NULL), 2);
 	CHECK(FD_ISSET(p[0], &r) && FD_ISSET(p[1], &w));
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 
 	/* Read end after the writer closed: HUP -> readable only. */
 	CHECK_OK(pipe2(p, O_CLOEXEC));
@@ -477,9 +468,7 @@ static void file_and_opath_mapping(void)
 	struct ktv tv = {3, 0};
 	CHECK_EQ(raw_select(op + 1, &r, NULL, NULL, &tv), 1);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(f);
-	close(dn);
-	close(op);
+	close_fds(f, dn, op);
 }
 
 static void oob_data_in_exceptfds(void)
@@ -529,9 +518,7 @@ static void oob_data_in_exceptfds(void)
 	FD_ZERO(&e);
 	FD_SET(c, &e);
 	CHECK_EQ(sel0(c + 1, NULL, NULL, &e), 0);
-	close(c);
-	close(t);
-	close(l);
+	close_fds(c, t, l);
 }
 
 static void return_counts_bits(void)
@@ -571,9 +558,7 @@ static void return_counts_bits(void)
 	FD_SET(efd, &w);
 	struct timeval gtv = {0, 0};
 	CHECK_EQ(select(n, &r, &w, NULL, &gtv), 2);
-	close(efd);
-	close(p[0]);
-	close(p[1]);
+	close_fds(efd, p[0], p[1]);
 }
 
 static void sets_rewritten_on_timeout(void)
@@ -596,8 +581,7 @@ static void sets_rewritten_on_timeout(void)
 	CHECK(!FD_ISSET(p[0], &e) && !FD_ISSET(p[1], &e));
 	CHECK_EQ(tv.tv_sec, 0);
 	CHECK_EQ(tv.tv_usec, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void null_sets_sleep(void)
@@ -873,8 +857,7 @@ static void epoll_fd_in_select(void)
 	CHECK_EQ(read(efd, &one, 8), 8);
 	FD_SET(ep, &r);
 	CHECK_EQ(sel0(ep + 1, &r, NULL, NULL), 0);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void eventfd_in_select(void)
@@ -961,9 +944,7 @@ static void select_woken_by_thread(void)
 	pthread_join(s.th, NULL);
 	CHECK(kts_ms(&ts) < 2850.0 && kts_ms(&ts) > 1000.0);
 	CHECK(kts_ms(&ts) + el > 2950.0 && kts_ms(&ts) + el < 3300.0);
-	close(efd);
-	close(p[0]);
-	close(p[1]);
+	close_fds(efd, p[0], p[1]);
 }
 
 static void select_sa_restart_handler_eintr(void)
@@ -994,8 +975,7 @@ static void select_sa_restart_handler_eintr(void)
 	CHECK(ktv_ms(&tv) + (t1 - t0) > 2950.0 &&
 	      ktv_ms(&tv) + (t1 - t0) < 3300.0);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void pselect6_and_glibc_select_eintr(void)
@@ -1030,8 +1010,7 @@ static void pselect6_and_glibc_select_eintr(void)
 	CHECK_EQ(handler_runs, 1);
 	CHECK(t1 - s.sent_at < 1500);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void pselect6_mask_blocks_arriving_signal(void)
@@ -1059,8 +1038,7 @@ static void pselect6_mask_blocks_arriving_signal(void)
 	CHECK_EQ(handler_runs, 1);
 	CHECK(handler_time >= t0 + 399.5);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void pselect6_mask_unblocks_pending(void)
@@ -1095,8 +1073,7 @@ static void pselect6_mask_unblocks_pending(void)
 		;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void select_stop_cont_uses_remaining_time(void)
@@ -1157,9 +1134,7 @@ static void select_stop_cont_uses_remaining_time(void)
 		CHECK_EQ(res[2], 0);
 		CHECK(el >= 600 + (tc - ts) - 50);
 		CHECK(el < 2000);
-		close(rp[0]);
-		close(never[0]);
-		close(never[1]);
+		close_fds(rp[0], never[0], never[1]);
 	}
 }
 

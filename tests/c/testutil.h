@@ -64,6 +64,19 @@ static inline double ktv_ms(const struct ktv *t)
 	return t->tv_sec * 1e3 + t->tv_usec / 1e3;
 }
 
+/* ---- file descriptors ---- */
+
+/* close() each of the fds, in order: close_fds(e, p[0], p[1], ep). */
+#define close_fds(...)                                                         \
+	close_list((const int[]){__VA_ARGS__},                                 \
+		   sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+
+static inline void close_list(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 /* ---- eventfd counters ---- */
 
 /* Read or write one 8-byte counter value: 0 on success, -1 otherwise. */
