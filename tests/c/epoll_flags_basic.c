@@ -12,10 +12,8 @@
 
 static void err_reported_with_events_zero(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[1], 0, 1), 0);
+	int ep = ep_with_pipe(p, 1, 0, 1);
 	EXPECT_NONE(ep); /* writable, but OUT was not asked for */
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLERR, 1);
@@ -23,39 +21,36 @@ static void err_reported_with_events_zero(void)
 	close_fds(p[1], ep);
 }
 
+/* Data in fds[0], not watched for; closing fds[1] then reports HUP. */
+static void expect_hup_at_close(int ep, int fds[2], uint64_t data)
+{
+	CHECK_EQ(write(fds[1], "x", 1), 1);
+	EXPECT_NONE(ep);
+	close(fds[1]);
+	EXPECT_ONE(ep, EPOLLHUP, data);
+	close_fds(fds[0], ep);
+}
+
 static void hup_reported_with_events_zero(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], 0, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_NONE(ep); /* readable, but IN was not asked for */
-	close(p[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 2);
-	close_fds(p[0], ep);
+	int ep = ep_with_pipe(p, 0, 0, 2);
+	/* readable, but IN was not asked for */
+	expect_hup_at_close(ep, p, 2);
 }
 
 static void explicit_err_hup_mask_same_as_zero(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], EPOLLERR | EPOLLHUP, 3), 0);
+	int ep = ep_with_pipe(p, 0, EPOLLERR | EPOLLHUP, 3);
 	CHECK_EQ(add(ep, p[1], EPOLLERR | EPOLLHUP, 4), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_NONE(ep);
-	close(p[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 3);
-	close_fds(p[0], ep);
+	expect_hup_at_close(ep, p, 3);
 }
 
 static void err_hup_added_to_requested_bits(void)
 {
-	int ep1 = epoll_create1(0), ep2 = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep1, p[1], EPOLLOUT, 5), 0);
+	int ep1 = ep_with_pipe(p, 1, EPOLLOUT, 5), ep2 = epoll_create1(0);
 	CHECK_EQ(add(ep2, p[0], EPOLLIN, 6), 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	EXPECT_ONE(ep1, EPOLLOUT, 5);
@@ -74,10 +69,8 @@ static void err_hup_added_to_requested_bits(void)
 
 static void err_with_out_after_reader_closes(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[1], EPOLLOUT, 7), 0);
+	int ep = ep_with_pipe(p, 1, EPOLLOUT, 7);
 	EXPECT_ONE(ep, EPOLLOUT, 7);
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLOUT | EPOLLERR, 7);
@@ -86,15 +79,9 @@ static void err_with_out_after_reader_closes(void)
 
 static void hup_on_socket_peer_close_events_zero(void)
 {
-	int ep = epoll_create1(0);
 	int sv[2];
-	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	CHECK_EQ(add(ep, sv[0], 0, 8), 0);
-	CHECK_EQ(write(sv[1], "x", 1), 1);
-	EXPECT_NONE(ep);
-	close(sv[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 8);
-	close_fds(sv[0], ep);
+	int ep = ep_with_socketpair(sv, 0, 8);
+	expect_hup_at_close(ep, sv, 8);
 }
 
 static void rdhup_only_when_requested(void)
@@ -123,10 +110,8 @@ static void rdhup_only_when_requested(void)
 
 static void rdhup_alone(void)
 {
-	int ep = epoll_create1(0);
 	int sv[2];
-	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	CHECK_EQ(add(ep, sv[0], EPOLLRDHUP, 3), 0);
+	int ep = ep_with_socketpair(sv, EPOLLRDHUP, 3);
 	CHECK_EQ(write(sv[1], "x", 1), 1);
 	EXPECT_NONE(ep); /* readable, but only RDHUP was asked for */
 	CHECK_EQ(shutdown(sv[1], SHUT_WR), 0);
@@ -168,13 +153,11 @@ static void only_requested_bits_reported(void)
 
 static void out_wrnorm_on_write_end(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_with_pipe(p, 1, EPOLLOUT | EPOLLWRNORM, 1);
 	int d = dup(p[1]);
-	CHECK_EQ(add(ep, p[1], EPOLLOUT | EPOLLWRNORM, 1), 0);
 	EXPECT_ONE(ep, EPOLLOUT | EPOLLWRNORM, 1);
-	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL), 0);
+	CHECK_EQ(del(ep, p[1]), 0);
 	CHECK_EQ(add(ep, d, EPOLLWRNORM | EPOLLIN, 2), 0);
 	EXPECT_ONE(ep, EPOLLWRNORM, 2);
 	close_fds(d, p[0], p[1], ep);
@@ -182,13 +165,12 @@ static void out_wrnorm_on_write_end(void)
 
 static void eventfd_reports_no_rdnorm_wrnorm(void)
 {
-	int ep = epoll_create1(0);
-	int efd = eventfd(0, EFD_NONBLOCK);
-	uint64_t one = 1;
-	CHECK_EQ(
-	    add(ep, efd, EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM, 1), 0);
+	int efd;
+	int ep =
+	    ep_with_eventfd(&efd, 0, EFD_NONBLOCK,
+			    EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM, 1);
 	EXPECT_ONE(ep, EPOLLOUT, 1);
-	CHECK_EQ(write(efd, &one, 8), 8);
+	efd_write(efd, 1);
 	EXPECT_ONE(ep, EPOLLIN | EPOLLOUT, 1);
 	CHECK_EQ(mod(ep, efd, EPOLLRDNORM | EPOLLWRNORM, 2), 0);
 	EXPECT_NONE(ep);
@@ -197,10 +179,9 @@ static void eventfd_reports_no_rdnorm_wrnorm(void)
 
 static void unknown_bits_stored_harmlessly(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], EPOLLIN | 0x4000 | 0x100000 | (1u << 27), 1), 0);
+	int ep =
+	    ep_with_pipe(p, 0, EPOLLIN | 0x4000 | 0x100000 | (1u << 27), 1);
 	EXPECT_NONE(ep);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 1);
@@ -214,25 +195,19 @@ static void unknown_bits_stored_harmlessly(void)
 
 static void mod_events_zero_still_reports_hup(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], EPOLLIN, 1), 0);
+	int ep = ep_with_pipe(p, 0, EPOLLIN, 1);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	CHECK_EQ(mod(ep, p[0], 0, 2), 0);
-	EXPECT_NONE(ep); /* still readable, IN no longer watched */
-	close(p[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 2);
-	close_fds(p[0], ep);
+	/* still readable, IN no longer watched */
+	expect_hup_at_close(ep, p, 2);
 }
 
 static void mod_events_zero_still_reports_err(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[1], EPOLLOUT, 1), 0);
+	int ep = ep_with_pipe(p, 1, EPOLLOUT, 1);
 	EXPECT_ONE(ep, EPOLLOUT, 1);
 	CHECK_EQ(mod(ep, p[1], 0, 2), 0);
 	EXPECT_NONE(ep);
@@ -271,11 +246,9 @@ static void data_is_opaque_64_bits(void)
 
 static void wakeup_flag_accepted_silently(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_with_pipe(p, 0, EPOLLIN | EPOLLWAKEUP, 1);
 	int d = dup(p[0]);
-	CHECK_EQ(add(ep, p[0], EPOLLIN | EPOLLWAKEUP, 1), 0);
 	CHECK_EQ(add(ep, d, EPOLLIN | EPOLLWAKEUP | EPOLLET | EPOLLONESHOT, 2),
 		 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);

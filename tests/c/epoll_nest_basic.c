@@ -11,24 +11,6 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 
-#define EXPECT_ONE(ep, want_mask, want_data)                                   \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		memset(o_, 0, sizeof(o_));                                     \
-		int n_ = epoll_wait((ep), o_, 4, 0);                           \
-		CHECK_EQ(n_, 1);                                               \
-		if (n_ == 1) {                                                 \
-			CHECK_EQ(o_[0].events, (want_mask));                   \
-			CHECK_EQ(o_[0].data.u64, (want_data));                 \
-		}                                                              \
-	} while (0)
-
-#define EXPECT_NONE(ep)                                                        \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		CHECK_EQ(epoll_wait((ep), o_, 4, 0), 0);                       \
-	} while (0)
-
 static short poll1(int fd, short events)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};

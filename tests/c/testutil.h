@@ -21,6 +21,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -148,6 +150,43 @@ static inline int del(int ep, int fd)
 		struct epoll_event o_[4];                                      \
 		CHECK_EQ(epoll_wait((ep), o_, 4, 0), 0);                       \
 	} while (0)
+
+/* EXPECT_ONE, then EXPECT_NONE: reported once, and not again. */
+#define EXPECT_ONCE(ep, want_mask, want_data)                                  \
+	do {                                                                   \
+		EXPECT_ONE((ep), (want_mask), (want_data));                    \
+		EXPECT_NONE(ep);                                               \
+	} while (0)
+
+/* A new instance watching end (0 read, 1 write) of a new pipe p. */
+static inline int ep_with_pipe(int p[2], int end, uint32_t events,
+			       uint64_t data)
+{
+	int ep = epoll_create1(0);
+	CHECK_OK(pipe(p));
+	CHECK_EQ(add(ep, p[end], events, data), 0);
+	return ep;
+}
+
+/* A new instance watching sv[0] of a new AF_UNIX stream socketpair sv. */
+static inline int ep_with_socketpair(int sv[2], uint32_t events, uint64_t data)
+{
+	int ep = epoll_create1(0);
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_EQ(add(ep, sv[0], events, data), 0);
+	return ep;
+}
+
+/* A new instance watching a new eventfd *efd (counter init, eventfd
+ * flags efd_flags) with events and data. */
+static inline int ep_with_eventfd(int *efd, unsigned init, int efd_flags,
+				  uint32_t events, uint64_t data)
+{
+	int ep = epoll_create1(0);
+	*efd = eventfd(init, efd_flags);
+	CHECK_EQ(add(ep, *efd, events, data), 0);
+	return ep;
+}
 
 /* ---- raw system calls (no glibc argument handling) ---- */
 
