@@ -110,28 +110,25 @@ static void efault_partial_event(void)
 	/* The 12-byte read must be fully readable: 12 bytes ending exactly at
 	 * an unmapped page are fine, 8 bytes before it are not. */
 	long pg = sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(m != MAP_FAILED);
-	if (m == MAP_FAILED)
+	char *end = mem_edge(0);
+	if (!end)
 		return;
-	CHECK_EQ(munmap(m + pg, pg), 0);
 	int ep = epoll_create1(0);
 	int p[2];
 	CHECK_OK(pipe(p));
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 77};
-	memcpy(m + pg - 8, &ev, 8);
-	CHECK_ERR(ctl(ep, EPOLL_CTL_ADD, p[0], m + pg - 8), EFAULT);
-	memcpy(m + pg - 12, &ev, 12);
-	CHECK_EQ(ctl(ep, EPOLL_CTL_ADD, p[0], m + pg - 12), 0);
+	memcpy(end - 8, &ev, 8);
+	CHECK_ERR(ctl(ep, EPOLL_CTL_ADD, p[0], end - 8), EFAULT);
+	memcpy(end - 12, &ev, 12);
+	CHECK_EQ(ctl(ep, EPOLL_CTL_ADD, p[0], end - 12), 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	struct epoll_event out[2];
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
 	CHECK_EQ(out[0].data.u64, 77);
 	/* A read-only page is readable, which is all ADD needs. */
-	CHECK_EQ(mprotect(m, pg, PROT_READ), 0);
-	CHECK_EQ(ctl(ep, EPOLL_CTL_MOD, p[0], m + pg - 12), 0);
-	munmap(m, pg);
+	CHECK_EQ(mprotect(end - pg, pg, PROT_READ), 0);
+	CHECK_EQ(ctl(ep, EPOLL_CTL_MOD, p[0], end - 12), 0);
+	mem_edge_free(end, 0);
 	close_pipe(p);
 	close(ep);
 }

@@ -99,6 +99,23 @@ static void put_all(struct pipes *ps)
 		put(ps, i);
 }
 
+/* n LT pipes, data 1..n, made ready in this order after the ADDs. */
+static int ready_after_add(struct pipes *ps, int n, const char *order)
+{
+	int ep = ep_pipes(ps, n, 1);
+	put_in(ps, order);
+	return ep;
+}
+
+/* A new instance and n pipes, all ready before anything is added. */
+static int ready_before_add(struct pipes *ps, int n)
+{
+	int ep = epoll_create1(0);
+	pipes_open(ps, n);
+	put_all(ps);
+	return ep;
+}
+
 static void drain(struct pipes *ps, int i)
 {
 	char buf[64];
@@ -152,9 +169,7 @@ static void lt_rotation_max3_from_fresh(void)
 static void ready_at_add_queued_in_add_order(void)
 {
 	struct pipes ps;
-	int ep = epoll_create1(0);
-	pipes_open(&ps, 4);
-	put_all(&ps);
+	int ep = ready_before_add(&ps, 4);
 	CHECK_EQ(add(ep, ps.r[3], EPOLLIN, 13), 0);
 	CHECK_EQ(add(ep, ps.r[0], EPOLLIN, 10), 0);
 	CHECK_EQ(add(ep, ps.r[2], EPOLLIN, 12), 0);
@@ -205,8 +220,7 @@ static void one_wakeup_eventfd_and_readd(void)
 static void mod_queued_keeps_position_new_data(void)
 {
 	struct pipes ps;
-	int ep = ep_pipes(&ps, 3, 1);
-	put_in(&ps, "012");
+	int ep = ready_after_add(&ps, 3, "012");
 	CHECK_EQ(mod(ep, ps.r[0], EPOLLIN, 7), 0);
 	CHECK_EQ(mod(ep, ps.r[1], EPOLLIN, 8), 0);
 	EXPECT_SEQ(ep, 8, "7,8,3");
@@ -232,8 +246,7 @@ static void mod_unqueued_ready_goes_to_tail(void)
 static void del_removes_from_ready_list(void)
 {
 	struct pipes ps;
-	int ep = ep_pipes(&ps, 3, 1);
-	put_all(&ps);
+	int ep = ready_after_add(&ps, 3, "012");
 	CHECK_EQ(del(ep, ps.r[1]), 0);
 	EXPECT_SEQ(ep, 8, "1,3");
 	/* re-added while ready: queued at the tail */
@@ -248,8 +261,7 @@ static void del_removes_from_ready_list(void)
 static void stale_lt_entry_dropped(void)
 {
 	struct pipes ps;
-	int ep = ep_pipes(&ps, 3, 1);
-	put_all(&ps);
+	int ep = ready_after_add(&ps, 3, "012");
 	drain(&ps, 1);
 	EXPECT_SEQS(ep, "8:1,3", "8:1,3");
 	/* dropped, so a new wakeup queues it at the tail */
@@ -267,8 +279,7 @@ static void stale_lt_entry_dropped(void)
 static void wakeup_of_queued_entry_does_not_move_it(void)
 {
 	struct pipes ps;
-	int ep = ep_pipes(&ps, 3, 1);
-	put_in(&ps, "01020");
+	int ep = ready_after_add(&ps, 3, "01020");
 	EXPECT_SEQ(ep, 8, "1,2,3");
 	ep_pipes_close(&ps, ep);
 }
@@ -276,8 +287,7 @@ static void wakeup_of_queued_entry_does_not_move_it(void)
 static void leftovers_then_new_then_requeued(void)
 {
 	struct pipes ps;
-	int ep = ep_pipes(&ps, 4, 1);
-	put_in(&ps, "012");
+	int ep = ready_after_add(&ps, 4, "012");
 	EXPECT_SEQ(ep, 2, "1,2");
 	/* list: 3 (leftover), 1, 2 (re-queued); then 4 arrives at the tail */
 	put(&ps, 3);
@@ -288,9 +298,7 @@ static void leftovers_then_new_then_requeued(void)
 static void et_and_oneshot_not_requeued(void)
 {
 	struct pipes ps;
-	int ep = epoll_create1(0);
-	pipes_open(&ps, 4);
-	put_all(&ps);
+	int ep = ready_before_add(&ps, 4);
 	CHECK_EQ(add(ep, ps.r[0], EPOLLIN, 1), 0);
 	CHECK_EQ(add(ep, ps.r[1], EPOLLIN | EPOLLET, 2), 0);
 	CHECK_EQ(add(ep, ps.r[2], EPOLLIN | EPOLLONESHOT, 3), 0);
@@ -369,8 +377,7 @@ static void maxevents_rotation_fairness(void)
 static void efault_first_copy_keeps_entries_queued(void)
 {
 	struct pipes ps;
-	int ep = ep_pipes(&ps, 3, 1);
-	put_all(&ps);
+	int ep = ready_after_add(&ps, 3, "012");
 	CHECK_ERR(syscall(SYS_epoll_wait, ep, (void *)8, 3, 0), EFAULT);
 	EXPECT_SEQ(ep, 8, "1,2,3");
 	ep_pipes_close(&ps, ep);
@@ -378,18 +385,13 @@ static void efault_first_copy_keeps_entries_queued(void)
 
 static void efault_later_copy_returns_count(void)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(m != MAP_FAILED);
-	if (m == MAP_FAILED)
+	char *end = mem_edge(1);
+	if (!end)
 		return;
-	CHECK_EQ(mprotect(m + pg, pg, PROT_NONE), 0);
 	struct pipes ps;
-	int ep = ep_pipes(&ps, 3, 1);
-	put_all(&ps);
+	int ep = ready_after_add(&ps, 3, "012");
 	/* room for exactly one record before the PROT_NONE page */
-	char *buf = m + pg - 12;
+	char *buf = end - 12;
 	CHECK_EQ(syscall(SYS_epoll_wait, ep, buf, 3, 0), 1);
 	struct epoll_event first;
 	memcpy(&first, buf, 12);
@@ -398,7 +400,7 @@ static void efault_later_copy_returns_count(void)
 	/* the failing entry (2) went back in front, 1 was re-queued */
 	EXPECT_SEQ(ep, 8, "2,3,1");
 	ep_pipes_close(&ps, ep);
-	munmap(m, 2 * pg);
+	mem_edge_free(end, 1);
 }
 
 /* n eventfds in one instance, data = index; made ready in `order`. */

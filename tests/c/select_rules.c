@@ -331,18 +331,15 @@ static void bad_set_pointer_efault(void)
 	CHECK_EQ(sel0(0, (void *)8, (void *)8, (void *)8), 0);
 	/* A set straddling into an unmapped page: only FDS_BYTES(nfds)
 	 * (whole longs) are read. */
-	char *b = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(b != MAP_FAILED);
-	if (b == MAP_FAILED)
+	char *end = mem_edge(0);
+	if (!end)
 		return;
-	CHECK_OK(munmap(b + 4096, 4096));
-	unsigned long *tail = (unsigned long *)(b + 4096 - 8);
+	unsigned long *tail = (unsigned long *)(end - 8);
 	*tail = 1UL << p[1];
 	CHECK_EQ(sel0(64, NULL, tail, NULL), 1);
 	CHECK_EQ(*tail, 1UL << p[1]);
 	CHECK_ERR(sel0(65, NULL, tail, NULL), EFAULT);
-	munmap(b, 4096);
+	mem_edge_free(end, 0);
 	close_fds(p[0], p[1]);
 }
 
@@ -783,15 +780,12 @@ static void pselect6_sigmask_argument(void)
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
 	CHECK_ERR(ps_sig(efd, (void *)8), EFAULT);
 	/* The pair straddling into an unmapped page. */
-	char *b = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(b != MAP_FAILED);
-	if (b != MAP_FAILED) {
-		CHECK_OK(munmap(b + 4096, 4096));
-		struct sigarg *edge = (struct sigarg *)(b + 4096 - 8);
+	char *end = mem_edge(0);
+	if (end) {
+		struct sigarg *edge = (struct sigarg *)(end - 8);
 		edge->ss = NULL;
 		CHECK_ERR(ps_sig(efd, edge), EFAULT);
-		munmap(b, 4096);
+		mem_edge_free(end, 0);
 	}
 	close(efd);
 }

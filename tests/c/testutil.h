@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,6 +78,33 @@ static inline void close_list(const int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
+}
+
+/* ---- memory ---- */
+
+/* Memory that stops: a read-write page whose next page is unmapped (or,
+ * with prot_none, mapped PROT_NONE). Returns the end of the page, where the
+ * memory stops; NULL, after a failed check, if mmap failed. Free with
+ * mem_edge_free(). */
+static inline char *mem_edge(int prot_none)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (prot_none)
+		CHECK_EQ(mprotect(m + pg, pg, PROT_NONE), 0);
+	else
+		CHECK_EQ(munmap(m + pg, pg), 0);
+	return m + pg;
+}
+
+static inline void mem_edge_free(char *end, int prot_none)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	munmap(end - pg, prot_none ? 2 * pg : pg);
 }
 
 /* ---- eventfd counters ---- */
