@@ -35,6 +35,28 @@ static void raise_nofile(rlim_t want)
 	}
 }
 
+/* An outer instance watching a new inner one (outer_events, data 2) that
+ * watches end `end` of a new pipe p (inner_events, data 1). */
+static int nested(int p[2], int *inner, int end, uint32_t inner_events,
+		  uint32_t outer_events)
+{
+	int outer = epoll_create1(0);
+	*inner = epoll_create1(0);
+	CHECK_OK(pipe(p));
+	CHECK_EQ(add(*inner, p[end], inner_events, 1), 0);
+	CHECK_EQ(add(outer, *inner, outer_events, 2), 0);
+	return outer;
+}
+
+/* nested() with IN entries, then data in the pipe: the outer reports it. */
+static int nested_ready(int p[2], int *inner, uint32_t inner_events)
+{
+	int outer = nested(p, inner, 0, inner_events, EPOLLIN);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	EXPECT_ONE(outer, EPOLLIN, 2);
+	return outer;
+}
+
 static void nested_reports_in_only(void)
 {
 	int outer = epoll_create1(0), inner = epoll_create1(0);
@@ -61,11 +83,8 @@ static void nested_reports_in_only(void)
 
 static void nested_out_only_never_reported(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[1], EPOLLOUT, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLOUT, 2), 0);
+	int p[2], inner;
+	int outer = nested(p, &inner, 1, EPOLLOUT, EPOLLOUT);
 	EXPECT_ONE(inner, EPOLLOUT, 1);
 	EXPECT_NONE(outer); /* the inner is ready, but only as IN */
 	CHECK_EQ(epoll_ctl(outer, EPOLL_CTL_DEL, inner, NULL), 0);
@@ -95,12 +114,9 @@ static void poll_on_epoll_fd(void)
 
 static void stale_inner_entries_make_inner_not_ready(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
+	int p[2], inner;
 	char buf[8];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
+	int outer = nested(p, &inner, 0, EPOLLIN, EPOLLIN);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	/* both the inner entry and the outer entry are now queued */
 	CHECK_EQ(read(p[0], buf, sizeof(buf)), 1);
@@ -116,13 +132,8 @@ static void stale_inner_entries_make_inner_not_ready(void)
 
 static void inner_harvest_of_et_entry_clears_outer(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN | EPOLLET, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_ONE(outer, EPOLLIN, 2);
+	int p[2], inner;
+	int outer = nested_ready(p, &inner, EPOLLIN | EPOLLET);
 	EXPECT_ONE(outer, EPOLLIN, 2); /* checking the inner consumed nothing */
 	EXPECT_ONE(inner, EPOLLIN, 1); /* ET entry leaves the inner list */
 	EXPECT_NONE(outer);
@@ -132,13 +143,8 @@ static void inner_harvest_of_et_entry_clears_outer(void)
 
 static void inner_fired_oneshot_not_ready(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN | EPOLLONESHOT, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_ONE(outer, EPOLLIN, 2);
+	int p[2], inner;
+	int outer = nested_ready(p, &inner, EPOLLIN | EPOLLONESHOT);
 	EXPECT_ONE(inner, EPOLLIN, 1);
 	EXPECT_NONE(outer); /* pipe still readable, entry disarmed */
 	close(p[1]);
@@ -151,11 +157,8 @@ static void outer_et_edge_per_inner_wakeup(void)
 	/* A wakeup inside the inner wakes whatever polls the inner, with no
 	 * key, so an ET outer entry gets a new edge each time, even when the
 	 * inner entry was already queued. */
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN | EPOLLET, 2), 0);
+	int p[2], inner;
+	int outer = nested(p, &inner, 0, EPOLLIN, EPOLLIN | EPOLLET);
 	EXPECT_NONE(outer);
 	CHECK_EQ(write(p[1], "a", 1), 1);
 	EXPECT_ONE(outer, EPOLLIN, 2);
@@ -183,12 +186,9 @@ static void *delayed_writer(void *arg)
 
 static void inner_ready_wakes_blocked_outer_waiter(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
+	int p[2], inner;
 	pthread_t t;
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
+	int outer = nested(p, &inner, 0, EPOLLIN, EPOLLIN);
 	struct delayed_write dw = {p[1], 150};
 	double t0 = tl_now_ms(); /* before the thread starts its sleep */
 	CHECK_EQ(pthread_create(&t, NULL, delayed_writer, &dw), 0);
@@ -280,13 +280,8 @@ static void del_link_allows_reverse(void)
 
 static void close_inner_breaks_link(void)
 {
-	int a = epoll_create1(0), b = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(a, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(b, a, EPOLLIN, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_ONE(b, EPOLLIN, 2);
+	int p[2], a;
+	int b = nested_ready(p, &a, EPOLLIN);
 	close(a); /* only reference: the entry in b goes away */
 	EXPECT_NONE(b);
 	int a2 = epoll_create1(0);
