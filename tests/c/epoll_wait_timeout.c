@@ -22,36 +22,6 @@
 /* Generous upper bound for a loaded 2-core machine. */
 #define NOT_LATE(el, ms) CHECK((el) < (ms) + 1000)
 
-struct writer {
-	pthread_t th;
-	int fd;
-	int delay_ms;
-	uint64_t val;
-};
-
-static void *writer_fn(void *arg)
-{
-	struct writer *w = arg;
-	sleep_ms(w->delay_ms);
-	if (write(w->fd, &w->val, 8) != 8)
-		abort();
-	return NULL;
-}
-
-static void writer_start(struct writer *w, int fd, int delay_ms)
-{
-	w->fd = fd;
-	w->delay_ms = delay_ms;
-	w->val = 1;
-	if (pthread_create(&w->th, NULL, writer_fn, w) != 0)
-		abort();
-}
-
-static void writer_join(struct writer *w)
-{
-	pthread_join(w->th, NULL);
-}
-
 static void drain(int e)
 {
 	uint64_t v;
@@ -193,12 +163,12 @@ static void wait_forever_ms(int timeout)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	double t0, el;
 
 	CHECK_OK(add(ep, e, EPOLLIN, 0xf0f0));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	memset(ev, 0, sizeof(ev));
 	CHECK_EQ(epoll_wait(ep, ev, 2, timeout), 1);
 	el = tl_now_ms() - t0;
@@ -206,7 +176,7 @@ static void wait_forever_ms(int timeout)
 	CHECK_EQ(ev[0].data.u64, 0xf0f0);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
+	op_join(&w);
 	close_fds(e, ep);
 }
 
@@ -223,20 +193,20 @@ static void case_pwait_negative_forever(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	sigset_t none;
 	double t0, el;
 
 	sigemptyset(&none);
 	CHECK_OK(add(ep, e, EPOLLIN, 7));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(epoll_pwait(ep, ev, 2, -7, &none), 1);
 	el = tl_now_ms() - t0;
 	CHECK_EQ(ev[0].data.u64, 7);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
+	op_join(&w);
 	close_fds(e, ep);
 }
 
@@ -245,28 +215,28 @@ static void case_pwait2_null_forever(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	uint64_t mask = 0;
 	double t0, el;
 
 	CHECK_OK(add(ep, e, EPOLLIN, 8));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, NULL, NULL, 0), 1);
 	el = tl_now_ms() - t0;
 	CHECK_EQ(ev[0].data.u64, 8);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, NULL, &mask, 8), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
+	op_join(&w);
 	close_fds(e, ep);
 }
 
@@ -275,7 +245,7 @@ static void case_huge_timeouts(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	struct kts huge[] = {
 	    {LLONG_MAX, 999999999},
 	    {LLONG_MAX / 1000, 0},
@@ -287,32 +257,32 @@ static void case_huge_timeouts(void)
 
 	CHECK_OK(add(ep, e, EPOLLIN, 9));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(epoll_wait(ep, ev, 2, INT_MAX), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(epoll_pwait(ep, ev, 2, INT_MAX - 1, NULL), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 		t0 = tl_now_ms();
-		writer_start(&w, e, 100);
+		op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 		CHECK_EQ(sys_pwait2(ep, ev, 2, &huge[i], NULL, 8), 1);
 		el = tl_now_ms() - t0;
 		CHECK_EQ(ev[0].data.u64, 9);
 		NOT_EARLY(el, 100);
 		NOT_LATE(el, 100);
-		writer_join(&w);
+		op_join(&w);
 		drain(e);
 	}
 	close_fds(e, ep);
@@ -323,27 +293,27 @@ static void case_event_ends_wait_early(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	struct kts ts = {8, 0};
 	double t0, el;
 
 	CHECK_OK(add(ep, e, EPOLLIN, 10));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 8000), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, NULL, 8), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
+	op_join(&w);
 	close_fds(e, ep);
 }
 
@@ -419,7 +389,7 @@ static void case_stale_entry_then_real_event(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	uint64_t one = 1, v;
 	double t0, el;
 
@@ -427,14 +397,14 @@ static void case_stale_entry_then_real_event(void)
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(read(e, &v, 8), 8);
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 8000), 1);
 	el = tl_now_ms() - t0;
 	CHECK_EQ(ev[0].events, EPOLLIN);
 	CHECK_EQ(ev[0].data.u64, 12);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
+	op_join(&w);
 	close_fds(e, ep);
 }
 

@@ -252,24 +252,10 @@ static void proc_fd_readlink(void)
 {
 	int fd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK);
 	int fd2 = (int)sys_eventfd(3, 0);
-	char path[64], buf[128];
-	ssize_t n;
 
 	CHECK(fd >= 0 && fd2 >= 0);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	CHECK(n > 0);
-	if (n > 0) {
-		buf[n] = 0;
-		CHECK(strcmp(buf, "anon_inode:[eventfd]") == 0);
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd2);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	CHECK(n > 0);
-	if (n > 0) {
-		buf[n] = 0;
-		CHECK(strcmp(buf, "anon_inode:[eventfd]") == 0);
-	}
+	expect_fd_link(fd, "anon_inode:[eventfd]");
+	expect_fd_link(fd2, "anon_inode:[eventfd]");
 	close_fds(fd, fd2);
 }
 

@@ -38,52 +38,6 @@ static long raw_write(int fd, const void *buf, size_t n)
 }
 
 /* A blocking read or write done by another thread. */
-struct op {
-	int fd;
-	int is_write;
-	int delay_ms; /* sleep this long before the operation */
-	uint64_t val;
-	ssize_t ret;
-	int err;
-	int done; /* accessed with __atomic */
-	double t_end;
-};
-
-static void *op_thread(void *p)
-{
-	struct op *o = p;
-
-	if (o->delay_ms)
-		sleep_ms(o->delay_ms);
-	errno = 0;
-	if (o->is_write)
-		o->ret = write(o->fd, &o->val, 8);
-	else
-		o->ret = read(o->fd, &o->val, 8);
-	o->err = errno;
-	o->t_end = tl_now_ms();
-	__atomic_store_n(&o->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static int op_done(struct op *o)
-{
-	return __atomic_load_n(&o->done, __ATOMIC_SEQ_CST);
-}
-
-/* Wait up to ms for the op to finish. */
-static int op_wait(struct op *o, int ms)
-{
-	double end = tl_now_ms() + ms;
-
-	while (!op_done(o)) {
-		if (tl_now_ms() > end)
-			return 0;
-		sleep_ms(5);
-	}
-	return 1;
-}
-
 static void read_small_buffer_einval(void)
 {
 	int fd = eventfd(3, EFD_NONBLOCK);
@@ -194,8 +148,6 @@ static void setfl_nonblock_toggle(void)
 	int fd = eventfd(0, 0);
 	uint64_t v;
 	struct op o;
-	pthread_t th;
-	double t0;
 
 	CHECK(fd >= 0);
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
@@ -208,17 +160,14 @@ static void setfl_nonblock_toggle(void)
 
 	/* Clear it again: the read must now block until a write comes. */
 	CHECK_OK(fcntl(fd, F_SETFL, 0));
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_READ, 0, 0);
 	sleep_ms(200);
 	CHECK(!op_done(&o));
 	CHECK_OK(wr(fd, 31));
-	pthread_join(th, NULL);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
 	CHECK_EQ(o.val, 31);
-	CHECK(o.t_end - t0 >= 150);
+	CHECK(o.t_end - o.t_start >= 150);
 	close(fd);
 }
 
@@ -512,22 +461,17 @@ static void blocking_read_woken_by_write(void)
 {
 	int fd = eventfd(0, 0);
 	struct op o;
-	pthread_t th;
-	double t0;
 
 	CHECK(fd >= 0);
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_READ, 0, 0);
 	sleep_ms(150);
 	CHECK(!op_done(&o));
 	CHECK_OK(wr(fd, 42));
 	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
 	CHECK_EQ(o.val, 42);
-	CHECK(o.t_end - t0 >= 140);
+	CHECK(o.t_end - o.t_start >= 140);
 	/* The read consumed everything. */
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK_ERR(read(fd, &o.val, 8), EAGAIN);
@@ -540,19 +484,16 @@ static void blocking_read_not_woken_by_zero(void)
 	 * goes back to sleep until a real value arrives. */
 	int fd = eventfd(0, 0);
 	struct op o;
-	pthread_t th;
 
 	CHECK(fd >= 0);
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_READ, 0, 0);
 	sleep_ms(100);
 	CHECK_OK(wr(fd, 0));
 	sleep_ms(150);
 	CHECK(!op_done(&o));
 	CHECK_OK(wr(fd, 8));
 	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
 	CHECK_EQ(o.val, 8);
 	close(fd);
@@ -562,27 +503,20 @@ static void blocking_write_woken_by_read(void)
 {
 	int fd = eventfd(0, 0);
 	struct op o;
-	pthread_t th;
 	uint64_t v;
-	double t0;
 
 	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, MAX_COUNT));
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	o.is_write = 1;
-	o.val = 5;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_WRITE, 5, 0);
 	sleep_ms(150);
 	CHECK(!op_done(&o));
 	v = 0;
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
 	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
-	CHECK(o.t_end - t0 >= 140);
+	CHECK(o.t_end - o.t_start >= 140);
 	v = 0;
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 5);
@@ -595,17 +529,12 @@ static void blocking_write_needs_room(void)
 	 * pending write of 5: the writer keeps sleeping. */
 	int fd = eventfd(0, EFD_SEMAPHORE);
 	struct op o;
-	pthread_t th;
 	uint64_t v;
 	int i;
 
 	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, MAX_COUNT));
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	o.is_write = 1;
-	o.val = 5;
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_WRITE, 5, 0);
 	sleep_ms(100);
 	CHECK_OK(rd(fd, &v)); /* counter max-1 -> max-2 */
 	sleep_ms(150);
@@ -613,7 +542,7 @@ static void blocking_write_needs_room(void)
 	for (i = 0; i < 4; i++)
 		CHECK_OK(rd(fd, &v)); /* counter max-6: now 5 fits */
 	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
 	CHECK_EQ(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
@@ -624,21 +553,17 @@ static void two_readers_semaphore(void)
 {
 	int fd = eventfd(0, EFD_SEMAPHORE);
 	struct op o[2];
-	pthread_t th[2];
 	int i;
 
 	CHECK(fd >= 0);
-	memset(o, 0, sizeof(o));
-	for (i = 0; i < 2; i++) {
-		o[i].fd = fd;
-		CHECK_EQ(pthread_create(&th[i], NULL, op_thread, &o[i]), 0);
-	}
+	for (i = 0; i < 2; i++)
+		op_start(&o[i], fd, OP_READ, 0, 0);
 	sleep_ms(150);
 	CHECK(!op_done(&o[0]) && !op_done(&o[1]));
 	CHECK_OK(wr(fd, 2));
 	for (i = 0; i < 2; i++) {
 		CHECK(op_wait(&o[i], 5000));
-		pthread_join(th[i], NULL);
+		op_join(&o[i]);
 		CHECK_EQ(o[i].ret, 8);
 		CHECK_EQ(o[i].val, 1);
 	}
@@ -650,15 +575,11 @@ static void two_readers_whole(void)
 	/* Non-semaphore: one write satisfies exactly one reader. */
 	int fd = eventfd(0, 0);
 	struct op o[2];
-	pthread_t th[2];
 	int i, first, second;
 
 	CHECK(fd >= 0);
-	memset(o, 0, sizeof(o));
-	for (i = 0; i < 2; i++) {
-		o[i].fd = fd;
-		CHECK_EQ(pthread_create(&th[i], NULL, op_thread, &o[i]), 0);
-	}
+	for (i = 0; i < 2; i++)
+		op_start(&o[i], fd, OP_READ, 0, 0);
 	sleep_ms(150);
 	CHECK_OK(wr(fd, 5));
 	{
@@ -677,7 +598,7 @@ static void two_readers_whole(void)
 	CHECK_EQ(o[second].ret, 8);
 	CHECK_EQ(o[second].val, 6);
 	for (i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
+		op_join(&o[i]);
 	close(fd);
 }
 
@@ -760,23 +681,15 @@ static void poll_wakes_on_write(void)
 	 * writes. */
 	int fd = eventfd(0, 0);
 	struct op o;
-	pthread_t th;
 	struct pollfd p = {fd, POLLIN, 0};
-	double t0;
 
 	CHECK(fd >= 0);
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	o.is_write = 1;
-	o.val = 3;
-	o.delay_ms = 150;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_WRITE, 3, 150);
 	CHECK_EQ(poll(&p, 1, 5000), 1);
 	CHECK_EQ(p.revents, POLLIN);
-	CHECK(tl_now_ms() - t0 >= 140);
-	CHECK(tl_now_ms() - t0 < 5000);
-	pthread_join(th, NULL);
+	CHECK(tl_now_ms() - o.t_start >= 140);
+	CHECK(tl_now_ms() - o.t_start < 5000);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
 	close(fd);
 }

@@ -565,18 +565,10 @@ static void pidfd_getfd_shares(void)
 	copy = (int)sys_pidfd_getfd(pfd, target, 0);
 	CHECK(copy >= 0);
 	if (copy >= 0) {
-		char link[64], path[64];
-		ssize_t n;
 		/* Always close-on-exec, status flags as in the child. */
 		CHECK_EQ(fcntl(copy, F_GETFD), FD_CLOEXEC);
 		CHECK_EQ(fcntl(copy, F_GETFL), O_RDWR);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", copy);
-		n = readlink(path, link, sizeof(link) - 1);
-		CHECK(n > 0);
-		if (n > 0) {
-			link[n] = 0;
-			CHECK(strcmp(link, "anon_inode:[eventfd]") == 0);
-		}
+		expect_fd_link(copy, "anon_inode:[eventfd]");
 		sleep_ms(50);
 		CHECK_OK(wr(copy, 33));
 		v = 0;

@@ -68,10 +68,7 @@ static void *script_main(void *arg)
 
 static void script_start(struct script *s)
 {
-	if (pthread_create(&s->th, NULL, script_main, s) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
+	start_thread(&s->th, script_main, s);
 }
 
 static void ready_entry_reports_in_rdnorm(void)

@@ -37,11 +37,8 @@ static void poll_handler_eintr(int flags, int timeout)
 	double t0 = tl_now_ms();
 	CHECK_ERR(syscall(SYS_poll, a, 2, timeout), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
+	sender_handled(&s, t1);
 	guard_stop(&g);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
 	CHECK(t1 - t0 < 3000);
 	/* revents are written (as 0) on interruption too. */
 	CHECK_EQ(a[0].revents, 0);
@@ -78,10 +75,7 @@ static void ppoll_handler_eintr(int flags)
 	double t0 = tl_now_ms();
 	CHECK_ERR(raw_ppoll(&a, 1, &ts, NULL, 0), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
+	sender_handled(&s, t1);
 	CHECK_EQ(a.revents, 0);
 	/* The remaining time was written back. */
 	double rem = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
@@ -116,11 +110,8 @@ static void ppoll_null_timeout_handler_eintr(void)
 	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	CHECK_ERR(raw_ppoll(&a, 1, NULL, NULL, 0), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
+	sender_handled(&s, t1);
 	guard_stop(&g);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
 	set_disposition(SIGUSR1, SIG_DFL);
 	close_fds(p[0], p[1]);
 }

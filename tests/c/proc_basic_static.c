@@ -76,29 +76,12 @@ static void epoll_basic(void)
 	close_fds(ep, fd);
 }
 
-struct delayed {
-	int fd;
-	int ms;
-	uint64_t val;
-	int err;
-};
-
-static void *delayed_write(void *p)
-{
-	struct delayed *d = p;
-
-	sleep_ms(d->ms);
-	d->err = wr(d->fd, d->val);
-	return NULL;
-}
-
 static void epoll_wait_blocks_until_write(void)
 {
 	int fd = eventfd(0, 0);
 	int ep = epoll_create1(0);
 	struct epoll_event ev, out[2];
-	struct delayed d;
-	pthread_t th;
+	struct op d;
 	double t0, t;
 	uint64_t v = 0;
 
@@ -107,20 +90,16 @@ static void epoll_wait_blocks_until_write(void)
 	ev.events = EPOLLIN;
 	ev.data.fd = fd;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
-	d.fd = fd;
-	d.ms = 150;
-	d.val = 99;
-	d.err = 0;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, delayed_write, &d), 0);
+	op_start(&d, fd, OP_WRITE, 99, 150);
+	t0 = d.t_start;
 	CHECK_EQ(epoll_wait(ep, out, 2, 5000), 1);
 	t = tl_now_ms() - t0;
 	CHECK_EQ(out[0].data.fd, fd);
 	CHECK_EQ(out[0].events, EPOLLIN);
 	CHECK(t >= 140);
 	CHECK(t < 5000);
-	pthread_join(th, NULL);
-	CHECK_EQ(d.err, 0);
+	op_join(&d);
+	CHECK_EQ(d.ret, 8); /* the write worked */
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 99);
 	/* And a plain timeout with nothing ready. */

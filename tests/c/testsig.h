@@ -144,10 +144,18 @@ static inline void sender_start(struct sender *s, long nr, int sig,
 	s->max_ms = max_ms;
 	s->found = 0;
 	s->sent_at = 0;
-	if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
+	start_thread(&s->th, sender_main, s);
+}
+
+/* The calling thread's call, interrupted, returned at t1 (tl_now_ms()):
+ * join the sender, which must have seen the call; the handler ran once,
+ * soon after the signal was sent. */
+static inline void sender_handled(struct sender *s, double t1)
+{
+	pthread_join(s->th, NULL);
+	CHECK(s->found);
+	CHECK_EQ(handler_runs, 1);
+	CHECK(t1 - s->sent_at < 1500);
 }
 
 #endif

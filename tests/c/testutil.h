@@ -80,6 +80,31 @@ static inline void close_list(const int *fds, size_t n)
 		close(fds[i]);
 }
 
+/* What /proc/self/fd/<fd> links to, in buf (NUL-terminated): its length,
+ * or -1. */
+static inline ssize_t fd_link(int fd, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, len - 1);
+	if (n > 0)
+		buf[n] = 0;
+	return n;
+}
+
+/* Check that /proc/self/fd/<fd> links to want. */
+static inline void expect_fd_link(int fd, const char *want)
+{
+	char buf[128];
+	ssize_t n = fd_link(fd, buf, sizeof(buf));
+
+	CHECK(n > 0);
+	if (n > 0)
+		CHECK(strcmp(buf, want) == 0);
+}
+
 /* ---- memory ---- */
 
 /* Memory that stops: a read-write page whose next page is unmapped (or,
@@ -301,6 +326,17 @@ static inline int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms)
 	return wait_in_syscall_every(pid, tid, nr, max_ms, 5);
 }
 
+/* ---- threads ---- */
+
+/* pthread_create, or exit(2) if there can be no thread. */
+static inline void start_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	if (pthread_create(th, NULL, fn, arg) != 0) {
+		perror("pthread_create");
+		exit(2);
+	}
+}
+
 /* ---- a thread that writes after a delay ---- */
 
 /* A guard writes to fd after ms (8 bytes of 1 for an eventfd, one byte
@@ -347,16 +383,90 @@ static inline void guard_start(struct guard *g, int fd, int ms, int is_eventfd)
 	g->is_eventfd = is_eventfd;
 	g->cancel = 0;
 	g->wrote = 0;
-	if (pthread_create(&g->th, NULL, guard_main, g) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
+	start_thread(&g->th, guard_main, g);
 }
 
 static inline void guard_stop(struct guard *g)
 {
 	g->cancel = 1;
 	pthread_join(g->th, NULL);
+}
+
+/* ---- a thread doing one eventfd read or write ---- */
+
+enum {
+	OP_READ = 0,
+	OP_WRITE = 1, /* write val, else read into val */
+	OP_MUST = 2,  /* abort() if it fails: a wait it should end would hang */
+};
+
+struct op {
+	pthread_t th;
+	int fd;
+	int flags;    /* OP_* */
+	int delay_ms; /* sleep this long before the operation */
+	uint64_t val;
+	ssize_t ret;
+	int err;
+	int done;	/* accessed with __atomic */
+	double t_start; /* tl_now_ms() just before the thread was created */
+	double t_end;	/* when the operation returned */
+};
+
+static inline void *op_thread(void *p)
+{
+	struct op *o = p;
+
+	if (o->delay_ms)
+		sleep_ms(o->delay_ms);
+	errno = 0;
+	if (o->flags & OP_WRITE)
+		o->ret = write(o->fd, &o->val, 8);
+	else
+		o->ret = read(o->fd, &o->val, 8);
+	o->err = errno;
+	o->t_end = tl_now_ms();
+	if (o->ret != 8 && (o->flags & OP_MUST))
+		abort();
+	__atomic_store_n(&o->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Start a thread that, delay_ms from now, reads fd's counter into o->val
+ * or (OP_WRITE) writes val to it. */
+static inline void op_start(struct op *o, int fd, int flags, uint64_t val,
+			    int delay_ms)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = fd;
+	o->flags = flags;
+	o->val = val;
+	o->delay_ms = delay_ms;
+	o->t_start = tl_now_ms();
+	CHECK_EQ(pthread_create(&o->th, NULL, op_thread, o), 0);
+}
+
+static inline int op_done(struct op *o)
+{
+	return __atomic_load_n(&o->done, __ATOMIC_SEQ_CST);
+}
+
+/* Wait up to ms for the op to finish. */
+static inline int op_wait(struct op *o, int ms)
+{
+	double end = tl_now_ms() + ms;
+
+	while (!op_done(o)) {
+		if (tl_now_ms() > end)
+			return 0;
+		sleep_ms(5);
+	}
+	return 1;
+}
+
+static inline void op_join(struct op *o)
+{
+	pthread_join(o->th, NULL);
 }
 
 /* ---- threads blocked in epoll_wait ---- */
