@@ -369,13 +369,8 @@ static void case_setup_server(void)
 	CHECK_OK(listen(lfd, 512));
 	if (tl_case_failed)
 		return;
-	fflush(stdout);
-	srv_pid = fork();
-	CHECK_OK(srv_pid);
+	srv_pid = fork_server();
 	if (srv_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(3);
 		server(lfd);
 		_exit(0);
 	}
@@ -434,9 +429,6 @@ static void case_handshake_passes_doorbells(void)
 
 static void case_pingpong_200_clients(void)
 {
-	pthread_t th[N_CLIENTS];
-	pthread_attr_t at;
-	int started = 0;
 	long before = sst->rounds;
 	double t0 = tl_now_ms();
 
@@ -444,19 +436,7 @@ static void case_pingpong_200_clients(void)
 		CHECK(!"no server");
 		return;
 	}
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 128 * 1024);
-	for (int i = 0; i < N_CLIENTS; i++) {
-		int r = pthread_create(&th[i], &at, client_thread,
-				       (void *)(intptr_t)i);
-		CHECK_EQ(r, 0);
-		if (r)
-			break;
-		started++;
-	}
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_attr_destroy(&at);
+	run_threads(N_CLIENTS, client_thread);
 	if (n_fail)
 		tl_fail(__FILE__, __LINE__, "%ld clients failed; first: %s",
 			n_fail, first_err);

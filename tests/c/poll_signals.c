@@ -26,9 +26,8 @@ static void poll_handler_eintr(int flags, int timeout)
 	struct sender s;
 	struct guard g;
 
-	CHECK_OK(pipe2(p, O_CLOEXEC));
+	guarded_pipe(p, &g, 10000);
 	install(SIGUSR1, flags);
-	guard_start(&g, p[1], 10000, 0);
 	sender_start(&s, SYS_poll, SIGUSR1, 20, 8000);
 	struct pollfd a[2] = {
 	    {.fd = p[0], .events = POLLIN, .revents = 0x7fff},
@@ -103,9 +102,8 @@ static void ppoll_null_timeout_handler_eintr(void)
 	struct sender s;
 	struct guard g;
 
-	CHECK_OK(pipe2(p, O_CLOEXEC));
+	guarded_pipe(p, &g, 10000);
 	install(SIGUSR1, SA_RESTART);
-	guard_start(&g, p[1], 10000, 0);
 	sender_start(&s, SYS_ppoll, SIGUSR1, 20, 8000);
 	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	CHECK_ERR(raw_ppoll(&a, 1, NULL, NULL, 0), EINTR);

@@ -69,8 +69,7 @@ static void negative_timeout_waits_forever(void)
 		int p[2];
 		struct guard w;
 
-		CHECK_OK(pipe2(p, O_CLOEXEC));
-		guard_start(&w, p[1], 150, 0);
+		guarded_pipe(p, &w, 150);
 		struct pollfd a = {.fd = p[0], .events = POLLIN};
 		double t0 = tl_now_ms();
 		CHECK_EQ(poll(&a, 1, tmo[i]), 1);
@@ -91,8 +90,7 @@ static void timeout_is_an_int(void)
 	int p[2];
 	struct guard w;
 
-	CHECK_OK(pipe2(p, O_CLOEXEC));
-	guard_start(&w, p[1], 3000, 0);
+	guarded_pipe(p, &w, 3000);
 	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_poll(&a, 1, 0x100000000L), 0);

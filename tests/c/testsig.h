@@ -136,14 +136,12 @@ static inline void *sender_main(void *arg)
 static inline void sender_start(struct sender *s, long nr, int sig,
 				int extra_ms, int max_ms)
 {
-	s->target = pthread_self();
-	s->tid = gettid();
-	s->nr = nr;
-	s->sig = sig;
-	s->extra_ms = extra_ms;
-	s->max_ms = max_ms;
-	s->found = 0;
-	s->sent_at = 0;
+	*s = (struct sender){.target = pthread_self(),
+			     .tid = gettid(),
+			     .nr = nr,
+			     .sig = sig,
+			     .extra_ms = extra_ms,
+			     .max_ms = max_ms};
 	start_thread(&s->th, sender_main, s);
 }
 

@@ -19,10 +19,12 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -337,6 +339,30 @@ static inline void start_thread(pthread_t *th, void *(*fn)(void *), void *arg)
 	}
 }
 
+/* Run n threads with 128 KiB stacks, thread i calling
+ * fn((void *)(intptr_t)i), and join them all. If one cannot be created the
+ * case fails and no more are started. Returns how many ran. */
+static inline int run_threads(int n, void *(*fn)(void *))
+{
+	pthread_t th[n];
+	pthread_attr_t at;
+	int started = 0;
+
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 128 * 1024);
+	for (int i = 0; i < n; i++) {
+		int r = pthread_create(&th[i], &at, fn, (void *)(intptr_t)i);
+		CHECK_EQ(r, 0);
+		if (r != 0)
+			break;
+		started++;
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_attr_destroy(&at);
+	return started;
+}
+
 /* ---- a thread that writes after a delay ---- */
 
 /* A guard writes to fd after ms (8 bytes of 1 for an eventfd, one byte
@@ -378,11 +404,7 @@ static inline void *guard_main(void *arg)
 
 static inline void guard_start(struct guard *g, int fd, int ms, int is_eventfd)
 {
-	g->fd = fd;
-	g->ms = ms;
-	g->is_eventfd = is_eventfd;
-	g->cancel = 0;
-	g->wrote = 0;
+	*g = (struct guard){.fd = fd, .ms = ms, .is_eventfd = is_eventfd};
 	start_thread(&g->th, guard_main, g);
 }
 
@@ -467,6 +489,13 @@ static inline int op_wait(struct op *o, int ms)
 static inline void op_join(struct op *o)
 {
 	pthread_join(o->th, NULL);
+}
+
+/* A new pipe p (O_CLOEXEC) whose write end a guard writes to after ms. */
+static inline void guarded_pipe(int p[2], struct guard *g, int ms)
+{
+	CHECK_OK(pipe2(p, O_CLOEXEC));
+	guard_start(g, p[1], ms, 0);
 }
 
 /* ---- threads blocked in epoll_wait ---- */
@@ -584,6 +613,33 @@ static inline long fdinfo_num(int fd, const char *key, int base)
 		return -1;
 	p = line + strlen(key);
 	return strtol(p, NULL, base);
+}
+
+/* Check that /proc/self/fdinfo/<fd> has the line want, starting with key. */
+static inline void expect_fdinfo(int fd, const char *key, const char *want)
+{
+	char line[256];
+
+	CHECK_OK(fdinfo_line(fd, key, line, sizeof(line)));
+	CHECK(strcmp(line, want) == 0);
+}
+
+/* fork() a server process (checked, stdout flushed first) that dies with
+ * its parent: in the child, returns 0 once PR_SET_PDEATHSIG is set (and
+ * _exit(3)s if the parent is already gone). */
+static inline pid_t fork_server(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	CHECK_OK(pid);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(3);
+	}
+	return pid;
 }
 
 /* Reap pid: its exit status, -1000 - the signal that killed it, or -1. */
