@@ -534,21 +534,6 @@ static void select_sets(void)
 	}
 }
 
-static int fdtable_size(void)
-{
-	char buf[256];
-	int n = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "FDSize: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 /* Linux clamps nfds to the size of the fd table (core_sys_select) and
  * reads only that many bits. interpoll hands nfds > 2^20 back to the kernel
  * unread, and the kernel sees an empty epoll: 0 where Linux says 1. Found

@@ -427,11 +427,9 @@ static void fd_and_events_never_written(void)
 static void readonly_array_efault(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pollfd *a = map_page();
 
-	CHECK(a != MAP_FAILED);
-	if (a == MAP_FAILED)
+	if (!a)
 		return;
 	a[0].fd = efd;
 	a[0].events = POLLOUT;
@@ -549,19 +547,15 @@ static void unix_socket_readiness(void)
 static void tcp_socket_readiness(void)
 {
 	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t al = sizeof(a);
+	struct sockaddr_in a;
+	socklen_t al;
 	int r;
 
-	CHECK(t >= 0 && l >= 0);
+	CHECK(t >= 0);
 	/* A fresh, unconnected TCP socket: OUT|WRNORM|HUP. */
 	CHECK_EQ(poll1(t, ALLEV, 0, NULL), 0x114);
 	CHECK_EQ(poll1(t, 0, 0, NULL), POLLHUP);
-	CHECK_OK(bind(l, (struct sockaddr *)&a, al));
-	CHECK_OK(listen(l, 4));
-	CHECK_OK(getsockname(l, (struct sockaddr *)&a, &al));
+	int l = tcp_listener(&a, &al, 4);
 	CHECK_EQ(poll1(l, ALLEV, 0, &r), 0);
 	CHECK_EQ(r, 0);
 	CHECK_OK(connect(t, (struct sockaddr *)&a, al));

@@ -312,10 +312,8 @@ static void ppoll_zero_timeout_not_blocking(void)
 	CHECK_EQ(ts.tv_nsec, 0);
 	/* A zero timeout in read-only memory: nothing is written, and the
 	 * call returns normally. */
-	struct kts *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro != MAP_FAILED) {
+	struct kts *ro = map_page();
+	if (ro) {
 		ro->tv_sec = 0;
 		ro->tv_nsec = 0;
 		CHECK_OK(mprotect(ro, 4096, PROT_READ));
@@ -332,10 +330,8 @@ static void ppoll_writeback_fault_ignored(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct kts *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro == MAP_FAILED)
+	struct kts *ro = map_page();
+	if (!ro)
 		return;
 	ro->tv_sec = 0;
 	ro->tv_nsec = 60 * 1000000LL;

@@ -83,21 +83,6 @@ static int closed_fd(void)
 	return -1;
 }
 
-static int fdtable_size(void)
-{
-	char buf[256];
-	int n = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "FDSize: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 /* Three zeroed big bitmaps. */
 static unsigned long big_r[BIGLONGS], big_w[BIGLONGS], big_e[BIGLONGS];
 
@@ -348,10 +333,8 @@ static void readonly_set_efault_after_wait(void)
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	unsigned long *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro == MAP_FAILED)
+	unsigned long *ro = map_page();
+	if (!ro)
 		return;
 	ro[0] = 1UL << p[0]; /* read end: not readable */
 	ro[1] = 0;
@@ -470,17 +453,13 @@ static void file_and_opath_mapping(void)
 
 static void oob_data_in_exceptfds(void)
 {
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a;
+	socklen_t al;
+	int l = tcp_listener(&a, &al, 1);
 	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t al = sizeof(a);
 	fd_set r, w, e;
 
-	CHECK(l >= 0 && t >= 0);
-	CHECK_OK(bind(l, (struct sockaddr *)&a, al));
-	CHECK_OK(listen(l, 1));
-	CHECK_OK(getsockname(l, (struct sockaddr *)&a, &al));
+	CHECK(t >= 0);
 	/* Listening socket: readable once a connection is pending. */
 	FD_ZERO(&r);
 	FD_SET(l, &r);
@@ -680,10 +659,8 @@ static void select_timeout_writeback(void)
 	CHECK_ERR(raw_select(10, (void *)8, NULL, NULL, &tv), EFAULT);
 	CHECK(ktv_ms(&tv) < 5000.0 && ktv_ms(&tv) > 4500.0);
 	/* A read-only timeval: the write-back fault is ignored. */
-	struct ktv *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro != MAP_FAILED) {
+	struct ktv *ro = map_page();
+	if (ro) {
 		ro->tv_sec = 0;
 		ro->tv_usec = 50000;
 		CHECK_OK(mprotect(ro, 4096, PROT_READ));

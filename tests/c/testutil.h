@@ -17,7 +17,9 @@
  * SYS_pidfd_getfd, SYS_epoll_pwait2, ...), defined only where missing. */
 #include "../../platform/compat.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -105,6 +107,49 @@ static inline void expect_fd_link(int fd, const char *want)
 	CHECK(n > 0);
 	if (n > 0)
 		CHECK(strcmp(buf, want) == 0);
+}
+
+/* A TCP socket (O_CLOEXEC) listening on an ephemeral loopback port with
+ * this backlog; its address in *a, *al. Checked. */
+static inline int tcp_listener(struct sockaddr_in *a, socklen_t *al,
+			       int backlog)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*a = (struct sockaddr_in){.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	*al = sizeof(*a);
+	CHECK(l >= 0);
+	CHECK_OK(bind(l, (struct sockaddr *)a, *al));
+	CHECK_OK(listen(l, backlog));
+	CHECK_OK(getsockname(l, (struct sockaddr *)a, al));
+	return l;
+}
+
+/* A page of read-write memory (checked); NULL if mmap failed. */
+static inline void *map_page(void)
+{
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(m != MAP_FAILED);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/* The size of the fd table (FDSize in /proc/self/status), or -1. */
+static inline int fdtable_size(void)
+{
+	char buf[256];
+	int n = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "FDSize: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
 }
 
 /* ---- memory ---- */
