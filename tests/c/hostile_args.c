@@ -477,22 +477,17 @@ static void select_sets(void)
 		int n = ep_ready + 1;
 		uint64_t rd[16];
 		CHECK_EQ(sel(ps, n, NULL, NULL, NULL, t, NULL), 0);
+		/* the last one is read-only, naming nothing: the result (all
+		 * zero) is still written back */
+		void *const bad[] = {p_none, p_unmap, KADDR, p_ro};
 		for (int k = 0; k < 3; k++) {
-			void *a[3] = {NULL, NULL, NULL};
-			a[k] = p_none;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
-				  EFAULT);
-			a[k] = p_unmap;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
-				  EFAULT);
-			a[k] = KADDR;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
-				  EFAULT);
-			/* read-only, naming nothing: the result (all zero) is
-			 * still written back */
-			a[k] = p_ro;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
-				  EFAULT);
+			for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]);
+			     b++) {
+				void *a[3] = {NULL, NULL, NULL};
+				a[k] = bad[b];
+				CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
+					  EFAULT);
+			}
 		}
 		/* read-only set naming a ready emulated epoll */
 		char *page = p_work;

@@ -71,6 +71,17 @@ static void script_start(struct script *s)
 	start_thread(&s->th, script_main, s);
 }
 
+/* An EPOLL_CLOEXEC instance watching a new EFD_CLOEXEC eventfd *efd
+ * (counter init) with events and data. */
+static int ep_efd(int *efd, unsigned init, uint32_t events, uint64_t data)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	*efd = eventfd(init, EFD_CLOEXEC);
+	CHECK_OK(add(ep, *efd, events, data));
+	return ep;
+}
+
 static void ready_entry_reports_in_rdnorm(void)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -93,12 +104,11 @@ static void never_out(void)
 {
 	/* An entry watching and reporting OUT makes the epoll fd readable,
 	 * never writable. */
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN | EPOLLOUT, 1);
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	CHECK_OK(add(ep, efd, EPOLLIN | EPOLLOUT, 1));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_OK(add(ep, p[1], EPOLLOUT, 2));
 	CHECK_EQ(poll1(ep, POLLOUT | POLLWRNORM, 0), 0);
@@ -108,12 +118,11 @@ static void never_out(void)
 
 static void not_ready_entries(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1); /* counter 0 */
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));	       /* counter 0 */
 	CHECK_OK(add(ep, p[0], EPOLLIN | EPOLLET, 2)); /* empty pipe */
 	CHECK_OK(add(ep, p[1], EPOLLIN, 3));	       /* write end: never IN */
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
@@ -173,11 +182,10 @@ static void stale_entries_not_ready(void)
 
 static void et_harvested_not_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN | EPOLLET, 9);
 	struct epoll_event ev;
 
-	CHECK_OK(add(ep, efd, EPOLLIN | EPOLLET, 9));
 	efd_write(efd, 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	/* Polling did not consume the edge. */
@@ -196,11 +204,10 @@ static void et_harvested_not_ready(void)
 
 static void lt_harvested_still_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(2, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 2, EPOLLIN, 4);
 	struct epoll_event ev;
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 4));
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
@@ -211,11 +218,10 @@ static void lt_harvested_still_ready(void)
 
 static void oneshot_fired_not_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(1, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 1, EPOLLIN | EPOLLONESHOT, 5);
 	struct epoll_event ev;
 
-	CHECK_OK(add(ep, efd, EPOLLIN | EPOLLONESHOT, 5));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
@@ -231,11 +237,10 @@ static void oneshot_fired_not_ready(void)
 
 static void removed_entry_not_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(1, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 1, EPOLLIN, 1);
 	int efd2 = eventfd(1, EFD_CLOEXEC);
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	CHECK_OK(add(ep, efd2, EPOLLIN, 2));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_DEL, efd, NULL));
@@ -275,11 +280,10 @@ static void nested_epoll(void)
 
 static void blocking_poll_woken_through_epoll(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1);
 	struct script s = {.fd = efd, .n = 1, .delay_ms = {150}, .value = {1}};
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	script_start(&s);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll1(ep, POLLIN | POLLOUT | POLLRDNORM, -1),
@@ -322,12 +326,11 @@ static void stale_wakeup_does_not_end_wait(void)
 	/* A write of 0 wakes the epoll entry (IN key) but nothing is
 	 * readable: poll on the epoll fd keeps waiting until the real
 	 * write. */
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1);
 	struct script s = {
 	    .fd = efd, .n = 2, .delay_ms = {100, 350}, .value = {0, 1}};
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	script_start(&s);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll1(ep, POLLIN, 5000), POLLIN);
@@ -340,11 +343,10 @@ static void stale_wakeup_does_not_end_wait(void)
 
 static void eventfd_and_epoll_together(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1);
 	int other = eventfd(0, EFD_CLOEXEC);
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	struct pollfd a[3] = {
 	    {.fd = efd, .events = POLLIN | POLLOUT},
 	    {.fd = ep, .events = POLLIN | POLLOUT},

@@ -312,11 +312,8 @@ static void ppoll_zero_timeout_not_blocking(void)
 	CHECK_EQ(ts.tv_nsec, 0);
 	/* A zero timeout in read-only memory: nothing is written, and the
 	 * call returns normally. */
-	struct kts *ro = map_page();
+	struct kts *ro = ro_copy(&(struct kts){0, 0}, sizeof(*ro));
 	if (ro) {
-		ro->tv_sec = 0;
-		ro->tv_nsec = 0;
-		CHECK_OK(mprotect(ro, 4096, PROT_READ));
 		CHECK_EQ(raw_ppoll(&a, 1, ro, NULL, 0), 0);
 		a.fd = p[1];
 		a.events = POLLOUT;
@@ -330,12 +327,9 @@ static void ppoll_writeback_fault_ignored(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct kts *ro = map_page();
+	struct kts *ro = ro_copy(&(struct kts){0, 60 * 1000000LL}, sizeof(*ro));
 	if (!ro)
 		return;
-	ro->tv_sec = 0;
-	ro->tv_nsec = 60 * 1000000LL;
-	CHECK_OK(mprotect(ro, 4096, PROT_READ));
 
 	/* Timed out: 0, although writing {0,0} back faults. */
 	struct pollfd a = {.fd = p[0], .events = POLLIN};

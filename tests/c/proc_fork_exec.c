@@ -56,25 +56,13 @@ static int eventfd_roundtrip(uint64_t v, int flags)
 
 /* ---- spawning in various ways --------------------------------------- */
 
-static pid_t spawn_fork(char **argv)
+/* fork() (or vfork()) and exec this program with argv. */
+static pid_t spawn_fork(char **argv, int use_vfork)
 {
 	pid_t pid;
 
 	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static pid_t spawn_vfork(char **argv)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = vfork();
+	pid = use_vfork ? vfork() : fork();
 	if (pid == 0) {
 		execv("/proc/self/exe", argv);
 		_exit(127);
@@ -112,9 +100,9 @@ static pid_t spawn_mode(char mode, char **argv)
 {
 	switch (mode) {
 	case 'f':
-		return spawn_fork(argv);
+		return spawn_fork(argv, 0);
 	case 'v':
-		return spawn_vfork(argv);
+		return spawn_fork(argv, 1);
 	case 'c':
 		return spawn_clone(argv);
 	case 's':
@@ -202,7 +190,7 @@ static void run_chain(const char *modes)
 
 	CHECK(shared >= 0);
 	snprintf(nshared, sizeof(nshared), "%d", shared);
-	pid = spawn_fork(argv);
+	pid = spawn_fork(argv, 0);
 	CHECK(pid > 0);
 	if (pid <= 0)
 		return;
@@ -351,7 +339,7 @@ static void child_raises_signal(void)
 		int st = 0;
 
 		snprintf(n, sizeof(n), "%d", sigs[i]);
-		pid = spawn_fork(argv);
+		pid = spawn_fork(argv, 0);
 		CHECK(pid > 0);
 		if (pid <= 0)
 			continue;

@@ -333,12 +333,11 @@ static void readonly_set_efault_after_wait(void)
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	unsigned long *ro = map_page();
+	/* the read end: not readable */
+	unsigned long *ro =
+	    ro_copy((unsigned long[2]){1UL << p[0], 0}, 2 * sizeof(*ro));
 	if (!ro)
 		return;
-	ro[0] = 1UL << p[0]; /* read end: not readable */
-	ro[1] = 0;
-	CHECK_OK(mprotect(ro, 4096, PROT_READ));
 	/* Timed out: the zeroed set is written back: EFAULT, after the wait. */
 	double t0 = tl_now_ms();
 	struct ktv tv = {0, 100000};
@@ -659,11 +658,8 @@ static void select_timeout_writeback(void)
 	CHECK_ERR(raw_select(10, (void *)8, NULL, NULL, &tv), EFAULT);
 	CHECK(ktv_ms(&tv) < 5000.0 && ktv_ms(&tv) > 4500.0);
 	/* A read-only timeval: the write-back fault is ignored. */
-	struct ktv *ro = map_page();
+	struct ktv *ro = ro_copy(&(struct ktv){0, 50000}, sizeof(*ro));
 	if (ro) {
-		ro->tv_sec = 0;
-		ro->tv_usec = 50000;
-		CHECK_OK(mprotect(ro, 4096, PROT_READ));
 		FD_SET(efd, &w);
 		CHECK_EQ(raw_select(efd + 1, NULL, &w, NULL, ro), 1);
 		FD_ZERO(&r);

@@ -136,6 +136,19 @@ static inline void *map_page(void)
 	return m == MAP_FAILED ? NULL : m;
 }
 
+/* A read-only page (checked) that starts with a copy of len bytes of data;
+ * NULL if mmap failed. munmap(p, 4096) it. */
+static inline void *ro_copy(const void *data, size_t len)
+{
+	void *m = map_page();
+
+	if (!m)
+		return NULL;
+	memcpy(m, data, len);
+	CHECK_OK(mprotect(m, 4096, PROT_READ));
+	return m;
+}
+
 /* The size of the fd table (FDSize in /proc/self/status), or -1. */
 static inline int fdtable_size(void)
 {
