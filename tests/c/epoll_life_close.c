@@ -254,51 +254,6 @@ static void case_forked_child_keeps_entry(void)
 	close_fds(go[0], done[0], ep);
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte = 'f';
-	struct iovec iov = {&byte, 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = {&byte, 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* Replace fd's file with /dev/null, so the number stays taken. */
 static void occupy(int fd)
 {
@@ -321,7 +276,7 @@ static void case_scm_rights_copy_keeps_entry(void)
 	CHECK_OK(send_fd(sv[0], e));
 	occupy(e); /* the original file is now only in flight */
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	r = recv_fd(sv[1]);
+	r = recv_fd(sv[1], 0);
 	CHECK(r >= 0 && r != e);
 	CHECK_OK(wr(r, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);

@@ -97,11 +97,7 @@ static void case_add_ready_fd_wakes_waiter(void)
 	CHECK(waiter_blocked(&w));
 	t_add = tl_now_ms();
 	CHECK_OK(add(ep, e, EPOLLIN | EPOLLOUT, 0xadd));
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].events, EPOLLIN | EPOLLOUT);
-	CHECK_EQ(w.ev[0].data.u64, 0xadd);
+	waiter_got_one(&w, EPOLLIN | EPOLLOUT, 0xadd);
 	CHECK(w.t_ret - t_add < 3000);
 	close_fds(e, ep);
 }
@@ -120,10 +116,7 @@ static void case_add_not_ready_fd_does_not_wake(void)
 	CHECK_EQ(count_returned(&w, 1), 0);
 	/* The new entry's later readiness does wake it. */
 	CHECK_EQ(write(e, &one, 8), 8);
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].data.u64, 0x11);
+	waiter_got_one(&w, 0, 0x11);
 	close_fds(e, ep);
 }
 
@@ -145,11 +138,7 @@ static void case_mod_to_matching_mask_wakes_waiter(void)
 	sleep_ms(300);
 	CHECK_EQ(count_returned(&w, 1), 0);
 	CHECK_OK(mod(ep, p[0], EPOLLIN | EPOLLOUT, 4));
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].events, EPOLLIN);
-	CHECK_EQ(w.ev[0].data.u64, 4);
+	waiter_got_one(&w, EPOLLIN, 4);
 	close_fds(p[0], p[1], ep);
 }
 
@@ -171,11 +160,7 @@ static void case_deep_tree_wakes_top_waiter(void)
 	waiter_start(&w, e[0], 2, 8000);
 	CHECK(waiter_blocked(&w));
 	CHECK_EQ(write(efd, &one, 8), 8);
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].events, EPOLLIN);
-	CHECK_EQ(w.ev[0].data.u64, 0x11);
+	waiter_got_one(&w, EPOLLIN, 0x11);
 	/* Every level sees it, and the innermost reports the eventfd. */
 	for (i = 1; i < 4; i++) {
 		CHECK_EQ(epoll_wait(e[i], ev, 2, 0), 1);
@@ -232,11 +217,7 @@ static void case_et_new_write_new_edge_for_waiter(void)
 		waiter_start(&w, ep, 2, 8000);
 		CHECK(waiter_blocked(&w));
 		CHECK_EQ(write(e, &one, 8), 8);
-		CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-		pthread_join(w.th, NULL);
-		CHECK_EQ(w.ret, 1);
-		CHECK_EQ(w.ev[0].events, EPOLLIN);
-		CHECK_EQ(w.ev[0].data.u64, 0xed);
+		waiter_got_one(&w, EPOLLIN, 0xed);
 		CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);
 	}
 	CHECK_EQ(read(e, &v, 8), 8);
@@ -285,14 +266,15 @@ static int timed_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	return pthread_cond_timedwait(c, m, &ts);
 }
 
-struct os2_arg {
-	struct os2 *s;
+/* The argument of a consumer thread: the shared state and its index. */
+struct idx_arg {
+	void *s;
 	int i;
 };
 
 static void *os2_consumer(void *arg)
 {
-	struct os2_arg *a = arg;
+	struct idx_arg *a = arg;
 	struct os2 *s = a->s;
 	int i = a->i, r;
 	struct epoll_event ev[2];
@@ -351,7 +333,7 @@ static void *os2_consumer(void *arg)
 static void case_oneshot_two_instances_racing_rearm(void)
 {
 	static struct os2 s;
-	struct os2_arg args[2];
+	struct idx_arg args[2];
 	pthread_t th[2];
 	struct epoll_event ev[2];
 	int i, r;
@@ -425,14 +407,9 @@ struct os1 {
 	int per_thread[2];
 };
 
-struct os1_arg {
-	struct os1 *s;
-	int i;
-};
-
 static void *os1_consumer(void *arg)
 {
-	struct os1_arg *a = arg;
+	struct idx_arg *a = arg;
 	struct os1 *s = a->s;
 	struct epoll_event ev[1];
 
@@ -467,7 +444,7 @@ static void *os1_consumer(void *arg)
 static void case_oneshot_one_instance_two_waiters(void)
 {
 	static struct os1 s;
-	struct os1_arg args[2];
+	struct idx_arg args[2];
 	pthread_t th[2];
 	uint64_t one = 1;
 	struct epoll_event ev[2];

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -163,6 +164,64 @@ static inline int fdtable_size(void)
 			break;
 	fclose(f);
 	return n;
+}
+
+/* ---- passing fds over a unix socket ---- */
+
+/* A message of one data byte with room for one SCM_RIGHTS fd. */
+struct fd_msg {
+	char data;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg;
+};
+
+static inline struct msghdr *fd_msg_init(struct fd_msg *m, char data)
+{
+	memset(m, 0, sizeof(*m));
+	m->data = data;
+	m->iov.iov_base = &m->data;
+	m->iov.iov_len = 1;
+	m->msg.msg_iov = &m->iov;
+	m->msg.msg_iovlen = 1;
+	m->msg.msg_control = m->u.buf;
+	m->msg.msg_controllen = sizeof(m->u.buf);
+	return &m->msg;
+}
+
+/* Send fd (SCM_RIGHTS) with one data byte: 0, or -1. */
+static inline int send_fd(int sock, int fd)
+{
+	struct fd_msg m;
+	struct msghdr *msg = fd_msg_init(&m, 'F');
+	struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, msg, 0) == 1 ? 0 : -1;
+}
+
+/* Receive one fd sent by send_fd (recvmsg flags, e.g. MSG_CMSG_CLOEXEC):
+ * the new fd, or -1. */
+static inline int recv_fd(int sock, int flags)
+{
+	struct fd_msg m;
+	struct msghdr *msg = fd_msg_init(&m, 0);
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, msg, flags) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(msg);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
 }
 
 /* ---- memory ---- */
@@ -635,6 +694,19 @@ static inline int wait_returned(struct waiter *w, int n, int want, int ms)
 	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
 		sleep_ms(2);
 	return count_returned(w, n);
+}
+
+/* The one waiter w returns within 3 s with one event: join it and check
+ * the event's data and, unless events is 0, its events. */
+static inline void waiter_got_one(struct waiter *w, uint32_t events,
+				  uint64_t data)
+{
+	CHECK_EQ(wait_returned(w, 1, 1, 3000), 1);
+	pthread_join(w->th, NULL);
+	CHECK_EQ(w->ret, 1);
+	if (events)
+		CHECK_EQ(w->ev[0].events, events);
+	CHECK_EQ(w->ev[0].data.u64, data);
 }
 
 /* The line of /proc/self/fdinfo/<fd> that starts with key (without its
