@@ -450,9 +450,7 @@ static void cloexec_shell(void)
 		 "test -e /proc/self/fd/%d && exit 1; test -e /proc/self/fd/%d "
 		 "|| exit 2; exit 0",
 		 a, b);
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);

@@ -180,14 +180,6 @@ static void case_end(int sig, int fd)
 	close(fd);
 }
 
-/* A new eventfd, checked. */
-static int new_eventfd(unsigned init, int flags)
-{
-	int fd = eventfd(init, flags);
-	CHECK(fd >= 0);
-	return fd;
-}
-
 /* Block sig in the calling thread; the old mask in *old. */
 static void block_signal(int sig, sigset_t *old)
 {
@@ -196,17 +188,6 @@ static void block_signal(int sig, sigset_t *old)
 	sigemptyset(&ss);
 	sigaddset(&ss, sig);
 	pthread_sigmask(SIG_BLOCK, &ss, old);
-}
-
-/* fork(), checked, with stdout flushed first. */
-static pid_t fork_child(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
-	return pid;
 }
 
 /* Reap pid, which must exit with status 0. */

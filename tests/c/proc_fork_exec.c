@@ -274,9 +274,7 @@ static void exec_enoent(void)
 	int efd = eventfd(0, EFD_NONBLOCK);
 
 	CHECK(efd >= 0);
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		char *argv[] = {(char *)"nope", NULL};
 		execv("/nonexistent/interpoll-test", argv);
@@ -365,9 +363,7 @@ static void orphan_grandchild(void)
 	CHECK(efd >= 0);
 	CHECK_OK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
 	CHECK_OK(pipe(p));
-	fflush(stdout);
-	c = fork();
-	CHECK(c >= 0);
+	c = fork_child();
 	if (c == 0) {
 		pid_t gp, cpid = getpid();
 		close(p[0]);
@@ -472,9 +468,7 @@ static void fork_tree_wait_any(void)
 	for (i = 0; i < N; i++) {
 		fds[i] = eventfd(0, 0);
 		CHECK(fds[i] >= 0);
-		fflush(stdout);
-		pids[i] = fork();
-		CHECK(pids[i] >= 0);
+		pids[i] = fork_child();
 		if (pids[i] == 0) {
 			uint64_t v = 0;
 			if (rd(fds[i], &v))

@@ -437,9 +437,7 @@ static void exit_group_with_blocked_thread(void)
 	 * status. */
 	pid_t pid;
 
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct blk_arg a[3];
 		pthread_t th[3];
@@ -482,9 +480,7 @@ static void exit_group_from_other_thread(void)
 	/* The main thread blocks in read; a second thread calls _exit(9). */
 	pid_t pid;
 
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct exiter e;
 		pthread_t th;
@@ -513,9 +509,7 @@ static void main_thread_exits_worker_continues(void)
 
 	CHECK(fd >= 0);
 	CHECK_OK(pipe(tp));
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct blk_arg a;
 		pthread_t th;
@@ -638,9 +632,7 @@ static void exec_from_thread_with_blocked_reader(void)
 
 	CHECK(fd >= 0 && rfd >= 0);
 	CHECK_OK(pipe(tp));
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct blk_arg a;
 		static struct exec_arg e;

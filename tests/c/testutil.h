@@ -253,6 +253,14 @@ static inline void mem_edge_free(char *end, int prot_none)
 
 /* ---- eventfd counters ---- */
 
+/* A new eventfd, checked. */
+static inline int new_eventfd(unsigned init, int flags)
+{
+	int fd = eventfd(init, flags);
+	CHECK(fd >= 0);
+	return fd;
+}
+
 /* Read or write one 8-byte counter value: 0 on success, -1 otherwise. */
 static inline int rd(int fd, uint64_t *v)
 {
@@ -608,6 +616,14 @@ static inline void op_join(struct op *o)
 	pthread_join(o->th, NULL);
 }
 
+/* The op finishes within 5 s, having moved its 8 bytes; joined. */
+static inline void op_finished(struct op *o)
+{
+	CHECK(op_wait(o, 5000));
+	op_join(o);
+	CHECK_EQ(o->ret, 8);
+}
+
 /* A new pipe p (O_CLOEXEC) whose write end a guard writes to after ms. */
 static inline void guarded_pipe(int p[2], struct guard *g, int ms)
 {
@@ -752,6 +768,17 @@ static inline void expect_fdinfo(int fd, const char *key, const char *want)
 
 	CHECK_OK(fdinfo_line(fd, key, line, sizeof(line)));
 	CHECK(strcmp(line, want) == 0);
+}
+
+/* fork(), checked, with stdout flushed first. */
+static inline pid_t fork_child(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	return pid;
 }
 
 /* fork() a server process (checked, stdout flushed first) that dies with
