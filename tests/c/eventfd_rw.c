@@ -139,6 +139,13 @@ static void eagain_nonblock_empty(void)
 	close(fd);
 }
 
+/* The op is still blocked ms from now. */
+static int still_blocked(struct op *o, int ms)
+{
+	sleep_ms(ms);
+	return !op_done(o);
+}
+
 static void setfl_nonblock_toggle(void)
 {
 	int fd = new_eventfd(0, 0);
@@ -156,8 +163,7 @@ static void setfl_nonblock_toggle(void)
 	/* Clear it again: the read must now block until a write comes. */
 	CHECK_OK(fcntl(fd, F_SETFL, 0));
 	op_start(&o, fd, OP_READ, 0, 0);
-	sleep_ms(200);
-	CHECK(!op_done(&o));
+	CHECK(still_blocked(&o, 200));
 	CHECK_OK(wr(fd, 31));
 	op_join(&o);
 	CHECK_EQ(o.ret, 8);
@@ -454,8 +460,7 @@ static void blocking_read_woken_by_write(void)
 	struct op o;
 
 	op_start(&o, fd, OP_READ, 0, 0);
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	CHECK(still_blocked(&o, 150));
 	CHECK_OK(wr(fd, 42));
 	op_finished(&o);
 	CHECK_EQ(o.val, 42);
@@ -476,8 +481,7 @@ static void blocking_read_not_woken_by_zero(void)
 	op_start(&o, fd, OP_READ, 0, 0);
 	sleep_ms(100);
 	CHECK_OK(wr(fd, 0));
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	CHECK(still_blocked(&o, 150));
 	CHECK_OK(wr(fd, 8));
 	op_finished(&o);
 	CHECK_EQ(o.val, 8);
@@ -492,8 +496,7 @@ static void blocking_write_woken_by_read(void)
 
 	CHECK_OK(wr(fd, MAX_COUNT));
 	op_start(&o, fd, OP_WRITE, 5, 0);
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	CHECK(still_blocked(&o, 150));
 	v = 0;
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
@@ -518,8 +521,7 @@ static void blocking_write_needs_room(void)
 	op_start(&o, fd, OP_WRITE, 5, 0);
 	sleep_ms(100);
 	CHECK_OK(rd(fd, &v)); /* counter max-1 -> max-2 */
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	CHECK(still_blocked(&o, 150));
 	for (i = 0; i < 4; i++)
 		CHECK_OK(rd(fd, &v)); /* counter max-6: now 5 fits */
 	op_finished(&o);

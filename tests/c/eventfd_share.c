@@ -41,9 +41,7 @@ static void dup_shares_counter(void)
 	CHECK_OK(wr(d3, 4));
 	CHECK_OK(wr(d4, 8));
 	CHECK_OK(wr(fd, 16));
-	v = 0;
-	CHECK_OK(rd(d2, &v));
-	CHECK_EQ(v, 31);
+	expect_read(d2, 31);
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
 	CHECK_ERR(read(d4, &v, 8), EAGAIN);
 
@@ -95,8 +93,7 @@ static void fork_inherit(void)
 
 	CHECK(fd >= 0);
 	t0 = tl_now_ms();
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		sleep_ms(100);
 		_exit(wr(fd, 11) == 0 ? 0 : 1);
@@ -118,8 +115,7 @@ static void fork_child_reads(void)
 	uint64_t v;
 
 	CHECK(fd >= 0);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		uint64_t x = 0;
 		if (rd(fd, &x) != 0 || x != 1)
@@ -147,8 +143,7 @@ static void fork_status_flags_shared(void)
 	pid_t pid;
 
 	CHECK(fd >= 0);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0)
 			_exit(1);
@@ -172,8 +167,7 @@ static void fork_parent_closes(void)
 
 	CHECK(fd >= 0);
 	CHECK_OK(pipe(p));
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		uint64_t x = 0;
 		close(p[1]);
@@ -200,8 +194,7 @@ static void scm_rights_transfer(void)
 	long id;
 
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		int rfd;
 		uint64_t x = 0;
@@ -273,9 +266,7 @@ static void scm_rights_self_and_cloexec(void)
 	CHECK_EQ(fcntl(r1, F_GETFD), 0);
 	CHECK_EQ(fcntl(r2, F_GETFD), FD_CLOEXEC);
 	CHECK_OK(wr(r1, 2));
-	v = 0;
-	CHECK_OK(rd(r2, &v));
-	CHECK_EQ(v, 42);
+	expect_read(r2, 42);
 	CHECK_OK(fcntl(r2, F_SETFL, O_NONBLOCK));
 	CHECK_ERR(read(r1, &v, 8), EAGAIN);
 	close_fds(r1, r2, sv[0], sv[1]);
@@ -301,6 +292,24 @@ static int run_self(char *const extra[])
 		_exit(127);
 	}
 	return wait_exit(pid);
+}
+
+/* Re-execute this program as "--exec-child FD absent" or, with count,
+ * "--exec-child FD present COUNT GETFL SEM": its exit status. */
+static int exec_child(const char *fd, const char *count, const char *getfl,
+		      const char *sem)
+{
+	char *absent[] = {(char *)"--exec-child", (char *)fd, (char *)"absent",
+			  NULL};
+	char *present[] = {(char *)"--exec-child",
+			   (char *)fd,
+			   (char *)"present",
+			   (char *)count,
+			   (char *)getfl,
+			   (char *)sem,
+			   NULL};
+
+	return run_self(count ? present : absent);
 }
 
 static int exec_child_main(int argc, char **argv)
@@ -355,7 +364,6 @@ static void cloexec_exec(void)
 	int c = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int d;
 	char na[16], nb[16], nc[16], nd[16], getfl[16];
-	uint64_t v;
 
 	CHECK(a >= 0 && b >= 0 && c >= 0);
 	snprintf(na, sizeof(na), "%d", a);
@@ -363,46 +371,20 @@ static void cloexec_exec(void)
 	snprintf(nc, sizeof(nc), "%d", c);
 
 	/* EFD_CLOEXEC: gone after exec. */
-	{
-		char *args[] = {(char *)"--exec-child", na, (char *)"absent",
-				NULL};
-		CHECK_EQ(run_self(args), 0);
-	}
+	CHECK_EQ(exec_child(na, NULL, NULL, NULL), 0);
 	/* No EFD_CLOEXEC: still there, same counter. */
 	CHECK_OK(wr(b, 5));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR);
-	{
-		char *args[] = {(char *)"--exec-child",
-				nb,
-				(char *)"present",
-				(char *)"5",
-				getfl,
-				(char *)"0",
-				NULL};
-		CHECK_EQ(run_self(args), 0);
-	}
-	v = 0;
-	CHECK_OK(rd(b, &v));
-	CHECK_EQ(v, 10);
+	CHECK_EQ(exec_child(nb, "5", getfl, "0"), 0);
+	expect_read(b, 10);
 
 	/* Clearing FD_CLOEXEC with F_SETFD makes it survive, with its status
 	 * flags. */
 	CHECK_OK(fcntl(c, F_SETFD, 0));
 	CHECK_OK(wr(c, 0x123456789ULL));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR | O_NONBLOCK);
-	{
-		char *args[] = {(char *)"--exec-child",
-				nc,
-				(char *)"present",
-				(char *)"0x123456789",
-				getfl,
-				(char *)"0",
-				NULL};
-		CHECK_EQ(run_self(args), 0);
-	}
-	v = 0;
-	CHECK_OK(rd(c, &v));
-	CHECK_EQ(v, 0x2468acf12ULL);
+	CHECK_EQ(exec_child(nc, "0x123456789", getfl, "0"), 0);
+	expect_read(c, 0x2468acf12ULL);
 
 	/* dup() of a close-on-exec eventfd is not close-on-exec; a semaphore
 	 * eventfd stays one. */
@@ -415,21 +397,8 @@ static void cloexec_exec(void)
 	snprintf(nd, sizeof(nd), "%d", d);
 	CHECK_OK(wr(c, 3));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR);
-	{
-		char *args[] = {(char *)"--exec-child", nc, (char *)"absent",
-				NULL};
-		CHECK_EQ(run_self(args), 0);
-	}
-	{
-		char *args[] = {(char *)"--exec-child",
-				nd,
-				(char *)"present",
-				(char *)"1",
-				getfl,
-				(char *)"1",
-				NULL};
-		CHECK_EQ(run_self(args), 0);
-	}
+	CHECK_EQ(exec_child(nc, NULL, NULL, NULL), 0);
+	CHECK_EQ(exec_child(nd, "1", getfl, "1"), 0);
 	/* 3 - 1 read by the child + 2 written back. */
 	CHECK_EQ(fdinfo_num(c, "eventfd-count:", 16), 4);
 
@@ -478,8 +447,7 @@ static void pidfd_getfd_shares(void)
 
 	CHECK_OK(pipe(tochild));
 	CHECK_OK(pipe(toparent));
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		int fd;
 		uint64_t x = 0;
@@ -552,7 +520,6 @@ static void pidfd_getfd_self(void)
 	int fd = eventfd(0, EFD_NONBLOCK);
 	int pfd = (int)sys_pidfd_open(getpid(), 0);
 	int copy;
-	uint64_t v;
 
 	CHECK(fd >= 0 && pfd >= 0);
 	copy = (int)sys_pidfd_getfd(pfd, fd, 0);
@@ -560,9 +527,7 @@ static void pidfd_getfd_self(void)
 	CHECK_EQ(fcntl(copy, F_GETFD), FD_CLOEXEC);
 	CHECK_EQ(fcntl(copy, F_GETFL), O_RDWR | O_NONBLOCK);
 	CHECK_OK(wr(copy, 6));
-	v = 0;
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, 6);
+	expect_read(fd, 6);
 	CHECK_EQ(fdinfo_num(copy, "eventfd-id:", 10),
 		 fdinfo_num(fd, "eventfd-id:", 10));
 	close_fds(copy, pfd, fd);

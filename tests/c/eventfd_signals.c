@@ -164,15 +164,6 @@ static double read_during(struct script *s, uint64_t want)
 	return s->t_end - s->start;
 }
 
-/* Read fd's counter (checked): it must be want. */
-static void expect_read(int fd, uint64_t want)
-{
-	uint64_t v = 0;
-
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, want);
-}
-
 /* The end of a case: sig back to SIG_DFL, fd closed. */
 static void case_end(int sig, int fd)
 {

@@ -191,6 +191,17 @@ static void *blk_thread(void *p)
 	return NULL;
 }
 
+/* In a forked child: start a blk_thread on fd and wait until it is about
+ * to read (_exit(60) if there is no thread). */
+static void child_start_reader(struct blk_arg *a, pthread_t *th, int fd)
+{
+	a->fd = fd;
+	if (pthread_create(th, NULL, blk_thread, a))
+		_exit(60);
+	while (!atomic_get(&a->ready))
+		sleep_ms(1);
+}
+
 static int wait_ready(struct blk_arg *a)
 {
 	double end = tl_now_ms() + 3000;
@@ -514,11 +525,7 @@ static void main_thread_exits_worker_continues(void)
 		static struct blk_arg a;
 		pthread_t th;
 		close(tp[0]);
-		a.fd = fd;
-		if (pthread_create(&th, NULL, blk_thread, &a))
-			_exit(60);
-		while (!atomic_get(&a.ready))
-			sleep_ms(1);
+		child_start_reader(&a, &th, fd);
 		if (write(tp[1], &a.tid, sizeof(a.tid)) != sizeof(a.tid))
 			_exit(61);
 		close(tp[1]);
@@ -639,11 +646,7 @@ static void exec_from_thread_with_blocked_reader(void)
 		pthread_t r, x;
 		close(tp[0]);
 		/* The reader blocks on rfd; nobody ever writes to it. */
-		a.fd = rfd;
-		if (pthread_create(&r, NULL, blk_thread, &a))
-			_exit(60);
-		while (!atomic_get(&a.ready))
-			sleep_ms(1);
+		child_start_reader(&a, &r, rfd);
 		e.fd = fd;
 		e.reader_tid = a.tid;
 		/* Tell the parent to write 5 into fd (read by the new image).

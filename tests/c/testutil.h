@@ -272,6 +272,15 @@ static inline int wr(int fd, uint64_t v)
 	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
 }
 
+/* Read fd's counter (checked): it must be want. */
+static inline void expect_read(int fd, uint64_t want)
+{
+	uint64_t v = 0;
+
+	CHECK_OK(rd(fd, &v));
+	CHECK_EQ(v, want);
+}
+
 /* The same, checked. */
 static inline void efd_write(int efd, uint64_t v)
 {
