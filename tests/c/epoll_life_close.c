@@ -48,11 +48,10 @@ static void new_eventfd_at(int fd, uint64_t count)
 
 static void case_close_only_fd_entry_vanishes(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(1, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 1, EFD_NONBLOCK, EPOLLIN, 0x1111);
 	struct epoll_event ev[4];
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x1111));
 	CHECK_EQ(wait0(ep, ev, 4), 1); /* queued (and LT re-queued) */
 	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
@@ -72,13 +71,12 @@ static void case_close_only_fd_entry_vanishes(void)
 
 static void case_close_drops_pending_et_and_oneshot(void)
 {
-	int ep = epoll_create1(0);
-	int a = eventfd(0, EFD_NONBLOCK);
+	int a;
+	int ep = ep_with_eventfd(&a, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xa);
 	int b = eventfd(0, EFD_NONBLOCK);
 	int c = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[4];
 
-	CHECK_OK(add(ep, a, EPOLLIN | EPOLLET, 0xa));
 	CHECK_OK(add(ep, b, EPOLLIN | EPOLLONESHOT, 0xb));
 	CHECK_OK(add(ep, c, EPOLLIN, 0xc));
 	CHECK_OK(wr(a, 1));
@@ -96,13 +94,12 @@ static void case_close_drops_pending_et_and_oneshot(void)
 
 static void case_close_with_dup_keeps_reporting(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0xaaa);
 	int d = dup(e);
 	struct epoll_event ev[4];
 	uint64_t v;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0xaaa));
 	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	CHECK_OK(wr(d, 1));
@@ -136,14 +133,13 @@ static void case_close_with_dup_keeps_reporting(void)
 
 static void case_both_keys_survive_close_of_one(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(1, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 1, EFD_NONBLOCK, EPOLLIN, 1);
 	int d = dup(e);
 	struct epoll_event ev[4];
 	uint64_t seen = 0;
 	int i, n;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
 	CHECK_OK(add(ep, d, EPOLLIN, 2));
 	CHECK_OK(close(e));
 	/* The file is alive, so both entries are. */
@@ -160,13 +156,12 @@ static void case_both_keys_survive_close_of_one(void)
 
 static void case_number_reuse_while_old_file_alive(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0xA);
 	int d = dup(e);
 	struct epoll_event ev[4];
 	uint64_t v;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0xA));
 	CHECK_OK(close(e));
 	new_eventfd_at(e, 0);
 	/* Same number, different file: a new key. */
@@ -312,12 +307,11 @@ static void case_scm_rights_in_flight_keeps_entry(void)
 
 static void case_pidfd_getfd_copy_keeps_entry(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0x9d);
 	struct epoll_event ev[4];
 	int pfd, c;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x9d));
 	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (pfd < 0) {
 		printf("# pidfd_open unavailable (%s): skipped\n",

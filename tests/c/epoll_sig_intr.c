@@ -148,15 +148,14 @@ static long do_wait(enum kind kind, int ep, struct epoll_event *ev)
 
 static void expect_eintr(enum kind kind, int flags)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct epoll_event ev[2];
 	struct killer k;
 	double t0, el;
 	long r;
 	int e;
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
 	install(SIGUSR1, flags);
 	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);
 	t0 = tl_now_ms();
@@ -203,13 +202,12 @@ static void case_no_restart_eintr(void)
 
 static void case_signal_fn_handler_eintr(void)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct epoll_event ev[2];
 	struct sigaction cur;
 	struct killer k;
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
 	handler_runs = 0;
 	handler_time = 0;
 	CHECK(signal(SIGUSR1, on_signal) != SIG_ERR);
@@ -227,12 +225,11 @@ static void case_signal_fn_handler_eintr(void)
 
 static void case_process_directed_signal_eintr(void)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct epoll_event ev[2];
 	struct killer k;
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
 	install(SIGUSR1, SA_RESTART);
 	/* The killer blocks it, so the waiter is the one to get it. */
 	killer_start(&k, SIGUSR1, 100, rescue, TO_PROCESS);
@@ -410,13 +407,12 @@ static void case_blocked_signal_does_not_interrupt(void)
 
 static void case_timeout0_pending_signal_returns_0(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 1);
 	struct epoll_event ev[2];
 	uint64_t none = 0;
 	struct kts z = {0, 0};
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -443,14 +439,13 @@ static void case_timeout0_pending_signal_returns_0(void)
 
 static void case_events_win_over_pending_signal(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(1, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 1, EFD_NONBLOCK, EPOLLIN, 0x77);
 	struct epoll_event ev[2];
 	uint64_t none = 0;
 	struct kts ts = {5, 0};
 	double t0;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x77));
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -535,8 +530,8 @@ static void case_pwait2_mask_blocks_signal_stays_pending(void)
 /* The thread blocks SIGUSR1; the temporary mask unblocks it. */
 static void pwait_unblocks(int use_pwait2)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct epoll_event ev[2];
 	uint64_t none = 0;
 	struct kts ts = {6, 0};
@@ -545,7 +540,6 @@ static void pwait_unblocks(int use_pwait2)
 	long r;
 	int e;
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
 	install(SIGUSR1, SA_RESTART);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);

@@ -258,12 +258,11 @@ static void case_bad_buffer_ready_lt(void)
 
 static void case_bad_buffer_ready_et(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xe7);
 	struct epoll_event ev[2];
 	uint64_t one = 1;
 
-	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xe7));
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_ERR(sys_wait(ep, NULL, 1, 0), EFAULT);
@@ -496,13 +495,12 @@ static void case_sigmask_unreadable(void)
 
 static void case_pwait2_no_writeback(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 3);
 	struct epoll_event ev[1];
 	struct kts ts = {0, 30 * 1000 * 1000};
 	uint64_t one = 1;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 3));
 	/* Timed out. */
 	CHECK_EQ(sys_pwait2(ep, ev, 1, &ts, NULL, 8), 0);
 	CHECK_EQ(ts.tv_sec, 0);

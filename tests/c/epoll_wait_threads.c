@@ -24,14 +24,13 @@
 
 static void case_lt_event_wakes_all_waiters(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0x1717);
 	struct waiter w[NW];
 	uint64_t one = 1;
 	double t_write;
 	int i;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x1717));
 	for (i = 0; i < NW; i++)
 		waiter_start(&w[i], ep, 1, 6000);
 	for (i = 0; i < NW; i++)
@@ -52,14 +51,13 @@ static void case_lt_event_wakes_all_waiters(void)
 
 static void case_et_event_wakes_exactly_one(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xe);
 	int stop = eventfd(0, EFD_NONBLOCK);
 	struct waiter w[NW];
 	uint64_t one = 1;
 	int i, got_e = 0, got_stop = 0;
 
-	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xe));
 	CHECK_OK(add(ep, stop, EPOLLIN, 0x5));
 	for (i = 0; i < NW; i++)
 		waiter_start(&w[i], ep, 2, 8000);
@@ -178,12 +176,11 @@ static void case_deep_tree_wakes_top_waiter(void)
 
 static void case_close_epfd_does_not_wake_waiter(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 1);
 	struct waiter w;
 	double t0;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
 	t0 = tl_now_ms();
 	waiter_start(&w, ep, 2, 700);
 	CHECK(waiter_blocked(&w));
@@ -201,13 +198,12 @@ static void case_close_epfd_does_not_wake_waiter(void)
 
 static void case_et_new_write_new_edge_for_waiter(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xed);
 	struct waiter w;
 	struct epoll_event ev[2];
 	uint64_t one = 1, v;
 
-	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xed));
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 1);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);

@@ -31,15 +31,14 @@ static void drain(int e)
 
 static void case_timeout_zero_immediate(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 1);
 	struct epoll_event ev[2];
 	struct kts z = {0, 0};
 	uint64_t mask = 0;
 	double t0;
 	int i;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
 	t0 = tl_now_ms();
 	for (i = 0; i < 20; i++) {
 		CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);
@@ -160,13 +159,12 @@ static void case_pwait2_sec_and_nsec(void)
 
 static void wait_forever_ms(int timeout)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0xf0f0);
 	struct epoll_event ev[2];
 	struct op w;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0xf0f0));
 	t0 = tl_now_ms();
 	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	memset(ev, 0, sizeof(ev));
@@ -212,14 +210,13 @@ static void case_pwait_negative_forever(void)
 
 static void case_pwait2_null_forever(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 8);
 	struct epoll_event ev[2];
 	struct op w;
 	uint64_t mask = 0;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 8));
 	t0 = tl_now_ms();
 	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, NULL, NULL, 0), 1);
@@ -290,14 +287,13 @@ static void case_huge_timeouts(void)
 
 static void case_event_ends_wait_early(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 10);
 	struct epoll_event ev[2];
 	struct op w;
 	struct kts ts = {8, 0};
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 10));
 	t0 = tl_now_ms();
 	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 8000), 1);
@@ -351,14 +347,13 @@ static void case_empty_instance_sleeps_whole_timeout(void)
  * deadline. */
 static void stale_then_wait(uint32_t flags, int use_pwait2)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | flags, 11);
 	struct epoll_event ev[2];
 	struct kts ts = {0, 150 * 1000 * 1000};
 	uint64_t one = 1, v;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN | flags, 11));
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(read(e, &v, 8), 8);
 	t0 = tl_now_ms();
@@ -386,14 +381,13 @@ static void case_stale_entry_keeps_waiting(void)
 
 static void case_stale_entry_then_real_event(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 12);
 	struct epoll_event ev[2];
 	struct op w;
 	uint64_t one = 1, v;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 12));
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(read(e, &v, 8), 8);
 	t0 = tl_now_ms();
@@ -430,14 +424,13 @@ static void *spurious_fn(void *arg)
 
 static void case_spurious_wakeups_keep_deadline(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 13);
 	struct epoll_event ev[2];
 	struct kts ts = {0, 300 * 1000 * 1000};
 	pthread_t th;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 13));
 	atomic_store(&spurious_stop, 0);
 	CHECK_EQ(pthread_create(&th, NULL, spurious_fn, &e), 0);
 	sleep_ms(30);
