@@ -368,7 +368,6 @@ static void case_epfd_shared_by_fork(void)
 	int e4 = eventfd(1, EFD_NONBLOCK);
 	struct epoll_event ev[4];
 	pid_t pid;
-	int status;
 
 	CHECK_OK(add(ep, e3, EPOLLIN, 0xe3));
 	CHECK_OK(add(ep, e4, EPOLLIN | EPOLLET, 0xe4));
@@ -391,9 +390,7 @@ static void case_epfd_shared_by_fork(void)
 		_exit(bad);
 	}
 	CHECK(pid > 0);
-	CHECK_EQ(waitpid(pid, &status, 0), pid);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	expect_exit_0(pid);
 	/* Child's ADD is seen, its DEL too, and the e4 edge is gone. */
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xc41d);
@@ -566,7 +563,6 @@ static void case_exec_cloexec_and_inherit(void)
 	char a[4][16];
 	struct epoll_event ev[4];
 	pid_t pid;
-	int status;
 
 	CHECK_OK(add(epc, e1, EPOLLIN, 0x1));
 	CHECK_OK(add(ep2, e1, EPOLLIN, 0x1e));
@@ -589,9 +585,7 @@ static void case_exec_cloexec_and_inherit(void)
 		_exit(127);
 	}
 	CHECK(pid > 0);
-	CHECK_EQ(waitpid(pid, &status, 0), pid);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	expect_exit_0(pid);
 	/* The exec'd child's DEL happened in the shared instance. */
 	CHECK_EQ(wait0(ep2, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x20);

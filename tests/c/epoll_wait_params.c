@@ -45,6 +45,17 @@ static int ready_efd(void)
 	return e;
 }
 
+/* One event, EPOLLIN with this data, from a raw epoll_wait. */
+static void expect_in(int ep, uint64_t data)
+{
+	struct epoll_event ev[2];
+
+	memset(ev, 0, sizeof(ev));
+	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
+	CHECK_EQ(ev[0].events, EPOLLIN);
+	CHECK_EQ(ev[0].data.u64, data);
+}
+
 static void case_ebadf_before_maxevents(void)
 {
 	struct epoll_event ev[2];
@@ -247,10 +258,7 @@ static void case_bad_buffer_ready_lt(void)
 	/* The read-only page was not modified. */
 	CHECK_EQ(ro[0], 0);
 	/* Still queued. */
-	memset(ev, 0, sizeof(ev));
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
-	CHECK_EQ(ev[0].events, EPOLLIN);
-	CHECK_EQ(ev[0].data.u64, 0x1234);
+	expect_in(ep, 0x1234);
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1); /* LT: again */
 	munmap(ro, 4096);
 	close_fds(e, ep);
@@ -269,10 +277,7 @@ static void case_bad_buffer_ready_et(void)
 	CHECK_ERR(sys_wait(ep, (void *)8, 2, 0), EFAULT);
 	CHECK_ERR(sys_pwait2(ep, (void *)8, 1, &ts_zero, NULL, 8), EFAULT);
 	/* The edge was not consumed by the faults. */
-	memset(ev, 0, sizeof(ev));
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
-	CHECK_EQ(ev[0].events, EPOLLIN);
-	CHECK_EQ(ev[0].data.u64, 0xe7);
+	expect_in(ep, 0xe7);
 	/* Now it is. */
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
 	/* With the edge consumed, a bad buffer is harmless again. */
@@ -290,10 +295,7 @@ static void case_bad_buffer_ready_oneshot(void)
 	CHECK_ERR(sys_wait(ep, NULL, 1, 0), EFAULT);
 	CHECK_ERR(sys_pwait(ep, (void *)8, 1, 0, NULL, 8), EFAULT);
 	/* The entry is still armed and queued. */
-	memset(ev, 0, sizeof(ev));
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
-	CHECK_EQ(ev[0].events, EPOLLIN);
-	CHECK_EQ(ev[0].data.u64, 0x05);
+	expect_in(ep, 0x05);
 	/* Fired: nothing more, and a bad buffer finds nothing to copy. */
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
 	CHECK_EQ(sys_wait(ep, NULL, 1, 0), 0);

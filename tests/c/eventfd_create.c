@@ -464,7 +464,6 @@ static void emfile(void)
 	/* In a child: with RLIMIT_NOFILE at the current fd count, creation
 	 * fails with EMFILE and nothing else changes. */
 	pid_t pid = fork();
-	int st = 0;
 
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -501,9 +500,7 @@ static void emfile(void)
 			_exit(15);
 		_exit(0);
 	}
-	CHECK_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
+	expect_exit_0(pid);
 }
 
 int main(void)

@@ -181,16 +181,6 @@ static void block_signal(int sig, sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &ss, old);
 }
 
-/* Reap pid, which must exit with status 0. */
-static void expect_exit_0(pid_t pid)
-{
-	int st = 0;
-
-	CHECK_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
-}
-
 static void read_eintr_without_restart(void)
 {
 	int fd = new_eventfd(0, 0);

@@ -248,10 +248,7 @@ static void case_pidfd_getfd_rings_blocked_child(void)
 	} else {
 		kill(c, SIGKILL);
 	}
-	int st = -1;
-	CHECK_EQ(waitpid(c, &st, 0), c);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
+	expect_exit_0(c);
 	if (pfd >= 0)
 		close(pfd);
 }

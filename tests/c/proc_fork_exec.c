@@ -357,7 +357,6 @@ static void orphan_grandchild(void)
 	pid_t c, g = 0;
 	char buf[64];
 	ssize_t n;
-	int st = 0;
 	pid_t top = getpid();
 
 	CHECK(efd >= 0);
@@ -406,9 +405,7 @@ static void orphan_grandchild(void)
 			CHECK(strcmp(buf, "orphan-ok") == 0);
 		}
 		/* We are G's parent now, so we reap it. */
-		CHECK_EQ(waitpid(g, &st, 0), g);
-		CHECK(WIFEXITED(st));
-		CHECK_EQ(WEXITSTATUS(st), 0);
+		expect_exit_0(g);
 	}
 	close(p[0]);
 	CHECK_OK(prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0));

@@ -808,6 +808,16 @@ static inline pid_t fork_server(void)
 	return pid;
 }
 
+/* Reap pid, which must exit with status 0. */
+static inline void expect_exit_0(pid_t pid)
+{
+	int st = 0;
+
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+}
+
 /* Reap pid: its exit status, -1000 - the signal that killed it, or -1. */
 static inline int wait_exit(pid_t pid)
 {
