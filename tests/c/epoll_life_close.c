@@ -92,15 +92,24 @@ static void case_close_drops_pending_et_and_oneshot(void)
 	close(ep);
 }
 
+/* An EPOLLIN entry (data) on a new eventfd *e whose number is then
+ * closed while a dup *d keeps the file open. */
+static int entry_kept_by_dup(int *e, int *d, uint64_t data)
+{
+	int ep = ep_with_eventfd(e, 0, EFD_NONBLOCK, EPOLLIN, data);
+
+	*d = dup(*e);
+	CHECK_OK(close(*e));
+	return ep;
+}
+
 static void case_close_with_dup_keeps_reporting(void)
 {
-	int e;
-	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0xaaa);
-	int d = dup(e);
+	int e, d;
+	int ep = entry_kept_by_dup(&e, &d, 0xaaa);
 	struct epoll_event ev[4];
 	uint64_t v;
 
-	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	CHECK_OK(wr(d, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
@@ -156,13 +165,11 @@ static void case_both_keys_survive_close_of_one(void)
 
 static void case_number_reuse_while_old_file_alive(void)
 {
-	int e;
-	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0xA);
-	int d = dup(e);
+	int e, d;
+	int ep = entry_kept_by_dup(&e, &d, 0xA);
 	struct epoll_event ev[4];
 	uint64_t v;
 
-	CHECK_OK(close(e));
 	new_eventfd_at(e, 0);
 	/* Same number, different file: a new key. */
 	CHECK_OK(add(ep, e, EPOLLIN, 0xB));
