@@ -26,6 +26,24 @@ static int got(struct waiter *w, uint64_t data)
 	return 0;
 }
 
+/* One waiter (maxevents 4, 8 s) on each of the n instances ep[], all
+ * asleep; then a write of 1 to efd. Allow the want wake-ups that must
+ * come 3 s, and any that must not 300 ms more. */
+static void wake_waiters(struct waiter *w, const int *ep, int n, int efd,
+			 int want)
+{
+	uint64_t one = 1;
+	int i;
+
+	for (i = 0; i < n; i++)
+		waiter_start(&w[i], ep[i], 4, 8000);
+	for (i = 0; i < n; i++)
+		CHECK(waiter_blocked(&w[i]));
+	CHECK_EQ(write(efd, &one, 8), 8);
+	CHECK(wait_returned(w, n, want, 3000) >= want);
+	sleep_ms(300);
+}
+
 #define NI 3
 #define STOP_DATA 0x5709
 
@@ -74,17 +92,10 @@ static void case_excl_three_waiters_fewer_wake(void)
 {
 	struct setup s;
 	struct waiter w[NI];
-	uint64_t one = 1;
 	int i, woken, with_efd = 0;
 
 	setup_make(&s, 0);
-	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i], 4, 8000);
-	for (i = 0; i < NI; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(s.efd, &one, 8), 8);
-	CHECK(wait_returned(w, NI, 1, 3000) >= 1);
-	sleep_ms(300);
+	wake_waiters(w, s.ep, NI, s.efd, 1);
 	woken = count_returned(w, NI);
 	CHECK(woken >= 1);
 	CHECK(woken < NI);
@@ -205,17 +216,10 @@ static void case_excl_with_et(void)
 {
 	struct setup s;
 	struct waiter w[NI];
-	uint64_t one = 1;
-	int i, woken;
+	int woken;
 
 	setup_make(&s, EPOLLET);
-	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i], 4, 8000);
-	for (i = 0; i < NI; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(s.efd, &one, 8), 8);
-	CHECK(wait_returned(w, NI, 1, 3000) >= 1);
-	sleep_ms(300);
+	wake_waiters(w, s.ep, NI, s.efd, 1);
 	woken = count_returned(w, NI);
 	CHECK(woken >= 1);
 	CHECK(woken < NI);
@@ -242,13 +246,7 @@ static void case_excl_mixed_with_nonexclusive(void)
 	CHECK_OK(add(ep[2], efd, EPOLLIN, 0x102)); /* non-exclusive */
 	for (i = 0; i < 3; i++)
 		CHECK_OK(add(ep[i], stop, EPOLLIN, STOP_DATA));
-	for (i = 0; i < 3; i++)
-		waiter_start(&w[i], ep[i], 4, 8000);
-	for (i = 0; i < 3; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(efd, &one, 8), 8);
-	CHECK(wait_returned(w, 3, 2, 3000) >= 2);
-	sleep_ms(300);
+	wake_waiters(w, ep, 3, efd, 2);
 	CHECK_EQ(atomic_load(&w[2].state), 2);
 	excl_woken =
 	    (atomic_load(&w[0].state) == 2) + (atomic_load(&w[1].state) == 2);
@@ -272,7 +270,7 @@ static void case_excl_key_must_match(void)
 	int stop = eventfd(0, EFD_NONBLOCK);
 	int ep[2];
 	struct waiter w[2];
-	uint64_t one = 1, v;
+	uint64_t v;
 	int i;
 
 	for (i = 0; i < 2; i++)
@@ -287,13 +285,7 @@ static void case_excl_key_must_match(void)
 	CHECK_EQ(epoll_wait(ep[0], ev, 4, 0), 1);
 	CHECK_EQ(ev[0].events, EPOLLOUT);
 	CHECK_EQ(epoll_wait(ep[0], ev, 4, 0), 0);
-	for (i = 0; i < 2; i++)
-		waiter_start(&w[i], ep[i], 4, 8000);
-	for (i = 0; i < 2; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(efd, &one, 8), 8);
-	CHECK(wait_returned(w, 2, 1, 3000) >= 1);
-	sleep_ms(300);
+	wake_waiters(w, ep, 2, efd, 1);
 	/* The IN waiter woke; the OUT-only one ignored the IN key. */
 	CHECK_EQ(atomic_load(&w[1].state), 2);
 	CHECK_EQ(atomic_load(&w[0].state), 1);
