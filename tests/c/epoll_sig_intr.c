@@ -27,6 +27,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+/* The empty signal mask of the epoll_pwait* calls. */
+static const uint64_t none = 0;
+
 static uint64_t kmask(int sig)
 {
 	return 1ULL << (sig - 1);
@@ -113,6 +116,42 @@ static void killer_finish(struct killer *k)
 	pthread_join(k->th, NULL);
 }
 
+/* Make the call (a statement) while killer k, just started, waits for it:
+ * t0 is set right before it, el to how long it took; then the killer is
+ * finished. */
+#define KILLED_CALL(k, t0, el, call)                                           \
+	do {                                                                   \
+		(t0) = tl_now_ms();                                            \
+		atomic_store(&(k).waiting, 1);                                 \
+		call;                                                          \
+		(el) = tl_now_ms() - (t0);                                     \
+		killer_finish(&(k));                                           \
+	} while (0)
+
+/* A wait of ms that ran to its timeout: never early, not much late. */
+static void lasted(double el, int ms)
+{
+	CHECK(el >= ms - 0.01);
+	CHECK(el < ms + 1500);
+}
+
+/* epoll_wait(ep) is interrupted by one SIGUSR1 that the killer sends
+ * (mode), whose handler runs once; then SIGUSR1 is reset and ep and the
+ * rescue eventfd are closed. */
+static void interrupted_once(int ep, int rescue, int mode)
+{
+	struct epoll_event ev[2];
+	struct killer k;
+
+	killer_start(&k, SIGUSR1, 100, rescue, mode);
+	atomic_store(&k.waiting, 1);
+	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
+	killer_finish(&k);
+	CHECK_EQ(handler_runs, 1);
+	reset_sig(SIGUSR1);
+	close_fds(rescue, ep);
+}
+
 /* ---- interrupted waits ---- */
 
 enum kind {
@@ -126,7 +165,6 @@ enum kind {
 
 static long do_wait(enum kind kind, int ep, struct epoll_event *ev)
 {
-	uint64_t none = 0;
 	struct kts ts = {6, 0};
 
 	switch (kind) {
@@ -204,9 +242,7 @@ static void case_signal_fn_handler_eintr(void)
 {
 	int rescue;
 	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
-	struct epoll_event ev[2];
 	struct sigaction cur;
-	struct killer k;
 
 	handler_runs = 0;
 	handler_time = 0;
@@ -214,31 +250,17 @@ static void case_signal_fn_handler_eintr(void)
 	/* glibc's signal() has BSD semantics: SA_RESTART. */
 	sigaction(SIGUSR1, NULL, &cur);
 	CHECK(cur.sa_flags & SA_RESTART);
-	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);
-	atomic_store(&k.waiting, 1);
-	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
-	killer_finish(&k);
-	CHECK_EQ(handler_runs, 1);
-	reset_sig(SIGUSR1);
-	close_fds(rescue, ep);
+	interrupted_once(ep, rescue, TO_WAITER);
 }
 
 static void case_process_directed_signal_eintr(void)
 {
 	int rescue;
 	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
-	struct epoll_event ev[2];
-	struct killer k;
 
 	install(SIGUSR1, SA_RESTART);
 	/* The killer blocks it, so the waiter is the one to get it. */
-	killer_start(&k, SIGUSR1, 100, rescue, TO_PROCESS);
-	atomic_store(&k.waiting, 1);
-	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
-	killer_finish(&k);
-	CHECK_EQ(handler_runs, 1);
-	reset_sig(SIGUSR1);
-	close_fds(rescue, ep);
+	interrupted_once(ep, rescue, TO_PROCESS);
 }
 
 /* A signal for another thread does not disturb the waiter. */
@@ -251,13 +273,8 @@ static void case_other_thread_signal_no_interrupt(void)
 
 	install(SIGUSR1, 0);
 	killer_start(&k, SIGUSR1, 50, -1, TO_SELF);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(epoll_wait(ep, ev, 2, 500), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 500 - 0.01);
-	CHECK(el < 500 + 1500);
+	KILLED_CALL(k, t0, el, CHECK_EQ(epoll_wait(ep, ev, 2, 500), 0));
+	lasted(el, 500);
 	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(ep);
@@ -371,8 +388,7 @@ static void case_ignored_signals_do_not_interrupt(void)
 	el = tl_now_ms() - t0;
 	for (i = 0; i < 5; i++)
 		killer_finish(&k[i]);
-	CHECK(el >= 500 - 0.01);
-	CHECK(el < 500 + 1500);
+	lasted(el, 500);
 	/* Discarded at generation: nothing pending. */
 	CHECK(!is_pending(SIGUSR2));
 	set_disposition(SIGUSR2, SIG_DFL);
@@ -389,13 +405,8 @@ static void case_blocked_signal_does_not_interrupt(void)
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 50, -1, TO_WAITER);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(epoll_wait(ep, ev, 2, 400), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 400 - 0.01);
-	CHECK(el < 400 + 1500);
+	KILLED_CALL(k, t0, el, CHECK_EQ(epoll_wait(ep, ev, 2, 400), 0));
+	lasted(el, 400);
 	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
@@ -410,7 +421,6 @@ static void case_timeout0_pending_signal_returns_0(void)
 	int e;
 	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 1);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts z = {0, 0};
 
 	install(SIGUSR1, 0);
@@ -442,7 +452,6 @@ static void case_events_win_over_pending_signal(void)
 	int e;
 	int ep = ep_with_eventfd(&e, 1, EFD_NONBLOCK, EPOLLIN, 0x77);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts ts = {5, 0};
 	double t0;
 
@@ -482,13 +491,8 @@ static void case_pwait_mask_blocks_signal(void)
 
 	install(SIGUSR1, 0);
 	killer_start(&k, SIGUSR1, 100, -1, TO_WAITER);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(sys_pwait(ep, ev, 2, 500, &m, 8), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 500 - 0.01);
-	CHECK(el < 500 + 1500);
+	KILLED_CALL(k, t0, el, CHECK_EQ(sys_pwait(ep, ev, 2, 500, &m, 8), 0));
+	lasted(el, 500);
 	CHECK_EQ(handler_runs, 1);
 	CHECK(handler_time >= t0 + 500 - 0.01);
 	CHECK(!is_blocked(SIGUSR1));
@@ -510,13 +514,8 @@ static void case_pwait2_mask_blocks_signal_stays_pending(void)
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 100, -1, TO_WAITER);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, &m, 8), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 400 - 0.01);
-	CHECK(el < 400 + 1500);
+	KILLED_CALL(k, t0, el, CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, &m, 8), 0));
+	lasted(el, 400);
 	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
@@ -533,7 +532,6 @@ static void pwait_unblocks(int use_pwait2)
 	int rescue;
 	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts ts = {6, 0};
 	struct killer k;
 	double t0, el;
@@ -580,7 +578,6 @@ static void case_pwait_pending_before_call(void)
 {
 	int ep = epoll_create1(0);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	double t0, el;
 
 	install(SIGUSR1, 0);
@@ -605,7 +602,6 @@ static void case_pwait_error_restores_mask_undelivered(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, 0);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts ts = {1, 0};
 	struct kts bad = {0, -1};
 
