@@ -25,7 +25,7 @@ static void create_lowest_fd_and_cloexec(void **s)
 	assert_int_equal(fk_sys(SYS_epoll_create1, 0, 0, 0, 0, 0, 0), 2);
 	assert_false(fake.fds[2].cloexec);
 	assert_int_equal(
-		fk_sys(SYS_epoll_create1, EPOLL_CLOEXEC_, 0, 0, 0, 0, 0), 3);
+	    fk_sys(SYS_epoll_create1, EPOLL_CLOEXEC_, 0, 0, 0, 0, 0), 3);
 	assert_true(fake.fds[3].cloexec);
 	fk_close(a);
 	assert_int_equal(fk_sys(SYS_epoll_create, 1, 0, 0, 0, 0, 0), 0);
@@ -119,10 +119,9 @@ static void unknown_bits_and_wakeup_accepted(void **s)
 	int ep = fk_epoll_create();
 	int fd = fk_open(F_IN);
 	assert_int_equal(
-		fk_ctl(ep, CTL_ADD, fd, F_IN | 0x4000 | 0x100000 | (1u << 27) |
-						F_WAKEUP,
-		       5),
-		0);
+	    fk_ctl(ep, CTL_ADD, fd,
+		   F_IN | 0x4000 | 0x100000 | (1u << 27) | F_WAKEUP, 5),
+	    0);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN);
 }
@@ -222,12 +221,11 @@ static void exclusive_rules(void **s)
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_IN | F_EXCLUSIVE, 0),
 			 -EINVAL);
 	/* only IN, OUT, ERR, HUP, WAKEUP, ET beside it */
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_ONESHOT,
-				0),
-			 -EINVAL);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_RDHUP,
-				0),
-			 -EINVAL);
+	assert_int_equal(
+	    fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_ONESHOT, 0),
+	    -EINVAL);
+	assert_int_equal(
+	    fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_RDHUP, 0), -EINVAL);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_PRI | F_EXCLUSIVE, 0),
 			 -EINVAL);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_RDNORM | F_EXCLUSIVE, 0),
@@ -237,11 +235,11 @@ static void exclusive_rules(void **s)
 			 -EINVAL);
 	assert_int_equal(E->n_entries, 0);
 	/* accepted forms */
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd,
-				F_IN | F_OUT | F_ERR | F_HUP | F_WAKEUP | F_ET |
-					F_EXCLUSIVE,
-				0),
-			 0);
+	assert_int_equal(
+	    fk_ctl(ep, CTL_ADD, fd,
+		   F_IN | F_OUT | F_ERR | F_HUP | F_WAKEUP | F_ET | F_EXCLUSIVE,
+		   0),
+	    0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, other, F_EXCLUSIVE, 0), 0);
 	/* a registered exclusive entry cannot be modified at all */
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_IN, 0), -EINVAL);
@@ -263,8 +261,7 @@ static void exclusive_einval_before_eloop(void **s)
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	/* b -> a would be a cycle, but EXCLUSIVE on an epoll target is
 	 * checked first */
-	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN | F_EXCLUSIVE, 0),
-			 -EINVAL);
+	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN | F_EXCLUSIVE, 0), -EINVAL);
 	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN, 0), -ELOOP);
 }
 
@@ -371,8 +368,8 @@ static void number_reused_while_old_file_alive(void **s)
 	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
-	int fd = fk_open(0);	 /* file A */
-	int keep = fk_dup(fd);	 /* keeps A alive */
+	int fd = fk_open(0);   /* file A */
+	int keep = fk_dup(fd); /* keeps A alive */
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0xa), 0);
 	fk_close(fd);
 	int nfd = fk_open(0); /* file B, same number */
@@ -416,9 +413,8 @@ static void many_entries(void **s)
 		assert_int_equal(fk_ctl(ep, CTL_DEL, fds[i], 0, 0), 0);
 	for (int i = 0; i < N; i++) {
 		if (i % 2)
-			assert_int_equal(fk_ctl(ep, CTL_MOD, fds[i], F_IN,
-						1000 + i),
-					 0);
+			assert_int_equal(
+			    fk_ctl(ep, CTL_MOD, fds[i], F_IN, 1000 + i), 0);
 		else
 			assert_int_equal(fk_ctl(ep, CTL_MOD, fds[i], F_IN, 0),
 					 -ENOENT);
@@ -459,29 +455,29 @@ static void unknown_syscall_continued(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(create_lowest_fd_and_cloexec),
-		FK_TEST(create_flag_validation),
-		FK_TEST(create_caller_gone),
-		FK_TEST(add_mod_del_basic),
-		FK_TEST(mod_replaces_mask_and_data),
-		FK_TEST(del_never_reads_event),
-		FK_TEST(unknown_bits_and_wakeup_accepted),
-		FK_TEST(efault_before_ebadf),
-		FK_TEST(ebadf_epfd_then_fd),
-		FK_TEST(eperm_non_pollable),
-		FK_TEST(einval_not_an_epoll),
-		FK_TEST(einval_instance_into_itself),
-		FK_TEST(exclusive_rules),
-		FK_TEST(exclusive_einval_before_eloop),
-		FK_TEST(invalid_op_einval),
-		FK_TEST(dup_is_an_independent_entry),
-		FK_TEST(close_with_dup_keeps_entry),
-		FK_TEST(dead_file_entry_dropped_on_lookup),
-		FK_TEST(dead_file_number_readded_directly),
-		FK_TEST(number_reused_while_old_file_alive),
-		FK_TEST(many_entries),
-		FK_TEST(trace_notes),
-		FK_TEST(unknown_syscall_continued),
+	    FK_TEST(create_lowest_fd_and_cloexec),
+	    FK_TEST(create_flag_validation),
+	    FK_TEST(create_caller_gone),
+	    FK_TEST(add_mod_del_basic),
+	    FK_TEST(mod_replaces_mask_and_data),
+	    FK_TEST(del_never_reads_event),
+	    FK_TEST(unknown_bits_and_wakeup_accepted),
+	    FK_TEST(efault_before_ebadf),
+	    FK_TEST(ebadf_epfd_then_fd),
+	    FK_TEST(eperm_non_pollable),
+	    FK_TEST(einval_not_an_epoll),
+	    FK_TEST(einval_instance_into_itself),
+	    FK_TEST(exclusive_rules),
+	    FK_TEST(exclusive_einval_before_eloop),
+	    FK_TEST(invalid_op_einval),
+	    FK_TEST(dup_is_an_independent_entry),
+	    FK_TEST(close_with_dup_keeps_entry),
+	    FK_TEST(dead_file_entry_dropped_on_lookup),
+	    FK_TEST(dead_file_number_readded_directly),
+	    FK_TEST(number_reused_while_old_file_alive),
+	    FK_TEST(many_entries),
+	    FK_TEST(trace_notes),
+	    FK_TEST(unknown_syscall_continued),
 	};
 	return cmocka_run_group_tests_name("epoll_ctl", tests, NULL, NULL);
 }

@@ -18,8 +18,9 @@
 static void eventfd2_flag_validation(void **s)
 {
 	(void)s;
-	const uint64_t bad[] = {2, 02 /* O_RDWR */, 02000 /* O_APPEND */,
-				0x80000000u, 1 | 8, 0100 /* O_CREAT */};
+	const uint64_t bad[] = {
+	    2,		 02 /* O_RDWR */, 02000 /* O_APPEND */,
+	    0x80000000u, 1 | 8,		  0100 /* O_CREAT */};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(fk_sys(SYS_eventfd2, 0, bad[i], 0, 0, 0, 0),
 				 -EINVAL);
@@ -32,9 +33,9 @@ static void eventfd2_success(void **s)
 	(void)s;
 	int a = fk_open(0);
 	assert_int_equal(a, 0);
-	int64_t fd = fk_sys(SYS_eventfd2, 3,
-			    EFD_SEMAPHORE_ | EFD_NONBLOCK_ | EFD_CLOEXEC_, 0,
-			    0, 0, 0);
+	int64_t fd =
+	    fk_sys(SYS_eventfd2, 3,
+		   EFD_SEMAPHORE_ | EFD_NONBLOCK_ | EFD_CLOEXEC_, 0, 0, 0, 0);
 	assert_int_equal(fd, 1);
 	assert_true(fake.fds[1].cloexec);
 	assert_true(fk_file(1)->is_eventfd);
@@ -155,14 +156,14 @@ static void sweep_many_dead_entries(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(eventfd2_flag_validation),
-		FK_TEST(eventfd2_success),
-		FK_TEST(eventfd_has_no_flags),
-		FK_TEST(eventfd_in_epoll),
-		FK_TEST(eventfd_caller_gone),
-		FK_TEST(eventfd_records_swept),
-		FK_TEST(instances_swept_without_sleepers),
-		FK_TEST(sweep_many_dead_entries),
+	    FK_TEST(eventfd2_flag_validation),
+	    FK_TEST(eventfd2_success),
+	    FK_TEST(eventfd_has_no_flags),
+	    FK_TEST(eventfd_in_epoll),
+	    FK_TEST(eventfd_caller_gone),
+	    FK_TEST(eventfd_records_swept),
+	    FK_TEST(instances_swept_without_sleepers),
+	    FK_TEST(sweep_many_dead_entries),
 	};
 	return cmocka_run_group_tests_name("eventfd", tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@ static void nested_reports_in_only(void **s)
 	int fd = fk_open(F_IN | F_OUT);
 	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN | F_OUT, 1), 0);
 	assert_int_equal(
-		fk_ctl(outer, CTL_ADD, inner, F_IN | F_OUT | F_RDNORM, 2), 0);
+	    fk_ctl(outer, CTL_ADD, inner, F_IN | F_OUT | F_RDNORM, 2), 0);
 	/* an instance's poll mask is IN|RDNORM, never OUT */
 	assert_int_equal(fk_wait(outer, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN | F_RDNORM);
@@ -165,8 +165,7 @@ static void nested_three_levels(void **s)
 static void loops_are_eloop(void **s)
 {
 	(void)s;
-	int a = fk_epoll_create(), b = fk_epoll_create(),
-	    c = fk_epoll_create();
+	int a = fk_epoll_create(), b = fk_epoll_create(), c = fk_epoll_create();
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN, 0), -ELOOP);
 	assert_int_equal(fk_ctl(b, CTL_ADD, c, F_IN, 0), 0);
@@ -256,13 +255,12 @@ static void excl_setup(struct excl3 *x, int waiters)
 	for (int i = 0; i < 3; i++) {
 		x->ep[i] = fk_epoll_create();
 		assert_int_equal(
-			fk_ctl(x->ep[i], CTL_ADD, x->fd, F_IN | F_EXCLUSIVE, i),
-			0);
+		    fk_ctl(x->ep[i], CTL_ADD, x->fd, F_IN | F_EXCLUSIVE, i), 0);
 	}
 	for (int i = 0; i < 3; i++)
-		x->w[i] = (waiters >> i) & 1 ? fk_wait_start(x->ep[i], 1, -1,
-							     NULL)
-					     : 0;
+		x->w[i] = (waiters >> i) & 1
+			      ? fk_wait_start(x->ep[i], 1, -1, NULL)
+			      : 0;
 }
 
 static void excl_one_wakeup_wakes_one(void **s)
@@ -322,9 +320,8 @@ static void excl_and_normal_entries(void **s)
 	uint64_t wn = fk_wait_start(normal, 1, -1, NULL);
 	fk_raise(x.fd, F_IN);
 	assert_int_equal(fk_result(wn), 1);
-	assert_int_equal(fk_answered(x.w[0]) + fk_answered(x.w[1]) +
-				 fk_answered(x.w[2]),
-			 1);
+	assert_int_equal(
+	    fk_answered(x.w[0]) + fk_answered(x.w[1]) + fk_answered(x.w[2]), 1);
 }
 
 static void excl_del_leaves_ring(void **s)
@@ -342,23 +339,23 @@ static void excl_del_leaves_ring(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(nested_reports_in_only),
-		FK_TEST(nested_wakeup_propagates),
-		FK_TEST(nested_out_only_parent_not_woken),
-		FK_TEST(nested_consumed_inner_is_stale),
-		FK_TEST(nested_poll_drops_stale_inner_entries),
-		FK_TEST(nested_wakeup_key_is_in),
-		FK_TEST(nested_ready_inner_queued_at_add),
-		FK_TEST(nested_three_levels),
-		FK_TEST(loops_are_eloop),
-		FK_TEST(depth_limit_top_down),
-		FK_TEST(depth_limit_bottom_up),
-		FK_TEST(closing_inner_removes_outer_entry),
-		FK_TEST(excl_one_wakeup_wakes_one),
-		FK_TEST(excl_no_sleepers_all_queued),
-		FK_TEST(excl_walk_stops_at_first_sleeper),
-		FK_TEST(excl_and_normal_entries),
-		FK_TEST(excl_del_leaves_ring),
+	    FK_TEST(nested_reports_in_only),
+	    FK_TEST(nested_wakeup_propagates),
+	    FK_TEST(nested_out_only_parent_not_woken),
+	    FK_TEST(nested_consumed_inner_is_stale),
+	    FK_TEST(nested_poll_drops_stale_inner_entries),
+	    FK_TEST(nested_wakeup_key_is_in),
+	    FK_TEST(nested_ready_inner_queued_at_add),
+	    FK_TEST(nested_three_levels),
+	    FK_TEST(loops_are_eloop),
+	    FK_TEST(depth_limit_top_down),
+	    FK_TEST(depth_limit_bottom_up),
+	    FK_TEST(closing_inner_removes_outer_entry),
+	    FK_TEST(excl_one_wakeup_wakes_one),
+	    FK_TEST(excl_no_sleepers_all_queued),
+	    FK_TEST(excl_walk_stops_at_first_sleeper),
+	    FK_TEST(excl_and_normal_entries),
+	    FK_TEST(excl_del_leaves_ring),
 	};
 	return cmocka_run_group_tests_name("nesting", tests, NULL, NULL);
 }

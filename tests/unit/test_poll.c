@@ -73,7 +73,7 @@ static void no_instance_is_continued(void **s)
 	uint64_t bits = 1ull << a;
 	memcpy(fake_ptr(set), &bits, 8);
 	assert_true(fk_continued(
-		fk_start(SYS_select, (uint64_t)a + 1, set, 0, 0, 0, 0)));
+	    fk_start(SYS_select, (uint64_t)a + 1, set, 0, 0, 0, 0)));
 	assert_int_equal(E->n_blocked, 0);
 }
 
@@ -82,11 +82,11 @@ static void nfds_over_limit_is_continued(void **s)
 	(void)s;
 	int a;
 	int ep = instance_on(&a, F_IN);
-	struct pfd p[5] = {{ep, F_IN, 0}, {-1, 0, 0}, {-1, 0, 0}, {-1, 0, 0},
-			   {-1, 0, 0}};
+	struct pfd p[5] = {
+	    {ep, F_IN, 0}, {-1, 0, 0}, {-1, 0, 0}, {-1, 0, 0}, {-1, 0, 0}};
 	uint64_t pa = put_pfds(p, 5);
 	fake.nofile = 4; /* the kernel answers EINVAL itself (and ppoll
-			   * writes its remaining time back) */
+			  * writes its remaining time back) */
 	assert_true(fk_continued(poll_start(pa, 5, 0)));
 	fake.nofile = 5; /* nfds == limit is fine */
 	assert_int_equal(fk_result(poll_start(pa, 5, 0)), 1);
@@ -100,20 +100,20 @@ static void serviced_poll_writes_revents_only(void **s)
 	int b = fk_open(F_IN | F_OUT);
 	int reg = fk_open_regular();
 	struct pfd p[] = {
-		{ep, F_IN, 0x7fff},
-		{b, F_IN | F_OUT, 0x7fff},
-		{-1, (int16_t)0xffff, 0x7fff},
-		{900, F_IN, 0x7fff},
-		{reg, F_IN | F_OUT | F_PRI, 0x7fff},
-		{ep, F_OUT, 0x7fff},
-		{b, 0, 0x7fff},
+	    {ep, F_IN, 0x7fff},
+	    {b, F_IN | F_OUT, 0x7fff},
+	    {-1, (int16_t)0xffff, 0x7fff},
+	    {900, F_IN, 0x7fff},
+	    {reg, F_IN | F_OUT | F_PRI, 0x7fff},
+	    {ep, F_OUT, 0x7fff},
+	    {b, 0, 0x7fff},
 	};
 	uint64_t pa = put_pfds(p, 7);
 	assert_int_equal(fk_result(poll_start(pa, 7, 0)), 4);
 	struct pfd r[7];
 	get_pfds(pa, r, 7);
-	const int16_t want[] = {F_IN, F_IN | F_OUT, 0, F_NVAL, F_IN | F_OUT,
-				0,    0};
+	const int16_t want[] = {F_IN, F_IN | F_OUT, 0, F_NVAL, F_IN | F_OUT, 0,
+				0};
 	for (int i = 0; i < 7; i++) {
 		assert_int_equal(r[i].fd, p[i].fd);
 		assert_int_equal(r[i].events, p[i].events);
@@ -283,9 +283,8 @@ static void ppoll_checks_and_remaining_time(void **s)
 	struct pfd p[] = {{ep, F_IN, 0}};
 	uint64_t pa = put_pfds(p, 1);
 	/* timespec and mask checks come first, even for the kernel's calls */
-	assert_int_equal(fk_sys(SYS_ppoll, pa, 1, put_ts(0, 1000000000), 0, 0,
-				0),
-			 -EINVAL);
+	assert_int_equal(
+	    fk_sys(SYS_ppoll, pa, 1, put_ts(0, 1000000000), 0, 0, 0), -EINVAL);
 	assert_int_equal(fk_sys(SYS_ppoll, pa, 1, FAKE_BAD_ADDR, 0, 0, 0),
 			 -EFAULT);
 	uint64_t m = fake_alloc(8);
@@ -375,21 +374,21 @@ static void select_serviced_with_instance(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(no_instance_is_continued),
-		FK_TEST(nfds_over_limit_is_continued),
-		FK_TEST(serviced_poll_writes_revents_only),
-		FK_TEST(poll_does_not_consume_et),
-		FK_TEST(timeout_zero_not_ready),
-		FK_TEST(blocked_poll_woken_by_instance),
-		FK_TEST(blocked_poll_woken_by_host_file),
-		FK_TEST(blocked_poll_woken_by_nested_instance),
-		FK_TEST(blocked_poll_times_out),
-		FK_TEST(blocked_poll_signals),
-		FK_TEST(blocked_poll_caller_gone),
-		FK_TEST(writeback_fault_is_efault),
-		FK_TEST(ppoll_checks_and_remaining_time),
-		FK_TEST(unhinted_instance_found_through_watch),
-		FK_TEST(select_serviced_with_instance),
+	    FK_TEST(no_instance_is_continued),
+	    FK_TEST(nfds_over_limit_is_continued),
+	    FK_TEST(serviced_poll_writes_revents_only),
+	    FK_TEST(poll_does_not_consume_et),
+	    FK_TEST(timeout_zero_not_ready),
+	    FK_TEST(blocked_poll_woken_by_instance),
+	    FK_TEST(blocked_poll_woken_by_host_file),
+	    FK_TEST(blocked_poll_woken_by_nested_instance),
+	    FK_TEST(blocked_poll_times_out),
+	    FK_TEST(blocked_poll_signals),
+	    FK_TEST(blocked_poll_caller_gone),
+	    FK_TEST(writeback_fault_is_efault),
+	    FK_TEST(ppoll_checks_and_remaining_time),
+	    FK_TEST(unhinted_instance_found_through_watch),
+	    FK_TEST(select_serviced_with_instance),
 	};
 	return cmocka_run_group_tests_name("poll", tests, NULL, NULL);
 }

@@ -173,8 +173,8 @@ static void oneshot_et_combination(void **s)
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
-	assert_int_equal(
-		fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT | F_ET, 1), 0);
+	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT | F_ET, 1),
+			 0);
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	fk_wake(fd, F_IN);
@@ -353,9 +353,9 @@ static void efault_at_harvest_keeps_events(void **s)
 	/* the buffer is not mapped: EFAULT, nothing consumed */
 	assert_int_equal(fk_sys(SYS_epoll_wait, ep, FAKE_BAD_ADDR, 4, 0, 0, 0),
 			 -EFAULT);
-	assert_int_equal(fk_sys(SYS_epoll_wait, ep, fake_alloc_tail(11), 4, 0,
-				0, 0),
-			 -EFAULT);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_wait, ep, fake_alloc_tail(11), 4, 0, 0, 0),
+	    -EFAULT);
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 2);
 	assert_int_equal(ev[0].data, 1);
 	assert_int_equal(ev[1].data, 2);
@@ -397,8 +397,8 @@ static void efault_partial_write_et(void **s)
 	int fd[3];
 	for (int i = 0; i < 3; i++) {
 		fd[i] = fk_open(0);
-		assert_int_equal(
-			fk_ctl(ep, CTL_ADD, fd[i], F_IN | F_ET, i + 1), 0);
+		assert_int_equal(fk_ctl(ep, CTL_ADD, fd[i], F_IN | F_ET, i + 1),
+				 0);
 	}
 	for (int i = 0; i < 3; i++)
 		fk_raise(fd[i], F_IN);
@@ -451,25 +451,25 @@ static void large_harvest(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(lt_rotation_maxevents_1_then_3),
-		FK_TEST(lt_rotation_maxevents_3_fresh),
-		FK_TEST(lt_requeued_until_drained),
-		FK_TEST(et_once_per_wakeup),
-		FK_TEST(et_mod_of_ready_file_reports),
-		FK_TEST(oneshot_disarms_and_mod_rearms),
-		FK_TEST(oneshot_et_combination),
-		FK_TEST(mod_of_queued_entry_keeps_position),
-		FK_TEST(stale_entries_dropped),
-		FK_TEST(key_must_intersect_mask),
-		FK_TEST(err_hup_always_watched),
-		FK_TEST(reported_mask_is_current),
-		FK_TEST(wakeup_order_most_recent_first),
-		FK_TEST(del_removes_from_ready_list),
-		FK_TEST(efault_at_harvest_keeps_events),
-		FK_TEST(efault_partial_write_returns_count),
-		FK_TEST(efault_partial_write_et),
-		FK_TEST(read_only_buffer_efault),
-		FK_TEST(large_harvest),
+	    FK_TEST(lt_rotation_maxevents_1_then_3),
+	    FK_TEST(lt_rotation_maxevents_3_fresh),
+	    FK_TEST(lt_requeued_until_drained),
+	    FK_TEST(et_once_per_wakeup),
+	    FK_TEST(et_mod_of_ready_file_reports),
+	    FK_TEST(oneshot_disarms_and_mod_rearms),
+	    FK_TEST(oneshot_et_combination),
+	    FK_TEST(mod_of_queued_entry_keeps_position),
+	    FK_TEST(stale_entries_dropped),
+	    FK_TEST(key_must_intersect_mask),
+	    FK_TEST(err_hup_always_watched),
+	    FK_TEST(reported_mask_is_current),
+	    FK_TEST(wakeup_order_most_recent_first),
+	    FK_TEST(del_removes_from_ready_list),
+	    FK_TEST(efault_at_harvest_keeps_events),
+	    FK_TEST(efault_partial_write_returns_count),
+	    FK_TEST(efault_partial_write_et),
+	    FK_TEST(read_only_buffer_efault),
+	    FK_TEST(large_harvest),
 	};
 	return cmocka_run_group_tests_name("ready_list", tests, NULL, NULL);
 }

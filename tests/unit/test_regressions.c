@@ -84,8 +84,7 @@ static void closed_instance_still_counts_for_depth(void **s)
 static void closed_instance_still_counts_for_cycles(void **s)
 {
 	(void)s;
-	int a = fk_epoll_create(), b = fk_epoll_create(),
-	    c = fk_epoll_create();
+	int a = fk_epoll_create(), b = fk_epoll_create(), c = fk_epoll_create();
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	assert_int_equal(fk_ctl(b, CTL_ADD, c, F_IN, 0), 0);
 	fk_close(b); /* a > b > c is gone with b */
@@ -108,20 +107,20 @@ static void excl_second_wakeup_in_same_batch(void **s)
 	for (int i = 0; i < 3; i++) {
 		ep[i] = fk_epoll_create();
 		assert_int_equal(
-			fk_ctl(ep[i], CTL_ADD, fd, F_IN | F_EXCLUSIVE, i), 0);
+		    fk_ctl(ep[i], CTL_ADD, fd, F_IN | F_EXCLUSIVE, i), 0);
 	}
 	for (int i = 0; i < 3; i++)
 		w[i] = fk_wait_start(ep[i], 1, -1, NULL);
 	int other = fk_epoll_create();
 	fk_file(fd)->ready = F_IN;
-	emu_batch_begin(E); /* the supervisor's epoll_wait returned */
+	emu_batch_begin(E);	      /* the supervisor's epoll_wait returned */
 	fake_wake(fk_file(fd), F_IN); /* wake-up 1, from a watch event */
 	assert_int_equal(fk_result(w[0]), 1);
 	/* In the same batch, a notification: a guest thread wrote the file
 	 * again (wake-up 2), then called epoll_wait elsewhere. */
 	fake_wake_later(fk_file(fd), F_IN);
 	assert_int_equal(fk_wait(other, 1, 0, NULL), 0);
-	assert_int_equal(fake.n_pending, 0); /* plat_sync delivered it */
+	assert_int_equal(fake.n_pending, 0);  /* plat_sync delivered it */
 	assert_int_equal(fk_result(w[1]), 1); /* fails: lost */
 	assert_false(fk_answered(w[2]));
 }
@@ -138,9 +137,8 @@ static void excl_siblings_under_other_fd_numbers(void **s)
 	uint64_t w[3];
 	for (int i = 0; i < 3; i++) {
 		ep[i] = fk_epoll_create();
-		assert_int_equal(fk_ctl(ep[i], CTL_ADD, nums[i],
-					F_IN | F_EXCLUSIVE, i),
-				 0);
+		assert_int_equal(
+		    fk_ctl(ep[i], CTL_ADD, nums[i], F_IN | F_EXCLUSIVE, i), 0);
 	}
 	for (int i = 0; i < 3; i++)
 		w[i] = fk_wait_start(ep[i], 1, -1, NULL);
@@ -168,13 +166,13 @@ static void poll_timeout_zero_with_pending_signal(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(poll_two_pollers_on_one_instance_both_woken),
-		FK_TEST(poll_first_poller_not_interested),
-		FK_TEST(closed_instance_still_counts_for_depth),
-		FK_TEST(closed_instance_still_counts_for_cycles),
-		FK_TEST(excl_second_wakeup_in_same_batch),
-		FK_TEST(excl_siblings_under_other_fd_numbers),
-		FK_TEST(poll_timeout_zero_with_pending_signal),
+	    FK_TEST(poll_two_pollers_on_one_instance_both_woken),
+	    FK_TEST(poll_first_poller_not_interested),
+	    FK_TEST(closed_instance_still_counts_for_depth),
+	    FK_TEST(closed_instance_still_counts_for_cycles),
+	    FK_TEST(excl_second_wakeup_in_same_batch),
+	    FK_TEST(excl_siblings_under_other_fd_numbers),
+	    FK_TEST(poll_timeout_zero_with_pending_signal),
 	};
 	return cmocka_run_group_tests_name("regressions", tests, NULL, NULL);
 }
