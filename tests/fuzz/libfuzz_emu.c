@@ -800,18 +800,7 @@ static void teardown(void)
 	if (fake.emu.heap_len || fake.emu.n_blocked)
 		tr("  (note: heap_len %zu n_blocked %zu after fini)\n",
 		   fake.emu.heap_len, fake.emu.n_blocked);
-	while (!list_empty(&fake.handles)) {
-		struct plat_handle *h =
-		    container_of(fake.handles.next, struct plat_handle, all);
-		list_del(&h->all);
-		free(h);
-	}
-	while (!list_empty(&fake.files)) {
-		struct fake_file *f =
-		    container_of(fake.files.next, struct fake_file, all);
-		list_del(&f->all);
-		free(f);
-	}
+	fake_free_all();
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -36,14 +36,8 @@ int fake_setup(void **state)
 	return 0;
 }
 
-int fake_teardown(void **state)
+void fake_free_all(void)
 {
-	(void)state;
-	emu_fini(&fake.emu);
-	/* Every ready-list change went through the counting helpers. */
-	assert_int_equal(fake.emu.n_queued, 0);
-	size_t leaked = fake.open_handles + fake.open_groups;
-	size_t doubles = fake.double_replies;
 	while (!list_empty(&fake.handles)) {
 		struct plat_handle *h =
 		    container_of(fake.handles.next, struct plat_handle, all);
@@ -56,6 +50,17 @@ int fake_teardown(void **state)
 		list_del(&f->all);
 		free(f);
 	}
+}
+
+int fake_teardown(void **state)
+{
+	(void)state;
+	emu_fini(&fake.emu);
+	/* Every ready-list change went through the counting helpers. */
+	assert_int_equal(fake.emu.n_queued, 0);
+	size_t leaked = fake.open_handles + fake.open_groups;
+	size_t doubles = fake.double_replies;
+	fake_free_all();
 	/* Every handle syscalls/ opened was closed by emu_fini, and no call
 	 * was answered twice. */
 	assert_int_equal(leaked, 0);
@@ -766,6 +771,26 @@ int fk_epoll_create(void)
 	int64_t fd = fk_sys(SYS_epoll_create1, 0, 0, 0, 0, 0, 0);
 	assert_true(fd >= 0);
 	return (int)fd;
+}
+
+int fk_instance(int *fd, uint32_t ready, uint32_t events, uint64_t data)
+{
+	int ep = fk_epoll_create();
+	*fd = fk_open(ready);
+	assert_int_equal(fk_ctl(ep, CTL_ADD, *fd, events, data), 0);
+	return ep;
+}
+
+uint64_t put_pfds(const struct pfd *p, int n)
+{
+	uint64_t a = fake_alloc((size_t)n * 8);
+	memcpy(fake_ptr(a), p, (size_t)n * 8);
+	return a;
+}
+
+void get_pfds(uint64_t a, struct pfd *p, int n)
+{
+	memcpy(p, fake_ptr(a), (size_t)n * 8);
 }
 
 void fk_write_event(uint64_t addr, uint32_t events, uint64_t data)

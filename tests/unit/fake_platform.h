@@ -143,6 +143,8 @@ extern struct plat fake;
 /* cmocka fixture: fresh fake and emu; teardown checks for leaks. */
 int fake_setup(void **state);
 int fake_teardown(void **state);
+/* Free every fake file and handle (teardown does it). */
+void fake_free_all(void);
 #define FK_TEST(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
 
 /* --- files and fds ------------------------------------------------------ */
@@ -203,6 +205,9 @@ struct fk_event {
 	uint64_t data;
 };
 int fk_epoll_create(void); /* epoll_create1(0); asserts success */
+/* A new instance with one entry (events, data) on a new host file whose
+ * poll mask is ready; its fd in *fd. Asserts that the ADD succeeds. */
+int fk_instance(int *fd, uint32_t ready, uint32_t events, uint64_t data);
 int fk_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
 int fk_ctl_addr(int epfd, int op, int fd, uint64_t addr);
 /* Synchronous epoll_wait: must be answered at once. Returns the result
@@ -212,6 +217,17 @@ int fk_wait(int epfd, int maxevents, int timeout_ms, struct fk_event *out);
 uint64_t fk_wait_start(int epfd, int maxevents, int timeout_ms, uint64_t *buf);
 void fk_read_events(uint64_t addr, int n, struct fk_event *out);
 void fk_write_event(uint64_t addr, uint32_t events, uint64_t data);
+
+/* --- poll helpers ----------------------------------------------------------
+ */
+struct pfd { /* struct pollfd */
+	int32_t fd;
+	int16_t events;
+	int16_t revents;
+};
+/* Copy n pollfds into guest memory: their address. */
+uint64_t put_pfds(const struct pfd *p, int n);
+void get_pfds(uint64_t a, struct pfd *p, int n);
 
 /* --- time ------------------------------------------------------------------
  */

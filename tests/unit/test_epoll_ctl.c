@@ -64,9 +64,8 @@ static void create_caller_gone(void **s)
 static void add_mod_del_basic(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	assert_int_equal(E->n_entries, 1);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), -EEXIST);
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_OUT, 2), 0);
@@ -82,9 +81,8 @@ static void mod_replaces_mask_and_data(void **s)
 {
 	(void)s;
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(F_IN | F_OUT);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 7), 0);
+	int fd;
+	int ep = fk_instance(&fd, F_IN | F_OUT, F_IN, 7);
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN);
 	assert_int_equal(ev[0].data, 7);
@@ -104,9 +102,8 @@ static void mod_replaces_mask_and_data(void **s)
 static void del_never_reads_event(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	assert_int_equal(fk_ctl_addr(ep, CTL_DEL, fd, 0), 0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
 	assert_int_equal(fk_ctl_addr(ep, CTL_DEL, fd, FAKE_BAD_ADDR), 0);
@@ -330,9 +327,8 @@ static void dead_file_entry_dropped_on_lookup(void **s)
 {
 	(void)s;
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	struct fake_file *old = fk_file(fd);
 	fk_close(fd);
 	assert_false(old->alive);
@@ -353,9 +349,8 @@ static void dead_file_entry_dropped_on_lookup(void **s)
 static void dead_file_number_readded_directly(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	fk_close(fd);
 	assert_int_equal(fk_open(0), fd);
 	/* ADD finds the dead entry on its lookup, drops it: no EEXIST */
@@ -429,9 +424,8 @@ static void many_entries(void **s)
 static void trace_notes(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(F_IN);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 0x2a), 0);
+	int fd;
+	int ep = fk_instance(&fd, F_IN, F_IN | F_ET, 0x2a);
 	/* no notes unless tracing (the fake asserts that too) */
 	assert_int_equal(fake.trace_len, 0);
 	fake.tracing = 1;

@@ -77,9 +77,8 @@ static void wait_check_order(void **s)
 static void timeout_zero_returns_at_once(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	assert_int_equal(fk_wait(ep, 4, 0, NULL), 0);
 	assert_int_equal(E->n_blocked, 0);
 	/* timeout 0 never looks at signals */
@@ -128,9 +127,8 @@ static void blocked_wait_answered_by_wakeup(void **s)
 	(void)s;
 	struct fk_event ev[4];
 	uint64_t buf;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0x55), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0x55);
 	uint64_t id = fk_wait_start(ep, 4, -1, &buf);
 	assert_false(fk_answered(id));
 	assert_int_equal(E->n_blocked, 1);
@@ -162,9 +160,8 @@ static void blocked_wait_answered_by_ctl(void **s)
 static void blocked_wait_times_out(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id = fk_wait_start(ep, 4, 10, NULL);
 	int64_t start = fake.now;
 	fake_advance(10 * MS - 1);
@@ -180,9 +177,8 @@ static void deadline_harvests_ready_events(void **s)
 	(void)s;
 	struct fk_event ev[2];
 	uint64_t buf;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 3), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 3);
 	uint64_t id = fk_wait_start(ep, 2, 5, &buf);
 	/* a stale wake-up: the waiter keeps sleeping, same deadline */
 	fk_wake(fd, F_IN);
@@ -258,9 +254,8 @@ static void deadline_wins_over_signal(void **s)
 static void events_win_over_signal(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id = fk_wait_start(ep, 1, -1, NULL);
 	fake_set_signal(id, PLAT_SIG_HANDLER, SIGUSR1_);
 	fk_raise(fd, F_IN); /* before the signal check */
@@ -363,9 +358,8 @@ static void pwait2_timespec(void **s)
 static void lt_wakes_all_waiters(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id[3];
 	for (int i = 0; i < 3; i++)
 		id[i] = fk_wait_start(ep, 4, -1, NULL);
@@ -379,9 +373,8 @@ static void lt_wakes_all_waiters(void **s)
 static void et_wakes_exactly_one(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ET, 0);
 	uint64_t id[3];
 	for (int i = 0; i < 3; i++)
 		id[i] = fk_wait_start(ep, 4, -1, NULL);
@@ -426,9 +419,8 @@ static void gone_waiter_does_not_consume(void **s)
 	(void)s;
 	struct fk_event ev[1];
 	uint64_t buf2;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 7), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 7);
 	uint64_t w1 = fk_wait_start(ep, 1, -1, NULL);
 	uint64_t w2 = fk_wait_start(ep, 1, -1, &buf2);
 	fake_kill_call(w1);
@@ -457,9 +449,8 @@ static void gone_waiter_dropped_at_check(void **s)
 static void waiter_efault_keeps_event(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 7), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 7);
 	/* an unmapped buffer passes the checks: it faults at the copy */
 	uint64_t w =
 	    fk_start(SYS_epoll_wait, ep, FAKE_BAD_ADDR, 1, (uint64_t)-1, 0, 0);
@@ -522,9 +513,8 @@ static void sync_before_wait_and_ctl(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ET, 1);
 	/* the guest wrote, then called epoll_wait: the wake-up it caused is
 	 * delivered before the harvest */
 	fk_file(fd)->ready = F_IN;
@@ -542,9 +532,8 @@ static void sync_before_wait_and_ctl(void **s)
 static void closed_epfd_does_not_wake_sleeper(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t w = fk_wait_start(ep, 1, 3000, NULL);
 	fk_close(ep);
 	fake_advance(2000 * MS); /* a sweep has run */

@@ -14,24 +14,6 @@
 
 #define ERESTARTNOHAND_ 514
 
-struct pfd {
-	int32_t fd;
-	int16_t events;
-	int16_t revents;
-};
-
-static uint64_t put_pfds(const struct pfd *p, int n)
-{
-	uint64_t a = fake_alloc((size_t)n * 8);
-	memcpy(fake_ptr(a), p, (size_t)n * 8);
-	return a;
-}
-
-static void get_pfds(uint64_t a, struct pfd *p, int n)
-{
-	memcpy(p, fake_ptr(a), (size_t)n * 8);
-}
-
 static uint64_t put_ts(int64_t sec, int64_t nsec)
 {
 	int64_t ts[2] = {sec, nsec};
@@ -43,9 +25,8 @@ static uint64_t put_ts(int64_t sec, int64_t nsec)
 /* An instance with one LT entry on a host file; returns the epfd. */
 static int instance_on(int *fd_out, uint32_t ready)
 {
-	int ep = fk_epoll_create();
-	int fd = fk_open(ready);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, ready, F_IN, 0);
 	*fd_out = fd;
 	return ep;
 }
@@ -127,9 +108,8 @@ static void serviced_poll_writes_revents_only(void **s)
 static void poll_does_not_consume_et(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ET, 0);
 	fk_raise(fd, F_IN);
 	struct pfd p[] = {{ep, F_IN, 0}, {ep, F_IN | F_RDNORM, 0}};
 	uint64_t pa = put_pfds(p, 2);

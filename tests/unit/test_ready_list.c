@@ -74,9 +74,8 @@ static void lt_requeued_until_drained(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 0);
 	fk_raise(fd, F_IN);
 	for (int i = 0; i < 3; i++)
@@ -95,9 +94,8 @@ static void et_once_per_wakeup(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 5), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ET, 5);
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN);
@@ -142,9 +140,8 @@ static void oneshot_disarms_and_mod_rearms(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 1);
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	/* disarmed: no re-queue, no new wake-up, not even HUP */
@@ -171,10 +168,8 @@ static void oneshot_et_combination(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT | F_ET, 1),
-			 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT | F_ET, 1);
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	fk_wake(fd, F_IN);
@@ -235,9 +230,8 @@ static void key_must_intersect_mask(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_OUT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_OUT, 1);
 	/* a write: IN-keyed wake-up; the OUT entry ignores it although
 	 * the file is also writable */
 	fk_set_ready(fd, F_IN | F_OUT);
@@ -288,9 +282,8 @@ static void reported_mask_is_current(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_OUT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_OUT, 1);
 	fk_set_ready(fd, F_IN | F_OUT);
 	fk_wake(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
@@ -414,9 +407,8 @@ static void read_only_buffer_efault(void **s)
 {
 	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(F_IN);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, F_IN, F_IN | F_ONESHOT, 1);
 	uint64_t buf = fake_alloc(24);
 	fake.ro_lo = buf;
 	fake.ro_hi = buf + 24;

@@ -14,19 +14,6 @@
 
 #include "fake_platform.h"
 
-struct pfd {
-	int32_t fd;
-	int16_t events;
-	int16_t revents;
-};
-
-static uint64_t put_pfds(const struct pfd *p, int n)
-{
-	uint64_t a = fake_alloc((size_t)n * 8);
-	memcpy(fake_ptr(a), p, (size_t)n * 8);
-	return a;
-}
-
 /* ---- poll() sleepers on one instance (section 4.1 step 4, 7.3) ----
  * ep_poll_callback wakes every poll() sleeping on the epoll file
  * (ep->poll_wait); poll_waiters_kick rechecks only the first one. */
@@ -34,9 +21,8 @@ static uint64_t put_pfds(const struct pfd *p, int n)
 static void poll_two_pollers_on_one_instance_both_woken(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	struct pfd p[] = {{ep, F_IN, 0}};
 	uint64_t p1 = put_pfds(p, 1), p2 = put_pfds(p, 1);
 	uint64_t a = fk_start(SYS_poll, p1, 1, (uint64_t)-1, 0, 0, 0);
@@ -50,9 +36,8 @@ static void poll_two_pollers_on_one_instance_both_woken(void **s)
 static void poll_first_poller_not_interested(void **s)
 {
 	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	/* the first sleeper asks for OUT, which an instance never has */
 	struct pfd out[] = {{ep, F_OUT, 0}}, in[] = {{ep, F_IN, 0}};
 	uint64_t a = fk_start(SYS_poll, put_pfds(out, 1), 1, 1000, 0, 0, 0);
