@@ -146,6 +146,9 @@ int fake_teardown(void **state);
 /* Free every fake file and handle (teardown does it). */
 void fake_free_all(void);
 #define FK_TEST(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
+/* A test case, FK_CASE(name) { ... }: cmocka passes it a state it does not
+ * use. */
+#define FK_CASE(f) static void f(void **state __attribute__((unused)))
 
 /* --- files and fds ------------------------------------------------------ */
 struct fake_file *fake_file_new(uint32_t ready, int pollable);

@@ -16,9 +16,8 @@
 
 /* ---- epoll_create / epoll_create1 ---- */
 
-static void create_lowest_fd_and_cloexec(void **s)
+FK_CASE(create_lowest_fd_and_cloexec)
 {
-	(void)s;
 	int a = fk_open(0), b = fk_open(0);
 	assert_int_equal(a, 0);
 	assert_int_equal(b, 1);
@@ -33,9 +32,8 @@ static void create_lowest_fd_and_cloexec(void **s)
 	assert_int_equal(E->n_instances, 3);
 }
 
-static void create_flag_validation(void **s)
+FK_CASE(create_flag_validation)
 {
-	(void)s;
 	assert_int_equal(fk_sys(SYS_epoll_create1, 1, 0, 0, 0, 0, 0), -EINVAL);
 	assert_int_equal(fk_sys(SYS_epoll_create1, 04000, 0, 0, 0, 0, 0),
 			 -EINVAL);
@@ -48,9 +46,8 @@ static void create_flag_validation(void **s)
 	assert_null(fake.fds[1].file);
 }
 
-static void create_caller_gone(void **s)
+FK_CASE(create_caller_gone)
 {
-	(void)s;
 	struct plat_call c = fk_mkcall(SYS_epoll_create1, 0, 0, 0, 0, 0, 0);
 	fake_kill_call(c.id);
 	emu_call(E, &c);
@@ -61,9 +58,8 @@ static void create_caller_gone(void **s)
 
 /* ---- ADD / MOD / DEL ---- */
 
-static void add_mod_del_basic(void **s)
+FK_CASE(add_mod_del_basic)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 1);
 	assert_int_equal(E->n_entries, 1);
@@ -77,9 +73,8 @@ static void add_mod_del_basic(void **s)
 	assert_int_equal(E->n_entries, 1);
 }
 
-static void mod_replaces_mask_and_data(void **s)
+FK_CASE(mod_replaces_mask_and_data)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int fd;
 	int ep = fk_instance(&fd, F_IN | F_OUT, F_IN, 7);
@@ -99,9 +94,8 @@ static void mod_replaces_mask_and_data(void **s)
 	assert_int_equal(ev[0].data, 9);
 }
 
-static void del_never_reads_event(void **s)
+FK_CASE(del_never_reads_event)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	assert_int_equal(fk_ctl_addr(ep, CTL_DEL, fd, 0), 0);
@@ -109,9 +103,8 @@ static void del_never_reads_event(void **s)
 	assert_int_equal(fk_ctl_addr(ep, CTL_DEL, fd, FAKE_BAD_ADDR), 0);
 }
 
-static void unknown_bits_and_wakeup_accepted(void **s)
+FK_CASE(unknown_bits_and_wakeup_accepted)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int fd = fk_open(F_IN);
@@ -125,9 +118,8 @@ static void unknown_bits_and_wakeup_accepted(void **s)
 
 /* ---- check order (section 3.1) ---- */
 
-static void efault_before_ebadf(void **s)
+FK_CASE(efault_before_ebadf)
 {
-	(void)s;
 	/* epoll_ctl(-1, ADD, -1, bad) -> EFAULT; invalid ops read too */
 	assert_int_equal(fk_ctl_addr(-1, CTL_ADD, -1, FAKE_BAD_ADDR), -EFAULT);
 	assert_int_equal(fk_ctl_addr(-1, CTL_MOD, -1, FAKE_BAD_ADDR), -EFAULT);
@@ -139,9 +131,8 @@ static void efault_before_ebadf(void **s)
 	assert_int_equal(fk_ctl_addr(-1, CTL_DEL, -1, FAKE_BAD_ADDR), -EBADF);
 }
 
-static void ebadf_epfd_then_fd(void **s)
+FK_CASE(ebadf_epfd_then_fd)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
 	int reg = fk_open_regular();
@@ -161,9 +152,8 @@ static void ebadf_epfd_then_fd(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void eperm_non_pollable(void **s)
+FK_CASE(eperm_non_pollable)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int reg = fk_open_regular();
 	int other = fk_open(0);
@@ -181,9 +171,8 @@ static void eperm_non_pollable(void **s)
 			 -EPERM);
 }
 
-static void einval_not_an_epoll(void **s)
+FK_CASE(einval_not_an_epoll)
 {
-	(void)s;
 	int a = fk_open(0), b = fk_open(0);
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), -EINVAL);
 	assert_int_equal(fk_ctl(a, CTL_DEL, b, 0, 0), -EINVAL);
@@ -191,9 +180,8 @@ static void einval_not_an_epoll(void **s)
 	assert_int_equal(fk_ctl(a, CTL_ADD, 200, F_IN, 0), -EBADF);
 }
 
-static void einval_instance_into_itself(void **s)
+FK_CASE(einval_instance_into_itself)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int dup = fk_dup(ep);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, ep, F_IN, 0), -EINVAL);
@@ -206,9 +194,8 @@ static void einval_instance_into_itself(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void exclusive_rules(void **s)
+FK_CASE(exclusive_rules)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
 	int other = fk_open(0);
@@ -251,9 +238,8 @@ static void exclusive_rules(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void exclusive_einval_before_eloop(void **s)
+FK_CASE(exclusive_einval_before_eloop)
 {
-	(void)s;
 	int a = fk_epoll_create(), b = fk_epoll_create();
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	/* b -> a would be a cycle, but EXCLUSIVE on an epoll target is
@@ -262,9 +248,8 @@ static void exclusive_einval_before_eloop(void **s)
 	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN, 0), -ELOOP);
 }
 
-static void invalid_op_einval(void **s)
+FK_CASE(invalid_op_einval)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
 	assert_int_equal(fk_ctl(ep, 0, fd, F_IN, 0), -EINVAL);
@@ -280,9 +265,8 @@ static void invalid_op_einval(void **s)
 
 /* ---- the (file, fd) key (section 3.2, 3.5) ---- */
 
-static void dup_is_an_independent_entry(void **s)
+FK_CASE(dup_is_an_independent_entry)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
@@ -300,9 +284,8 @@ static void dup_is_an_independent_entry(void **s)
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_IN, 3), 0);
 }
 
-static void close_with_dup_keeps_entry(void **s)
+FK_CASE(close_with_dup_keeps_entry)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
@@ -323,9 +306,8 @@ static void close_with_dup_keeps_entry(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void dead_file_entry_dropped_on_lookup(void **s)
+FK_CASE(dead_file_entry_dropped_on_lookup)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 1);
@@ -346,9 +328,8 @@ static void dead_file_entry_dropped_on_lookup(void **s)
 	assert_int_equal(ev[0].data, 2);
 }
 
-static void dead_file_number_readded_directly(void **s)
+FK_CASE(dead_file_number_readded_directly)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 1);
 	fk_close(fd);
@@ -358,9 +339,8 @@ static void dead_file_number_readded_directly(void **s)
 	assert_int_equal(E->n_entries, 1);
 }
 
-static void number_reused_while_old_file_alive(void **s)
+FK_CASE(number_reused_while_old_file_alive)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);   /* file A */
@@ -392,9 +372,8 @@ static void number_reused_while_old_file_alive(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void many_entries(void **s)
+FK_CASE(many_entries)
 {
-	(void)s;
 	enum { N = 300 };
 	struct fk_event ev[N];
 	int ep = fk_epoll_create();
@@ -421,9 +400,8 @@ static void many_entries(void **s)
 		assert_int_equal(ev[k].data, 1000 + 2 * k + 1);
 }
 
-static void trace_notes(void **s)
+FK_CASE(trace_notes)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, F_IN, F_IN | F_ET, 0x2a);
 	/* no notes unless tracing (the fake asserts that too) */
@@ -439,9 +417,8 @@ static void trace_notes(void **s)
 	assert_string_equal(fake.trace, "[{EPOLLIN, 0x2b}]");
 }
 
-static void unknown_syscall_continued(void **s)
+FK_CASE(unknown_syscall_continued)
 {
-	(void)s;
 	uint64_t id = fk_start(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	assert_true(fk_continued(id));
 }

@@ -36,9 +36,8 @@ static uint64_t put_mask(uint64_t m)
 
 /* ---- checks (section 5.1) ---- */
 
-static void wait_check_order(void **s)
+FK_CASE(wait_check_order)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int other = fk_open(F_IN);
 	uint64_t buf = fake_alloc(120);
@@ -74,9 +73,8 @@ static void wait_check_order(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void timeout_zero_returns_at_once(void **s)
+FK_CASE(timeout_zero_returns_at_once)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	assert_int_equal(fk_wait(ep, 4, 0, NULL), 0);
@@ -89,9 +87,8 @@ static void timeout_zero_returns_at_once(void **s)
 /* With nothing queued in any instance, epoll_wait(0) and epoll_pwait(0)
  * go to the kernel; once something is queued anywhere, the emulation
  * answers, even for an instance with nothing queued. */
-static void timeout_zero_to_kernel_when_nothing_queued(void **s)
+FK_CASE(timeout_zero_to_kernel_when_nothing_queued)
 {
-	(void)s;
 	E->zero_timeout_native = 1;
 	int ep = fk_epoll_create();
 	int ep2 = fk_epoll_create();
@@ -122,9 +119,8 @@ static void timeout_zero_to_kernel_when_nothing_queued(void **s)
 
 /* ---- blocking ---- */
 
-static void blocked_wait_answered_by_wakeup(void **s)
+FK_CASE(blocked_wait_answered_by_wakeup)
 {
-	(void)s;
 	struct fk_event ev[4];
 	uint64_t buf;
 	int fd;
@@ -143,9 +139,8 @@ static void blocked_wait_answered_by_wakeup(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void blocked_wait_answered_by_ctl(void **s)
+FK_CASE(blocked_wait_answered_by_ctl)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(F_IN);
 	uint64_t id = fk_wait_start(ep, 4, -1, NULL);
@@ -157,9 +152,8 @@ static void blocked_wait_answered_by_ctl(void **s)
 	assert_int_equal(fk_result(id), 1);
 }
 
-static void blocked_wait_times_out(void **s)
+FK_CASE(blocked_wait_times_out)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id = fk_wait_start(ep, 4, 10, NULL);
@@ -172,9 +166,8 @@ static void blocked_wait_times_out(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void deadline_harvests_ready_events(void **s)
+FK_CASE(deadline_harvests_ready_events)
 {
-	(void)s;
 	struct fk_event ev[2];
 	uint64_t buf;
 	int fd;
@@ -194,9 +187,8 @@ static void deadline_harvests_ready_events(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void negative_timeout_waits_forever(void **s)
+FK_CASE(negative_timeout_waits_forever)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, -5, NULL);
 	fake_advance(3600LL * 1000 * MS);
@@ -210,9 +202,8 @@ static void negative_timeout_waits_forever(void **s)
 
 /* ---- signals ---- */
 
-static void blocked_wait_eintr_on_signal(void **s)
+FK_CASE(blocked_wait_eintr_on_signal)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, -1, NULL);
 	uint64_t id2 = fk_wait_start(ep, 1, 1000, NULL);
@@ -226,9 +217,8 @@ static void blocked_wait_eintr_on_signal(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void signal_noticed_after_backoff(void **s)
+FK_CASE(signal_noticed_after_backoff)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, -1, NULL);
 	fake_advance(10000 * MS);
@@ -241,9 +231,8 @@ static void signal_noticed_after_backoff(void **s)
 	assert_true(fake.now - t0 <= 100 * MS); /* SIG_CHECK_MAX */
 }
 
-static void deadline_wins_over_signal(void **s)
+FK_CASE(deadline_wins_over_signal)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, 1, NULL); /* 1 ms: = first check */
 	fake_set_signal(id, PLAT_SIG_HANDLER, SIGUSR1_);
@@ -251,9 +240,8 @@ static void deadline_wins_over_signal(void **s)
 	assert_int_equal(fk_result(id), 0);
 }
 
-static void events_win_over_signal(void **s)
+FK_CASE(events_win_over_signal)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id = fk_wait_start(ep, 1, -1, NULL);
@@ -264,9 +252,8 @@ static void events_win_over_signal(void **s)
 	assert_int_equal(fk_wait(ep, 1, 100, NULL), 1);
 }
 
-static void pwait_mask_checks(void **s)
+FK_CASE(pwait_mask_checks)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t buf = fake_alloc(12), m = put_mask(0);
 	/* mask size and copy come before EBADF */
@@ -282,9 +269,8 @@ static void pwait_mask_checks(void **s)
 	assert_int_equal(fk_sys(SYS_epoll_pwait, ep, buf, 1, 0, m, 8), 0);
 }
 
-static void pwait_mask_blocks_signal(void **s)
+FK_CASE(pwait_mask_blocks_signal)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t buf = fake_alloc(12);
 	/* blocks SIGUSR1, and tries to block SIGKILL and SIGSTOP */
@@ -305,9 +291,8 @@ static void pwait_mask_blocks_signal(void **s)
 	assert_int_equal(fk_result(id), -EINTR);
 }
 
-static void pwait2_timespec(void **s)
+FK_CASE(pwait2_timespec)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t buf = fake_alloc(12);
 	/* timespec checks come first, then the mask, then EBADF */
@@ -355,9 +340,8 @@ static void pwait2_timespec(void **s)
 
 /* ---- several waiters (section 4.3) ---- */
 
-static void lt_wakes_all_waiters(void **s)
+FK_CASE(lt_wakes_all_waiters)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id[3];
@@ -370,9 +354,8 @@ static void lt_wakes_all_waiters(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void et_wakes_exactly_one(void **s)
+FK_CASE(et_wakes_exactly_one)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_ET, 0);
 	uint64_t id[3];
@@ -389,9 +372,8 @@ static void et_wakes_exactly_one(void **s)
 	assert_int_equal(E->n_blocked, 1);
 }
 
-static void waiters_take_one_event_each(void **s)
+FK_CASE(waiters_take_one_event_each)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0);
@@ -414,9 +396,8 @@ static void waiters_take_one_event_each(void **s)
 	assert_int_equal(ev[1].data, 2);
 }
 
-static void gone_waiter_does_not_consume(void **s)
+FK_CASE(gone_waiter_does_not_consume)
 {
-	(void)s;
 	struct fk_event ev[1];
 	uint64_t buf2;
 	int fd;
@@ -435,9 +416,8 @@ static void gone_waiter_does_not_consume(void **s)
 	assert_int_equal(fk_wait(ep, 1, 0, NULL), 0);
 }
 
-static void gone_waiter_dropped_at_check(void **s)
+FK_CASE(gone_waiter_dropped_at_check)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t w = fk_wait_start(ep, 1, -1, NULL);
 	fake_kill_call(w);
@@ -446,9 +426,8 @@ static void gone_waiter_dropped_at_check(void **s)
 	assert_false(fk_answered(w));
 }
 
-static void waiter_efault_keeps_event(void **s)
+FK_CASE(waiter_efault_keeps_event)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 7);
 	/* an unmapped buffer passes the checks: it faults at the copy */
@@ -460,9 +439,8 @@ static void waiter_efault_keeps_event(void **s)
 	assert_int_equal(fk_wait(ep, 1, 0, NULL), 1);
 }
 
-static void waiter_maxevents_respected(void **s)
+FK_CASE(waiter_maxevents_respected)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[3];
@@ -486,9 +464,8 @@ static void waiter_maxevents_respected(void **s)
 	assert_int_equal(ev[1].data, 2);
 }
 
-static void timer_heap_order(void **s)
+FK_CASE(timer_heap_order)
 {
-	(void)s;
 	enum { N = 40 };
 	int ep = fk_epoll_create();
 	uint64_t id[N];
@@ -509,9 +486,8 @@ static void timer_heap_order(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void sync_before_wait_and_ctl(void **s)
+FK_CASE(sync_before_wait_and_ctl)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_ET, 1);
@@ -529,9 +505,8 @@ static void sync_before_wait_and_ctl(void **s)
 
 /* ---- lifetime and the sweep ---- */
 
-static void closed_epfd_does_not_wake_sleeper(void **s)
+FK_CASE(closed_epfd_does_not_wake_sleeper)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t w = fk_wait_start(ep, 1, 3000, NULL);
@@ -547,9 +522,8 @@ static void closed_epfd_does_not_wake_sleeper(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void sweep_drops_dead_entries(void **s)
+FK_CASE(sweep_drops_dead_entries)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int ep2 = fk_epoll_create();
 	int fds[5];

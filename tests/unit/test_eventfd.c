@@ -15,9 +15,8 @@
 #define EFD_NONBLOCK_ 04000
 #define EFD_CLOEXEC_ 02000000
 
-static void eventfd2_flag_validation(void **s)
+FK_CASE(eventfd2_flag_validation)
 {
-	(void)s;
 	const uint64_t bad[] = {
 	    2,		 02 /* O_RDWR */, 02000 /* O_APPEND */,
 	    0x80000000u, 1 | 8,		  0100 /* O_CREAT */};
@@ -28,9 +27,8 @@ static void eventfd2_flag_validation(void **s)
 	assert_null(fake.fds[0].file);
 }
 
-static void eventfd2_success(void **s)
+FK_CASE(eventfd2_success)
 {
-	(void)s;
 	int a = fk_open(0);
 	assert_int_equal(a, 0);
 	int64_t fd =
@@ -49,9 +47,8 @@ static void eventfd2_success(void **s)
 	assert_int_equal(E->n_eventfds, 3);
 }
 
-static void eventfd_has_no_flags(void **s)
+FK_CASE(eventfd_has_no_flags)
 {
-	(void)s;
 	/* eventfd(count) is eventfd2(count, 0): a second argument is not
 	 * looked at */
 	int64_t fd = fk_sys(SYS_eventfd, 0xffffffffu, 0xdead, 0, 0, 0, 0);
@@ -64,9 +61,8 @@ static void eventfd_has_no_flags(void **s)
 	assert_int_equal(fk_file(0)->ready, F_IN | F_OUT);
 }
 
-static void eventfd_in_epoll(void **s)
+FK_CASE(eventfd_in_epoll)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int efd = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
@@ -83,9 +79,8 @@ static void eventfd_in_epoll(void **s)
 	assert_int_equal(ev[0].events, F_IN | F_OUT);
 }
 
-static void eventfd_caller_gone(void **s)
+FK_CASE(eventfd_caller_gone)
 {
-	(void)s;
 	struct plat_call c = fk_mkcall(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
 	fake_kill_call(c.id);
 	emu_call(E, &c);
@@ -93,9 +88,8 @@ static void eventfd_caller_gone(void **s)
 	assert_int_equal(E->n_eventfds, 0);
 }
 
-static void eventfd_records_swept(void **s)
+FK_CASE(eventfd_records_swept)
 {
-	(void)s;
 	int a = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
 	int b = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
 	int bd = fk_dup(b);
@@ -113,9 +107,8 @@ static void eventfd_records_swept(void **s)
 	assert_int_equal(fake.timer, 0);
 }
 
-static void instances_swept_without_sleepers(void **s)
+FK_CASE(instances_swept_without_sleepers)
 {
-	(void)s;
 	for (int i = 0; i < 50; i++) {
 		int ep = fk_epoll_create();
 		int fd = fk_open(F_IN);
@@ -130,9 +123,8 @@ static void instances_swept_without_sleepers(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void sweep_many_dead_entries(void **s)
+FK_CASE(sweep_many_dead_entries)
 {
-	(void)s;
 	enum { N = 150 };
 	int ep = fk_epoll_create();
 	int fds[N];

@@ -14,9 +14,8 @@
 
 /* ---- nesting ---- */
 
-static void nested_reports_in_only(void **s)
+FK_CASE(nested_reports_in_only)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(F_IN | F_OUT);
@@ -35,9 +34,8 @@ static void nested_reports_in_only(void **s)
 	assert_int_equal(fk_wait(outer, 2, 0, ev), 0);
 }
 
-static void nested_wakeup_propagates(void **s)
+FK_CASE(nested_wakeup_propagates)
 {
-	(void)s;
 	struct fk_event ev[2];
 	uint64_t buf;
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
@@ -53,9 +51,8 @@ static void nested_wakeup_propagates(void **s)
 	assert_int_equal(ev[0].data, 2);
 }
 
-static void nested_out_only_parent_not_woken(void **s)
+FK_CASE(nested_out_only_parent_not_woken)
 {
-	(void)s;
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(0);
 	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 1), 0);
@@ -67,9 +64,8 @@ static void nested_out_only_parent_not_woken(void **s)
 	assert_int_equal(fk_result(w), 0);
 }
 
-static void nested_consumed_inner_is_stale(void **s)
+FK_CASE(nested_consumed_inner_is_stale)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(0);
@@ -88,9 +84,8 @@ static void nested_consumed_inner_is_stale(void **s)
 	assert_int_equal(fk_wait(outer, 2, 0, ev), 1);
 }
 
-static void nested_poll_drops_stale_inner_entries(void **s)
+FK_CASE(nested_poll_drops_stale_inner_entries)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(0);
@@ -105,9 +100,8 @@ static void nested_poll_drops_stale_inner_entries(void **s)
 	assert_int_equal(fk_wait(inner, 2, 0, ev), 0);
 }
 
-static void nested_wakeup_key_is_in(void **s)
+FK_CASE(nested_wakeup_key_is_in)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(0);
@@ -123,9 +117,8 @@ static void nested_wakeup_key_is_in(void **s)
 	assert_int_equal(ev[0].events, F_RDNORM);
 }
 
-static void nested_ready_inner_queued_at_add(void **s)
+FK_CASE(nested_ready_inner_queued_at_add)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(F_IN);
@@ -145,9 +138,8 @@ static void nested_ready_inner_queued_at_add(void **s)
 	assert_int_equal(ev[0].data, 3);
 }
 
-static void nested_three_levels(void **s)
+FK_CASE(nested_three_levels)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int e0 = fk_epoll_create(), e1 = fk_epoll_create(),
 	    e2 = fk_epoll_create();
@@ -162,9 +154,8 @@ static void nested_three_levels(void **s)
 	assert_int_equal(fk_wait(e0, 2, 0, ev), 0);
 }
 
-static void loops_are_eloop(void **s)
+FK_CASE(loops_are_eloop)
 {
-	(void)s;
 	int a = fk_epoll_create(), b = fk_epoll_create(), c = fk_epoll_create();
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN, 0), -ELOOP);
@@ -180,9 +171,8 @@ static void loops_are_eloop(void **s)
 	assert_int_equal(fk_ctl(c, CTL_ADD, b, F_IN, 0), -ELOOP);
 }
 
-static void depth_limit_top_down(void **s)
+FK_CASE(depth_limit_top_down)
 {
-	(void)s;
 	int e[7];
 	for (int i = 0; i < 7; i++)
 		e[i] = fk_epoll_create();
@@ -204,9 +194,8 @@ static void depth_limit_top_down(void **s)
 	assert_int_equal(fk_wait(e[0], 1, 0, ev), 1);
 }
 
-static void depth_limit_bottom_up(void **s)
+FK_CASE(depth_limit_bottom_up)
 {
-	(void)s;
 	int e[6];
 	for (int i = 0; i < 6; i++)
 		e[i] = fk_epoll_create();
@@ -219,9 +208,8 @@ static void depth_limit_bottom_up(void **s)
 	assert_int_equal(fk_ctl(e[4], CTL_ADD, e[5], F_IN, 0), 0);
 }
 
-static void closing_inner_removes_outer_entry(void **s)
+FK_CASE(closing_inner_removes_outer_entry)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int outer = fk_epoll_create(), inner = fk_epoll_create();
 	int fd = fk_open(F_IN);
@@ -263,9 +251,8 @@ static void excl_setup(struct excl3 *x, int waiters)
 			      : 0;
 }
 
-static void excl_one_wakeup_wakes_one(void **s)
+FK_CASE(excl_one_wakeup_wakes_one)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 7);
 	fk_file(x.fd)->ready = F_IN;
@@ -286,9 +273,8 @@ static void excl_one_wakeup_wakes_one(void **s)
 	assert_int_equal(fk_result(x.w[2]), 1);
 }
 
-static void excl_no_sleepers_all_queued(void **s)
+FK_CASE(excl_no_sleepers_all_queued)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 0);
 	fk_raise(x.fd, F_IN);
@@ -296,9 +282,8 @@ static void excl_no_sleepers_all_queued(void **s)
 		assert_int_equal(fk_wait(x.ep[i], 1, 0, NULL), 1);
 }
 
-static void excl_walk_stops_at_first_sleeper(void **s)
+FK_CASE(excl_walk_stops_at_first_sleeper)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 2); /* only the second instance has a sleeper */
 	fk_raise(x.fd, F_IN);
@@ -308,9 +293,8 @@ static void excl_walk_stops_at_first_sleeper(void **s)
 	assert_int_equal(fk_wait(x.ep[2], 1, 0, NULL), 0);
 }
 
-static void excl_and_normal_entries(void **s)
+FK_CASE(excl_and_normal_entries)
 {
-	(void)s;
 	/* normal entries sit before exclusive ones in the wait queue and
 	 * are always woken */
 	struct excl3 x;
@@ -324,9 +308,8 @@ static void excl_and_normal_entries(void **s)
 	    fk_answered(x.w[0]) + fk_answered(x.w[1]) + fk_answered(x.w[2]), 1);
 }
 
-static void excl_del_leaves_ring(void **s)
+FK_CASE(excl_del_leaves_ring)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 6); /* sleepers on the 2nd and 3rd */
 	assert_int_equal(fk_ctl(x.ep[1], CTL_DEL, x.fd, 0, 0), 0);

@@ -37,9 +37,8 @@ static uint64_t poll_start(uint64_t pfds, int n, int timeout)
 			0, 0, 0);
 }
 
-static void no_instance_is_continued(void **s)
+FK_CASE(no_instance_is_continued)
 {
-	(void)s;
 	int a = fk_open(F_IN), reg = fk_open_regular();
 	struct pfd p[] = {{a, F_IN, 0}, {reg, F_IN, 0}, {-1, F_IN, 0}};
 	uint64_t pa = put_pfds(p, 3);
@@ -58,9 +57,8 @@ static void no_instance_is_continued(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void nfds_over_limit_is_continued(void **s)
+FK_CASE(nfds_over_limit_is_continued)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, F_IN);
 	struct pfd p[5] = {
@@ -73,9 +71,8 @@ static void nfds_over_limit_is_continued(void **s)
 	assert_int_equal(fk_result(poll_start(pa, 5, 0)), 1);
 }
 
-static void serviced_poll_writes_revents_only(void **s)
+FK_CASE(serviced_poll_writes_revents_only)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, F_IN);
 	int b = fk_open(F_IN | F_OUT);
@@ -105,9 +102,8 @@ static void serviced_poll_writes_revents_only(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void poll_does_not_consume_et(void **s)
+FK_CASE(poll_does_not_consume_et)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_ET, 0);
 	fk_raise(fd, F_IN);
@@ -121,9 +117,8 @@ static void poll_does_not_consume_et(void **s)
 	assert_int_equal(fk_result(poll_start(pa, 2, 0)), 0);
 }
 
-static void timeout_zero_not_ready(void **s)
+FK_CASE(timeout_zero_not_ready)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, 0);
 	struct pfd p[] = {{ep, F_IN, 0x7fff}};
@@ -133,9 +128,8 @@ static void timeout_zero_not_ready(void **s)
 	assert_int_equal(p[0].revents, 0);
 }
 
-static void blocked_poll_woken_by_instance(void **s)
+FK_CASE(blocked_poll_woken_by_instance)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, 0);
 	struct pfd p[] = {{ep, F_IN, 0}};
@@ -152,9 +146,8 @@ static void blocked_poll_woken_by_instance(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void blocked_poll_woken_by_host_file(void **s)
+FK_CASE(blocked_poll_woken_by_host_file)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, 0);
 	int b = fk_open(0);
@@ -171,9 +164,8 @@ static void blocked_poll_woken_by_host_file(void **s)
 	assert_int_equal(p[1].revents, F_IN);
 }
 
-static void blocked_poll_woken_by_nested_instance(void **s)
+FK_CASE(blocked_poll_woken_by_nested_instance)
 {
-	(void)s;
 	int a;
 	int inner = instance_on(&a, 0);
 	int outer = fk_epoll_create();
@@ -185,9 +177,8 @@ static void blocked_poll_woken_by_nested_instance(void **s)
 	assert_int_equal(fk_result(id), 1);
 }
 
-static void blocked_poll_times_out(void **s)
+FK_CASE(blocked_poll_times_out)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, 0);
 	struct pfd p[] = {{ep, F_IN, 0x7fff}};
@@ -204,9 +195,8 @@ static void blocked_poll_times_out(void **s)
 	assert_int_equal(p[0].revents, 0);
 }
 
-static void blocked_poll_signals(void **s)
+FK_CASE(blocked_poll_signals)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, 0);
 	struct pfd p[] = {{ep, F_IN, 0x7fff}};
@@ -224,9 +214,8 @@ static void blocked_poll_signals(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void blocked_poll_caller_gone(void **s)
+FK_CASE(blocked_poll_caller_gone)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, 0);
 	int b = fk_open(0);
@@ -242,9 +231,8 @@ static void blocked_poll_caller_gone(void **s)
 	fk_raise(a, F_IN);
 }
 
-static void writeback_fault_is_efault(void **s)
+FK_CASE(writeback_fault_is_efault)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, F_IN);
 	struct pfd p[] = {{ep, F_IN, 0}, {a, F_IN, 0}};
@@ -255,9 +243,8 @@ static void writeback_fault_is_efault(void **s)
 	fake.ro_lo = fake.ro_hi = 0;
 }
 
-static void ppoll_checks_and_remaining_time(void **s)
+FK_CASE(ppoll_checks_and_remaining_time)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, 0);
 	struct pfd p[] = {{ep, F_IN, 0}};
@@ -306,9 +293,8 @@ static void ppoll_checks_and_remaining_time(void **s)
 	assert_int_equal(back[0], 5);
 }
 
-static void unhinted_instance_found_through_watch(void **s)
+FK_CASE(unhinted_instance_found_through_watch)
 {
-	(void)s;
 	int a, b;
 	int ep1 = instance_on(&a, F_IN);
 	int ep2 = instance_on(&b, 0);
@@ -324,9 +310,8 @@ static void unhinted_instance_found_through_watch(void **s)
 	assert_true(fk_continued(poll_start(pa, 1, 0)));
 }
 
-static void select_serviced_with_instance(void **s)
+FK_CASE(select_serviced_with_instance)
 {
-	(void)s;
 	int a;
 	int ep = instance_on(&a, F_IN);
 	int b = fk_open(F_IN);

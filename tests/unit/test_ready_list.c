@@ -22,9 +22,8 @@ static void expect_data(const struct fk_event *ev, int n, const int *want)
 /* Four LT entries made ready in the order 12, 10, 13, 11 (section 4.2):
  * maxevents=1 gives 12, 10, 13, 11, 12; then maxevents=3 gives
  * [10,13,11], [12,10,13], [11,12,10]. */
-static void lt_rotation_maxevents_1_then_3(void **s)
+FK_CASE(lt_rotation_maxevents_1_then_3)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[14];
@@ -49,9 +48,8 @@ static void lt_rotation_maxevents_1_then_3(void **s)
 	}
 }
 
-static void lt_rotation_maxevents_3_fresh(void **s)
+FK_CASE(lt_rotation_maxevents_3_fresh)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[14];
@@ -70,9 +68,8 @@ static void lt_rotation_maxevents_3_fresh(void **s)
 	}
 }
 
-static void lt_requeued_until_drained(void **s)
+FK_CASE(lt_requeued_until_drained)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 1);
@@ -90,9 +87,8 @@ static void lt_requeued_until_drained(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void et_once_per_wakeup(void **s)
+FK_CASE(et_once_per_wakeup)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_ET, 5);
@@ -118,9 +114,8 @@ static void et_once_per_wakeup(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 0);
 }
 
-static void et_mod_of_ready_file_reports(void **s)
+FK_CASE(et_mod_of_ready_file_reports)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int fd = fk_open(F_IN | F_OUT);
@@ -136,9 +131,8 @@ static void et_mod_of_ready_file_reports(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 0);
 }
 
-static void oneshot_disarms_and_mod_rearms(void **s)
+FK_CASE(oneshot_disarms_and_mod_rearms)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 1);
@@ -164,9 +158,8 @@ static void oneshot_disarms_and_mod_rearms(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void oneshot_et_combination(void **s)
+FK_CASE(oneshot_et_combination)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT | F_ET, 1);
@@ -180,9 +173,8 @@ static void oneshot_et_combination(void **s)
 	assert_int_equal(ev[0].data, 2);
 }
 
-static void mod_of_queued_entry_keeps_position(void **s)
+FK_CASE(mod_of_queued_entry_keeps_position)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0), c = fk_open(0);
@@ -206,9 +198,8 @@ static void mod_of_queued_entry_keeps_position(void **s)
 	expect_data(ev, 2, want2);
 }
 
-static void stale_entries_dropped(void **s)
+FK_CASE(stale_entries_dropped)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0);
@@ -226,9 +217,8 @@ static void stale_entries_dropped(void **s)
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 0);
 }
 
-static void key_must_intersect_mask(void **s)
+FK_CASE(key_must_intersect_mask)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_OUT, 1);
@@ -248,9 +238,8 @@ static void key_must_intersect_mask(void **s)
 	assert_int_equal(ev[0].data, 2);
 }
 
-static void err_hup_always_watched(void **s)
+FK_CASE(err_hup_always_watched)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0), fd2 = fk_open(0);
@@ -278,9 +267,8 @@ static void err_hup_always_watched(void **s)
 	assert_int_equal(ev[1].events, F_IN);
 }
 
-static void reported_mask_is_current(void **s)
+FK_CASE(reported_mask_is_current)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN | F_OUT, 1);
@@ -293,9 +281,8 @@ static void reported_mask_is_current(void **s)
 	assert_int_equal(ev[0].events, F_OUT);
 }
 
-static void wakeup_order_most_recent_first(void **s)
+FK_CASE(wakeup_order_most_recent_first)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
@@ -317,9 +304,8 @@ static void wakeup_order_most_recent_first(void **s)
 	expect_data(ev, 3, want2);
 }
 
-static void del_removes_from_ready_list(void **s)
+FK_CASE(del_removes_from_ready_list)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(F_IN), b = fk_open(F_IN);
@@ -333,9 +319,8 @@ static void del_removes_from_ready_list(void **s)
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 0);
 }
 
-static void efault_at_harvest_keeps_events(void **s)
+FK_CASE(efault_at_harvest_keeps_events)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0);
@@ -358,9 +343,8 @@ static void efault_at_harvest_keeps_events(void **s)
 			 0);
 }
 
-static void efault_partial_write_returns_count(void **s)
+FK_CASE(efault_partial_write_returns_count)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[3];
@@ -382,9 +366,8 @@ static void efault_partial_write_returns_count(void **s)
 	expect_data(ev, 3, want);
 }
 
-static void efault_partial_write_et(void **s)
+FK_CASE(efault_partial_write_et)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[3];
@@ -403,9 +386,8 @@ static void efault_partial_write_et(void **s)
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 0);
 }
 
-static void read_only_buffer_efault(void **s)
+FK_CASE(read_only_buffer_efault)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int fd;
 	int ep = fk_instance(&fd, F_IN, F_IN | F_ONESHOT, 1);
@@ -417,9 +399,8 @@ static void read_only_buffer_efault(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void large_harvest(void **s)
+FK_CASE(large_harvest)
 {
-	(void)s;
 	enum { N = 300 };
 	static struct fk_event ev[N];
 	int ep = fk_epoll_create();

@@ -18,9 +18,8 @@
  * ep_poll_callback wakes every poll() sleeping on the epoll file
  * (ep->poll_wait); poll_waiters_kick rechecks only the first one. */
 
-static void poll_two_pollers_on_one_instance_both_woken(void **s)
+FK_CASE(poll_two_pollers_on_one_instance_both_woken)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	struct pfd p[] = {{ep, F_IN, 0}};
@@ -33,9 +32,8 @@ static void poll_two_pollers_on_one_instance_both_woken(void **s)
 	assert_int_equal(fk_result(b), 1); /* fails: b keeps sleeping */
 }
 
-static void poll_first_poller_not_interested(void **s)
+FK_CASE(poll_first_poller_not_interested)
 {
-	(void)s;
 	int fd;
 	int ep = fk_instance(&fd, 0, F_IN, 0);
 	/* the first sleeper asks for OUT, which an instance never has */
@@ -53,9 +51,8 @@ static void poll_first_poller_not_interested(void **s)
  * dead instance's links until the sweep frees it, so a legal ADD fails
  * with ELOOP for up to a second or more. */
 
-static void closed_instance_still_counts_for_depth(void **s)
+FK_CASE(closed_instance_still_counts_for_depth)
 {
-	(void)s;
 	int e[6];
 	for (int i = 0; i < 6; i++)
 		e[i] = fk_epoll_create();
@@ -66,9 +63,8 @@ static void closed_instance_still_counts_for_depth(void **s)
 	assert_int_equal(fk_ctl(e[4], CTL_ADD, e[5], F_IN, 0), 0); /* ELOOP */
 }
 
-static void closed_instance_still_counts_for_cycles(void **s)
+FK_CASE(closed_instance_still_counts_for_cycles)
 {
-	(void)s;
 	int a = fk_epoll_create(), b = fk_epoll_create(), c = fk_epoll_create();
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	assert_int_equal(fk_ctl(b, CTL_ADD, c, F_IN, 0), 0);
@@ -83,9 +79,8 @@ static void closed_instance_still_counts_for_cycles(void **s)
  * every wake-up of a sibling ring after the first one in a batch, and
  * plat_sync (run inside emu_call) delivers the wake-ups a guest caused
  * since the batch started under the same batch number. */
-static void excl_second_wakeup_in_same_batch(void **s)
+FK_CASE(excl_second_wakeup_in_same_batch)
 {
-	(void)s;
 	int fd = fk_open(0);
 	int ep[3];
 	uint64_t w[3];
@@ -113,9 +108,8 @@ static void excl_second_wakeup_in_same_batch(void **s)
 /* Exclusive entries on one file registered under different fd numbers
  * (dup) are siblings in Linux; excl_link finds siblings by fd number
  * only (epoll_ctl.c, a known shortcut not in docs/DIVERGENCES.md). */
-static void excl_siblings_under_other_fd_numbers(void **s)
+FK_CASE(excl_siblings_under_other_fd_numbers)
 {
-	(void)s;
 	int fd = fk_open(0);
 	int nums[3] = {fd, fk_dup(fd), fk_dup(fd)};
 	int ep[3];
@@ -137,9 +131,8 @@ static void excl_siblings_under_other_fd_numbers(void **s)
 /* ---- poll with a zero timeout and a pending signal (sections 1.3, 7.3,
  * 8): do_poll's loop checks signals even when it will not sleep; an
  * emulated poll with timeout 0 answers 0 without asking. */
-static void poll_timeout_zero_with_pending_signal(void **s)
+FK_CASE(poll_timeout_zero_with_pending_signal)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	struct pfd p[] = {{ep, F_IN, 0}};
 	uint64_t pa = put_pfds(p, 1);
