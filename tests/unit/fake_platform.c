@@ -781,6 +781,22 @@ int fk_instance(int *fd, uint32_t ready, uint32_t events, uint64_t data)
 	return ep;
 }
 
+void fk_epoll_chain(int *e, int n, int links)
+{
+	for (int i = 0; i < n; i++)
+		e[i] = fk_epoll_create();
+	for (int i = 0; i < links; i++)
+		assert_int_equal(fk_ctl(e[i], CTL_ADD, e[i + 1], F_IN, 0), 0);
+}
+
+void fk_call_gone(int nr)
+{
+	struct plat_call c = fk_mkcall(nr, 0, 0, 0, 0, 0, 0);
+	fake_kill_call(c.id);
+	emu_call(E, &c);
+	assert_false(fk_answered(c.id));
+}
+
 uint64_t put_pfds(const struct pfd *p, int n)
 {
 	uint64_t a = fake_alloc((size_t)n * 8);

@@ -200,6 +200,12 @@ int64_t fk_sys(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 int fk_continued(uint64_t id);
 
 void fake_kill_call(uint64_t id); /* the thread is gone */
+/* A call nr (all arguments 0) whose thread is gone before it is handled:
+ * asserts that it is never answered. */
+void fk_call_gone(int nr);
+/* A call nr (all arguments 0) whose thread is gone before it is handled:
+ * asserts that it is never answered. */
+void fk_call_gone(int nr);
 void fake_set_signal(uint64_t id, int sig, int signo);
 
 /* --- epoll helpers ------------------------------------------------------- */
@@ -211,6 +217,9 @@ int fk_epoll_create(void); /* epoll_create1(0); asserts success */
 /* A new instance with one entry (events, data) on a new host file whose
  * poll mask is ready; its fd in *fd. Asserts that the ADD succeeds. */
 int fk_instance(int *fd, uint32_t ready, uint32_t events, uint64_t data);
+/* n new instances e[0..n-1]; e[i + 1] is ADDed to e[i] (F_IN, data 0) for
+ * i < links: a chain e0 > e1 > ... (each ADD asserted). */
+void fk_epoll_chain(int *e, int n, int links);
 int fk_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
 int fk_ctl_addr(int epfd, int op, int fd, uint64_t addr);
 /* Synchronous epoll_wait: must be answered at once. Returns the result

@@ -48,10 +48,7 @@ FK_CASE(create_flag_validation)
 
 FK_CASE(create_caller_gone)
 {
-	struct plat_call c = fk_mkcall(SYS_epoll_create1, 0, 0, 0, 0, 0, 0);
-	fake_kill_call(c.id);
-	emu_call(E, &c);
-	assert_false(fk_answered(c.id));
+	fk_call_gone(SYS_epoll_create1);
 	assert_int_equal(E->n_instances, 0);
 	assert_null(fake.fds[0].file);
 }
@@ -268,10 +265,9 @@ FK_CASE(invalid_op_einval)
 FK_CASE(dup_is_an_independent_entry)
 {
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	int dup = fk_dup(fd);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, dup, F_IN, 2), 0);
 	assert_int_equal(E->n_entries, 2);
 	fk_raise(fd, F_IN);
@@ -287,10 +283,9 @@ FK_CASE(dup_is_an_independent_entry)
 FK_CASE(close_with_dup_keeps_entry)
 {
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 11);
 	int dup = fk_dup(fd);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 11), 0);
 	fk_close(fd);
 	/* the file lives on through the dup: the entry keeps reporting,
 	 * with the old data */

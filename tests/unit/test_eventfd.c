@@ -81,10 +81,7 @@ FK_CASE(eventfd_in_epoll)
 
 FK_CASE(eventfd_caller_gone)
 {
-	struct plat_call c = fk_mkcall(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
-	fake_kill_call(c.id);
-	emu_call(E, &c);
-	assert_false(fk_answered(c.id));
+	fk_call_gone(SYS_eventfd2);
 	assert_int_equal(E->n_eventfds, 0);
 }
 

@@ -12,16 +12,27 @@
 
 #include "fake_platform.h"
 
+/* An outer instance watching a new inner one (outer_events, data 2) that
+ * watches a new host file (ready; inner_events, data 1). */
+static int nested(int *inner, int *fd, uint32_t ready, uint32_t inner_events,
+		  uint32_t outer_events)
+{
+	*inner = fk_epoll_create();
+	int outer = fk_epoll_create();
+	*fd = fk_open(ready);
+	assert_int_equal(fk_ctl(*inner, CTL_ADD, *fd, inner_events, 1), 0);
+	assert_int_equal(fk_ctl(outer, CTL_ADD, *inner, outer_events, 2), 0);
+	return outer;
+}
+
 /* ---- nesting ---- */
 
 FK_CASE(nested_reports_in_only)
 {
 	struct fk_event ev[2];
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(F_IN | F_OUT);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN | F_OUT, 1), 0);
-	assert_int_equal(
-	    fk_ctl(outer, CTL_ADD, inner, F_IN | F_OUT | F_RDNORM, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, F_IN | F_OUT, F_IN | F_OUT,
+			   F_IN | F_OUT | F_RDNORM);
 	/* an instance's poll mask is IN|RDNORM, never OUT */
 	assert_int_equal(fk_wait(outer, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN | F_RDNORM);
@@ -38,10 +49,8 @@ FK_CASE(nested_wakeup_propagates)
 {
 	struct fk_event ev[2];
 	uint64_t buf;
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_IN, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN, F_IN);
 	uint64_t w = fk_wait_start(outer, 2, -1, &buf);
 	assert_false(fk_answered(w));
 	fk_raise(fd, F_IN);
@@ -53,10 +62,8 @@ FK_CASE(nested_wakeup_propagates)
 
 FK_CASE(nested_out_only_parent_not_woken)
 {
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_OUT, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN, F_OUT);
 	uint64_t w = fk_wait_start(outer, 2, 10, NULL);
 	fk_raise(fd, F_IN);
 	assert_false(fk_answered(w));
@@ -67,10 +74,8 @@ FK_CASE(nested_out_only_parent_not_woken)
 FK_CASE(nested_consumed_inner_is_stale)
 {
 	struct fk_event ev[2];
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN | F_ET, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_IN, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN | F_ET, F_IN);
 	fk_raise(fd, F_IN);
 	/* harvest the inner one directly: the outer entry is stale */
 	assert_int_equal(fk_wait(inner, 2, 0, ev), 1);
@@ -87,10 +92,8 @@ FK_CASE(nested_consumed_inner_is_stale)
 FK_CASE(nested_poll_drops_stale_inner_entries)
 {
 	struct fk_event ev[2];
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_IN, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN, F_IN);
 	/* a wake-up that finds the file not ready: queued, stale */
 	fk_wake(fd, F_IN);
 	/* polling the inner instance (from the outer harvest) drops it */
@@ -174,11 +177,8 @@ FK_CASE(loops_are_eloop)
 FK_CASE(depth_limit_top_down)
 {
 	int e[7];
-	for (int i = 0; i < 7; i++)
-		e[i] = fk_epoll_create();
 	/* e0 > e1 > e2 > e3 > e4: five instances, four links */
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(fk_ctl(e[i], CTL_ADD, e[i + 1], F_IN, 0), 0);
+	fk_epoll_chain(e, 7, 4);
 	/* a fifth link below or above: ELOOP */
 	assert_int_equal(fk_ctl(e[4], CTL_ADD, e[5], F_IN, 0), -ELOOP);
 	assert_int_equal(fk_ctl(e[5], CTL_ADD, e[0], F_IN, 0), -ELOOP);

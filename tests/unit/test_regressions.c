@@ -54,10 +54,7 @@ FK_CASE(poll_first_poller_not_interested)
 FK_CASE(closed_instance_still_counts_for_depth)
 {
 	int e[6];
-	for (int i = 0; i < 6; i++)
-		e[i] = fk_epoll_create();
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(fk_ctl(e[i], CTL_ADD, e[i + 1], F_IN, 0), 0);
+	fk_epoll_chain(e, 6, 4);
 	/* close e1: e0 > e1 and e1 > e2 are gone; e2 > e3 > e4 remain */
 	fk_close(e[1]);
 	assert_int_equal(fk_ctl(e[4], CTL_ADD, e[5], F_IN, 0), 0); /* ELOOP */
