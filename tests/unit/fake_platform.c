@@ -789,6 +789,26 @@ void fk_epoll_chain(int *e, int n, int links)
 		assert_int_equal(fk_ctl(e[i], CTL_ADD, e[i + 1], F_IN, 0), 0);
 }
 
+void fk_raise_answers(uint64_t id, uint64_t buf, int fd, uint64_t data)
+{
+	struct fk_event ev[1];
+
+	assert_false(fk_answered(id));
+	fk_raise(fd, F_IN);
+	assert_int_equal(fk_result(id), 1);
+	fk_read_events(buf, 1, ev);
+	assert_int_equal(ev[0].events, F_IN);
+	assert_int_equal(ev[0].data, data);
+}
+
+void fk_expect_data(int epfd, uint64_t data)
+{
+	struct fk_event ev[4];
+
+	assert_int_equal(fk_wait(epfd, 4, 0, ev), 1);
+	assert_int_equal(ev[0].data, data);
+}
+
 void fk_call_gone(int nr)
 {
 	struct plat_call c = fk_mkcall(nr, 0, 0, 0, 0, 0, 0);

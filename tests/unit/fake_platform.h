@@ -228,6 +228,11 @@ int fk_wait(int epfd, int maxevents, int timeout_ms, struct fk_event *out);
 /* Start an epoll_wait that may block; *buf receives the events address. */
 uint64_t fk_wait_start(int epfd, int maxevents, int timeout_ms, uint64_t *buf);
 void fk_read_events(uint64_t addr, int n, struct fk_event *out);
+/* The blocked epoll_wait id (events at buf) is not answered until fd
+ * becomes readable; then it returns one event, F_IN with data. */
+void fk_raise_answers(uint64_t id, uint64_t buf, int fd, uint64_t data);
+/* fk_wait(epfd, 4, 0): exactly one event, with data. */
+void fk_expect_data(int epfd, uint64_t data);
 void fk_write_event(uint64_t addr, uint32_t events, uint64_t data);
 
 /* --- poll helpers ----------------------------------------------------------
