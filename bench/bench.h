@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
@@ -40,6 +42,19 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, ": %s\n", strerror(e));
 	exit(1);
+}
+
+/* fork(), stdout flushed first (die if it fails); the child is killed
+ * when its parent dies. */
+static inline pid_t fork_child(void)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return pid;
 }
 
 static inline void emit(const char *name, double value, const char *unit)

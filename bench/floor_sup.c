@@ -36,13 +36,9 @@
 
 #include "bench.h"
 
-/* Linux 6.6; Debian 12's headers lack both. */
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
+/* SECCOMP_IOCTL_NOTIF_SET_FLAGS and SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+ * (Linux 6.6), which Debian 12's headers lack. */
+#include "../platform/compat.h"
 
 #define WARMUP 1000
 
@@ -128,13 +124,9 @@ int main(int argc, char **argv)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		die("socketpair");
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid_t pid = fork_child();
 	if (pid == 0) {
 		close(sv[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int l = load_filter();
 		send_fd(sv[1], l);
 		close(l);

@@ -116,12 +116,8 @@ int main(int argc, char **argv)
 		int ab[2], ba[2];
 		if (pipe2(ab, O_CLOEXEC) < 0 || pipe2(ba, O_CLOEXEC) < 0)
 			die("pipe2");
-		fflush(stdout);
-		pid_t pid = fork();
-		if (pid < 0)
-			die("fork");
+		pid_t pid = fork_child();
 		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(ab[1]);
 			close(ba[0]);
 			int ep = watch(ab[0]);

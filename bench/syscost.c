@@ -57,12 +57,8 @@ int main(int argc, char **argv)
 	    epoll_ctl(w, EPOLL_CTL_ADD, e, &ev) < 0)
 		die("set-up");
 	static char buf[64];
-	fflush(stdout);
-	pid_t child = fork();
-	if (child < 0)
-		die("fork");
+	pid_t child = fork_child();
 	if (child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			pause();
 	}

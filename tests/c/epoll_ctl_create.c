@@ -1,6 +1,7 @@
 /* epoll_ctl_create.c: epoll_create / epoll_create1 and the file-level
  * behaviour of an epoll fd (linux-semantics.md sections 0.2, 1.1, 2). */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -40,7 +41,7 @@ static void create_size_ignored(void)
 	int ep = epoll_create(1);
 	int big = epoll_create(INT_MAX);
 	int p1[2], p2[2], p3[2];
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 
 	CHECK(ep >= 0);
 	CHECK(big >= 0);
@@ -57,10 +58,7 @@ static void create_size_ignored(void)
 	struct epoll_event out[4];
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 3);
 	CHECK_EQ(epoll_wait(big, out, 4, 0), 1);
-	close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
-	close(p3[0]); close(p3[1]);
-	close(ep);
-	close(big);
+	close_fds(p1[0], p1[1], p2[0], p2[1], p3[0], p3[1], ep, big);
 }
 
 static void create1_flag_one_einval(void)
@@ -92,8 +90,7 @@ static void create1_zero_no_cloexec(void)
 	CHECK(ep2 >= 0);
 	CHECK_EQ(fcntl(ep, F_GETFD), 0);
 	CHECK_EQ(fcntl(ep2, F_GETFD), 0);
-	close(ep);
-	close(ep2);
+	close_fds(ep, ep2);
 }
 
 static void getfl_rdwr(void)
@@ -102,8 +99,7 @@ static void getfl_rdwr(void)
 	int ep2 = epoll_create1(EPOLL_CLOEXEC);
 	CHECK_EQ(fcntl(ep, F_GETFL), O_RDWR);
 	CHECK_EQ(fcntl(ep2, F_GETFL), O_RDWR);
-	close(ep);
-	close(ep2);
+	close_fds(ep, ep2);
 }
 
 static void readlink_anon_inode(void)
@@ -133,7 +129,7 @@ static void stat_mode_0600(void)
 static void read_write_einval(void)
 {
 	int ep = epoll_create1(0);
-	char buf[16] = { 0 };
+	char buf[16] = {0};
 	CHECK_ERR(read(ep, buf, sizeof(buf)), EINVAL);
 	CHECK_ERR(write(ep, buf, sizeof(buf)), EINVAL);
 	CHECK_ERR(read(ep, buf, 8), EINVAL);
@@ -152,7 +148,7 @@ static void lseek_returns_zero(void)
 static void pread_pwrite_espipe(void)
 {
 	int ep = epoll_create1(0);
-	char buf[16] = { 0 };
+	char buf[16] = {0};
 	CHECK_ERR(pread(ep, buf, sizeof(buf), 0), ESPIPE);
 	CHECK_ERR(pwrite(ep, buf, sizeof(buf), 0), ESPIPE);
 	close(ep);
@@ -203,9 +199,7 @@ static void lowest_free_fd(void)
 	close(b);
 	int e = epoll_create(5);
 	CHECK_EQ(e, b);
-	close(c);
-	close(d);
-	close(e);
+	close_fds(c, d, e);
 }
 
 static void each_create_new_instance(void)
@@ -213,7 +207,7 @@ static void each_create_new_instance(void)
 	/* Two instances have independent interest and ready lists. */
 	int ep1 = epoll_create1(0), ep2 = epoll_create1(0);
 	int p[2];
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 }, out[2];
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7}, out[2];
 	CHECK_OK(pipe(p));
 	CHECK_EQ(epoll_ctl(ep1, EPOLL_CTL_ADD, p[0], &ev), 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
@@ -221,14 +215,13 @@ static void each_create_new_instance(void)
 	CHECK_EQ(epoll_wait(ep2, out, 2, 0), 0);
 	CHECK_ERR(epoll_ctl(ep2, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_EQ(epoll_ctl(ep2, EPOLL_CTL_ADD, p[0], &ev), 0);
-	close(p[0]); close(p[1]);
-	close(ep1);
-	close(ep2);
+	close_fds(p[0], p[1], ep1, ep2);
 }
 
 static void create_emfile(void)
 {
-	/* With no free descriptor below RLIMIT_NOFILE the create fails EMFILE. */
+	/* With no free descriptor below RLIMIT_NOFILE the create fails EMFILE.
+	 */
 	struct rlimit old, lim;
 	int lo = lowest_free_from(3);
 	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -299,15 +292,14 @@ static void wait_writes_12_byte_records(void)
 	CHECK_EQ(d1, 0x99aabbccddeeff00ULL);
 	for (size_t i = 24; i < sizeof(buf); i++)
 		CHECK_EQ(buf[i], 0xa5);
-	close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
-	close(ep);
+	close_fds(p1[0], p1[1], p2[0], p2[1], ep);
 }
 
 static void max_events_limit(void)
 {
 	/* EP_MAX_EVENTS = INT_MAX / 12 = 178956970. access_ok only checks the
-	 * range against the address-space limit, so a small static buffer with an
-	 * empty instance returns 0. */
+	 * range against the address-space limit, so a small static buffer with
+	 * an empty instance returns 0. */
 	static struct epoll_event out[1];
 	int ep = epoll_create1(0);
 	CHECK_EQ(syscall(SYS_epoll_wait, ep, out, 178956970, 0), 0);

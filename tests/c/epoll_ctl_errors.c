@@ -4,6 +4,7 @@
  * Every bad-pointer call goes through the raw syscall so that neither libc
  * nor the compiler gets in the way. */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -49,10 +50,22 @@ static int closed_fd(void)
 	return fd;
 }
 
-static void close_pipe(int p[2])
+/* A new instance and a new pipe p; nothing added. */
+static int ep_and_pipe(int p[2])
 {
-	close(p[0]);
-	close(p[1]);
+	int ep = epoll_create1(0);
+	CHECK_OK(pipe(p));
+	return ep;
+}
+
+/* Once written to, the pipe's read-end entry reports EPOLLIN with data. */
+static void still_reports(int ep, int p[2], uint64_t data)
+{
+	struct epoll_event out[2];
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
+	CHECK_EQ(out[0].events, EPOLLIN);
+	CHECK_EQ(out[0].data.u64, data);
 }
 
 /* ---- step 1: EFAULT first, for every op except DEL ---- */
@@ -72,12 +85,10 @@ static void efault_invalid_op(void)
 	CHECK_ERR(ctl(-1, 0, -1, BADPTR), EFAULT);
 	CHECK_ERR(ctl(-1, 4, -1, BADPTR), EFAULT);
 	CHECK_ERR(ctl(-1, -1, -1, NULL), EFAULT);
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	CHECK_ERR(ctl(ep, 99, p[0], NULL), EFAULT);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void efault_before_eperm_and_einval(void)
@@ -100,9 +111,7 @@ static void efault_before_eperm_and_einval(void)
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_ADD, p[0], BADPTR), EFAULT);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_MOD, p[0], NULL), EFAULT);
-	close(rf);
-	close_pipe(p);
-	close(ep);
+	close_fds(rf, p[0], p[1], ep);
 }
 
 static void efault_partial_event(void)
@@ -110,39 +119,33 @@ static void efault_partial_event(void)
 	/* The 12-byte read must be fully readable: 12 bytes ending exactly at
 	 * an unmapped page are fine, 8 bytes before it are not. */
 	long pg = sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(m != MAP_FAILED);
-	if (m == MAP_FAILED)
+	char *end = mem_edge(0);
+	if (!end)
 		return;
-	CHECK_EQ(munmap(m + pg, pg), 0);
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 77 };
-	memcpy(m + pg - 8, &ev, 8);
-	CHECK_ERR(ctl(ep, EPOLL_CTL_ADD, p[0], m + pg - 8), EFAULT);
-	memcpy(m + pg - 12, &ev, 12);
-	CHECK_EQ(ctl(ep, EPOLL_CTL_ADD, p[0], m + pg - 12), 0);
+	int ep = ep_and_pipe(p);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 77};
+	memcpy(end - 8, &ev, 8);
+	CHECK_ERR(ctl(ep, EPOLL_CTL_ADD, p[0], end - 8), EFAULT);
+	memcpy(end - 12, &ev, 12);
+	CHECK_EQ(ctl(ep, EPOLL_CTL_ADD, p[0], end - 12), 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	struct epoll_event out[2];
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
 	CHECK_EQ(out[0].data.u64, 77);
 	/* A read-only page is readable, which is all ADD needs. */
-	CHECK_EQ(mprotect(m, pg, PROT_READ), 0);
-	CHECK_EQ(ctl(ep, EPOLL_CTL_MOD, p[0], m + pg - 12), 0);
-	munmap(m, pg);
-	close_pipe(p);
-	close(ep);
+	CHECK_EQ(mprotect(end - pg, pg, PROT_READ), 0);
+	CHECK_EQ(ctl(ep, EPOLL_CTL_MOD, p[0], end - 12), 0);
+	mem_edge_free(end, 0);
+	close_fds(p[0], p[1], ep);
 }
 
 /* ---- DEL never reads the event ---- */
 
 static void del_never_reads_event(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
@@ -150,8 +153,7 @@ static void del_never_reads_event(void)
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, p[0], KPTR), 0);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void del_bad_pointer_later_errors(void)
@@ -167,9 +169,7 @@ static void del_bad_pointer_later_errors(void)
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, ep, NULL), EINVAL);
 	CHECK_ERR(ctl(p[0], EPOLL_CTL_DEL, p[1], BADPTR), EINVAL);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, p[0], BADPTR), ENOENT);
-	close(rf);
-	close_pipe(p);
-	close(ep);
+	close_fds(rf, p[0], p[1], ep);
 }
 
 /* ---- steps 2 and 3: EBADF ---- */
@@ -185,7 +185,7 @@ static void ebadf_epfd(void)
 	CHECK_ERR(ctl_ev(INT_MAX, EPOLL_CTL_MOD, p[0], EPOLLIN, 0), EBADF);
 	CHECK_ERR(ctl_ev(INT_MIN, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), EBADF);
 	CHECK_ERR(ctl(c, EPOLL_CTL_DEL, p[0], NULL), EBADF);
-	close_pipe(p);
+	close_fds(p[0], p[1]);
 }
 
 static void ebadf_fd(void)
@@ -210,8 +210,7 @@ static void ebadf_epfd_before_target_checks(void)
 	CHECK_ERR(ctl_ev(c, EPOLL_CTL_ADD, -1, EPOLLIN, 0), EBADF);
 	CHECK_ERR(ctl(c, EPOLL_CTL_DEL, rf, NULL), EBADF);
 	CHECK_ERR(ctl_ev(c, 99, p[0], EPOLLIN, 0), EBADF);
-	close(rf);
-	close_pipe(p);
+	close_fds(rf, p[0], p[1]);
 }
 
 static void ebadf_fd_before_epfd_kind_and_op(void)
@@ -227,17 +226,14 @@ static void ebadf_fd_before_epfd_kind_and_op(void)
 	CHECK_ERR(ctl_ev(ep, 99, -1, EPOLLIN, 0), EBADF);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, -1, EPOLLIN | EPOLLEXCLUSIVE, 0),
 		  EBADF);
-	close(rf);
-	close_pipe(p);
-	close(ep);
+	close_fds(rf, p[0], p[1], ep);
 }
 
 static void opath_fds_ebadf(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
 	char path[64];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	int odir = open("/", O_PATH | O_DIRECTORY);
 	int ofile = open("/proc/self/exe", O_PATH);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
@@ -257,12 +253,7 @@ static void opath_fds_ebadf(void)
 	/* epoll_wait agrees. */
 	struct epoll_event out[1];
 	CHECK_ERR(epoll_wait(oep, out, 1, 0), EBADF);
-	close(odir);
-	close(ofile);
-	close(opipe);
-	close(oep);
-	close_pipe(p);
-	close(ep);
+	close_fds(odir, ofile, opipe, oep, p[0], p[1], ep);
 }
 
 /* ---- step 4: EPERM for unpollable targets, before any epfd/op check ---- */
@@ -278,10 +269,7 @@ static void eperm_unpollable_targets(void)
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, dir, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, dn, EPOLLIN | EPOLLOUT, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, rf, 0, 0), EPERM);
-	close(rf);
-	close(dir);
-	close(dn);
-	close(ep);
+	close_fds(rf, dir, dn, ep);
 }
 
 static void eperm_del_and_mod(void)
@@ -294,9 +282,7 @@ static void eperm_del_and_mod(void)
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, rf, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, dn, EPOLLIN | EPOLLEXCLUSIVE, 0),
 		  EPERM);
-	close(rf);
-	close(dn);
-	close(ep);
+	close_fds(rf, dn, ep);
 }
 
 static void eperm_invalid_op(void)
@@ -307,9 +293,7 @@ static void eperm_invalid_op(void)
 	CHECK_ERR(ctl_ev(ep, 99, rf, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, 0, dir, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl_ev(ep, 4, rf, EPOLLIN, 0), EPERM);
-	close(rf);
-	close(dir);
-	close(ep);
+	close_fds(rf, dir, ep);
 }
 
 static void eperm_non_epoll_epfd(void)
@@ -325,9 +309,7 @@ static void eperm_non_epoll_epfd(void)
 	CHECK_ERR(ctl_ev(dn, EPOLL_CTL_MOD, rf, EPOLLIN, 0), EPERM);
 	CHECK_ERR(ctl(rf, EPOLL_CTL_DEL, dn, NULL), EPERM);
 	CHECK_ERR(ctl_ev(rf, 99, rf, EPOLLIN, 0), EPERM);
-	close(rf);
-	close(dn);
-	close_pipe(p);
+	close_fds(rf, dn, p[0], p[1]);
 }
 
 /* ---- step 6: EINVAL for self and non-epoll epfd ---- */
@@ -354,9 +336,7 @@ static void einval_dup_of_epfd(void)
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, d2, NULL), EINVAL);
 	/* It is the same file, not an ELOOP cycle. */
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, d, EPOLLIN, 0), EINVAL);
-	close(d);
-	close(d2);
-	close(ep);
+	close_fds(d, d2, ep);
 }
 
 static void einval_epfd_not_epoll(void)
@@ -376,44 +356,33 @@ static void einval_epfd_not_epoll(void)
 	CHECK_ERR(ctl_ev(efd, EPOLL_CTL_MOD, p[0], EPOLLIN, 0), EINVAL);
 	/* a pipe end "adding itself" */
 	CHECK_ERR(ctl_ev(p[0], EPOLL_CTL_ADD, p[0], EPOLLIN, 0), EINVAL);
-	close_pipe(p);
-	close_pipe(sv);
-	close(efd);
-	close(ep);
+	close_fds(p[0], p[1], sv[0], sv[1], efd, ep);
 }
 
 /* ---- step 7: EPOLLEXCLUSIVE ---- */
 
 static void excl_mod_unregistered_einval(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 0),
 		  EINVAL);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLEXCLUSIVE, 0), EINVAL);
 	/* without EXCLUSIVE the same call is ENOENT */
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN, 0), ENOENT);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void excl_mod_registered_plain_einval(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	struct epoll_event out[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 5), 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 6),
 		  EINVAL);
 	/* the entry is unchanged */
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
-	CHECK_EQ(out[0].events, EPOLLIN);
-	CHECK_EQ(out[0].data.u64, 5);
-	close_pipe(p);
-	close(ep);
+	still_reports(ep, p, 5);
+	close_fds(p[0], p[1], ep);
 }
 
 static void excl_add_epoll_einval(void)
@@ -424,8 +393,7 @@ static void excl_add_epoll_einval(void)
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLEXCLUSIVE, 0), EINVAL);
 	/* nothing was added */
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), 0);
-	close(inner);
-	close(ep);
+	close_fds(inner, ep);
 }
 
 static void excl_add_epoll_beats_eloop(void)
@@ -435,58 +403,53 @@ static void excl_add_epoll_beats_eloop(void)
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_ADD, b, EPOLLIN | EPOLLEXCLUSIVE, 0),
 		  EINVAL);
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_ADD, b, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static void excl_forbidden_companions_einval(void)
 {
 	static const uint32_t bad[] = {
-		EPOLLONESHOT, EPOLLRDHUP, EPOLLPRI, EPOLLRDNORM, EPOLLRDBAND,
-		EPOLLWRNORM, EPOLLMSG, 1u << 27, 0x4000,
+	    EPOLLONESHOT, EPOLLRDHUP, EPOLLPRI, EPOLLRDNORM, EPOLLRDBAND,
+	    EPOLLWRNORM,  EPOLLMSG,   1u << 27, 0x4000,
 	};
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		long r = ctl_ev(ep, EPOLL_CTL_ADD, p[0],
 				EPOLLIN | EPOLLEXCLUSIVE | bad[i], 0);
 		if (r != -1 || errno != EINVAL)
 			tl_fail(__FILE__, __LINE__,
-				"EXCLUSIVE|IN|%#x gave %ld errno %d", bad[i],
-				r, errno);
+				"EXCLUSIVE|IN|%#x gave %ld errno %d", bad[i], r,
+				errno);
 	}
 	/* none of them was added */
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void excl_forbidden_beats_eexist(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0],
 			 EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT, 0),
 		  EINVAL);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 0),
 		  EEXIST);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void excl_allowed_combinations(void)
 {
 	static const uint32_t ok[] = {
-		EPOLLEXCLUSIVE,
-		EPOLLEXCLUSIVE | EPOLLET,
-		EPOLLEXCLUSIVE | EPOLLWAKEUP,
-		EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP,
-		EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
-			EPOLLET | EPOLLWAKEUP,
+	    EPOLLEXCLUSIVE,
+	    EPOLLEXCLUSIVE | EPOLLET,
+	    EPOLLEXCLUSIVE | EPOLLWAKEUP,
+	    EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP,
+	    EPOLLEXCLUSIVE | EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
+		EPOLLET | EPOLLWAKEUP,
 	};
 	enum { N = sizeof(ok) / sizeof(ok[0]) };
 	int ep = epoll_create1(0);
@@ -499,19 +462,16 @@ static void excl_allowed_combinations(void)
 			tl_fail(__FILE__, __LINE__, "EXCLUSIVE mask %#x: %s",
 				ok[i], strerror(errno));
 	}
-	for (size_t i = 0; i < N; i++)
-		close(d[i]);
-	close_pipe(p);
-	close(ep);
+	close_list(d, N);
+	close_fds(p[0], p[1], ep);
 }
 
 static void excl_entry_mod_einval_any_mask(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	struct epoll_event out[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 9), 0);
+	int ep = ep_and_pipe(p);
+	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 9),
+		 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN, 1), EINVAL);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], 0, 1), EINVAL);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLOUT | EPOLLONESHOT, 1),
@@ -519,21 +479,17 @@ static void excl_entry_mod_einval_any_mask(void)
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 1),
 		  EINVAL);
 	/* still registered with the original data */
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
-	CHECK_EQ(out[0].events, EPOLLIN);
-	CHECK_EQ(out[0].data.u64, 9);
-	close_pipe(p);
-	close(ep);
+	still_reports(ep, p, 9);
+	close_fds(p[0], p[1], ep);
 }
 
 static void excl_del_works(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
 	struct epoll_event out[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 1), 0);
+	int ep = ep_and_pipe(p);
+	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLEXCLUSIVE, 1),
+		 0);
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_EQ(write(p[1], "x", 1), 1);
@@ -542,8 +498,7 @@ static void excl_del_works(void)
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN, 3), 0);
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
 	CHECK_EQ(out[0].data.u64, 3);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 /* ---- step 8 vs others ---- */
@@ -558,8 +513,7 @@ static void invalid_op_skips_loop_check(void)
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_MOD, b, EPOLLIN, 0), ENOENT);
 	CHECK_ERR(ctl(a, EPOLL_CTL_DEL, b, NULL), ENOENT);
 	CHECK_ERR(ctl_ev(a, EPOLL_CTL_ADD, b, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 /* ---- step 9: the lookup ---- */
@@ -571,20 +525,18 @@ static void eexist_add_twice(void)
 	CHECK_OK(pipe(p));
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), EEXIST);
-	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLOUT | EPOLLET, 1), EEXIST);
+	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLOUT | EPOLLET, 1),
+		  EEXIST);
 	/* a nested epoll re-added: EEXIST, not ELOOP */
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), 0);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0), EEXIST);
-	close_pipe(p);
-	close(inner);
-	close(ep);
+	close_fds(p[0], p[1], inner, ep);
 }
 
 static void enoent_absent_key(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN, 0), ENOENT);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
@@ -592,23 +544,22 @@ static void enoent_absent_key(void)
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), ENOENT);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, p[0], EPOLLIN, 0), ENOENT);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void invalid_op_einval(void)
 {
-	static const int ops[] = { 0, 4, 99, -1, 0x80000001 };
-	int ep = epoll_create1(0);
+	static const int ops[] = {0, 4, 99, -1, 0x80000001};
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		/* unregistered key: EINVAL, not ENOENT */
 		CHECK_ERR(ctl_ev(ep, ops[i], p[0], EPOLLIN, 0), EINVAL);
 	}
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 0), 0);
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		/* registered key: EINVAL, not EEXIST; EXCLUSIVE rules skipped */
+		/* registered key: EINVAL, not EEXIST; EXCLUSIVE rules skipped
+		 */
 		CHECK_ERR(ctl_ev(ep, ops[i], p[0], EPOLLIN, 0), EINVAL);
 		CHECK_ERR(ctl_ev(ep, ops[i], p[0],
 				 EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT, 0),
@@ -616,18 +567,16 @@ static void invalid_op_einval(void)
 	}
 	/* the entry survived all that */
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
-	close_pipe(p);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 /* ---- the (file, fd) key ---- */
 
 static void key_dup_independent_entry(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
 	struct epoll_event out[4];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	int d = dup(p[0]);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, d, EPOLLIN, 2), 0);
@@ -641,32 +590,26 @@ static void key_dup_independent_entry(void)
 	CHECK_EQ(n, 1);
 	CHECK_EQ(out[0].data.u64, 2);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_ADD, d, EPOLLIN, 2), EEXIST);
-	close(d);
-	close_pipe(p);
-	close(ep);
+	close_fds(d, p[0], p[1], ep);
 }
 
 static void key_del_via_dup_enoent(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	int d = dup(p[0]);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, d, NULL), ENOENT);
 	CHECK_ERR(ctl_ev(ep, EPOLL_CTL_MOD, d, EPOLLIN, 0), ENOENT);
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
-	close(d);
-	close_pipe(p);
-	close(ep);
+	close_fds(d, p[0], p[1], ep);
 }
 
 static void key_closed_number_with_dup_alive(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
 	struct epoll_event out[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_and_pipe(p);
 	int orig = p[0];
 	int d = dup(orig);
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, orig, EPOLLIN, 42), 0);
@@ -681,10 +624,7 @@ static void key_closed_number_with_dup_alive(void)
 	CHECK_EQ(dup2(d, orig), orig);
 	CHECK_EQ(ctl(ep, EPOLL_CTL_DEL, orig, NULL), 0);
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 0);
-	close(orig);
-	close(d);
-	close(p[1]);
-	close(ep);
+	close_fds(orig, d, p[1], ep);
 }
 
 static void key_is_file_and_number(void)
@@ -712,12 +652,7 @@ static void key_is_file_and_number(void)
 	CHECK_EQ(r, 1);
 	CHECK_EQ(out[0].data.u64, 0xA);
 	CHECK_ERR(ctl(ep, EPOLL_CTL_DEL, n, NULL), ENOENT);
-	close(n);
-	close(keep);
-	close(a[1]);
-	close(b[0]);
-	close(b[1]);
-	close(ep);
+	close_fds(n, keep, a[1], b[0], b[1], ep);
 }
 
 static void key_readd_after_last_close(void)
@@ -729,7 +664,7 @@ static void key_readd_after_last_close(void)
 	int n = p[0];
 	CHECK_EQ(ctl_ev(ep, EPOLL_CTL_ADD, n, EPOLLIN, 1), 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
-	close_pipe(p); /* last reference: the entry goes */
+	close_fds(p[0], p[1]); /* last reference: the entry goes */
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 0);
 	CHECK_OK(pipe(q));
 	CHECK_EQ(q[0], n); /* lowest free number is reused */
@@ -738,8 +673,7 @@ static void key_readd_after_last_close(void)
 	CHECK_EQ(write(q[1], "y", 1), 1);
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
 	CHECK_EQ(out[0].data.u64, 2);
-	close_pipe(q);
-	close(ep);
+	close_fds(q[0], q[1], ep);
 }
 
 int main(void)

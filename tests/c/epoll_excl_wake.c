@@ -7,6 +7,7 @@
  * Without any waiter every instance gets it.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,105 +15,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-struct waiter {
-	pthread_t th;
-	int ep;
-	atomic_int state; /* 0 starting, 1 about to wait, 2 returned */
-	atomic_int tid;
-	int ret;
-	struct epoll_event ev[4];
-};
-
-static void *waiter_fn(void *arg)
-{
-	struct waiter *w = arg;
-
-	atomic_store(&w->tid, (int)syscall(SYS_gettid));
-	atomic_store(&w->state, 1);
-	w->ret = epoll_wait(w->ep, w->ev, 4, 8000);
-	atomic_store(&w->state, 2);
-	return NULL;
-}
-
-static void waiter_start(struct waiter *w, int ep)
-{
-	memset(w->ev, 0, sizeof(w->ev));
-	w->ep = ep;
-	w->ret = -2;
-	atomic_store(&w->state, 0);
-	atomic_store(&w->tid, 0);
-	if (pthread_create(&w->th, NULL, waiter_fn, w) != 0)
-		abort();
-}
-
-static int waiter_blocked(struct waiter *w)
-{
-	double t0 = tl_now_ms();
-
-	while (tl_now_ms() - t0 < 3000) {
-		if (atomic_load(&w->state) == 2)
-			return 0;
-		if (atomic_load(&w->state) == 1 &&
-		    task_state(atomic_load(&w->tid)) == 'S') {
-			sleep_ms(50);
-			return atomic_load(&w->state) == 1;
-		}
-		sleep_ms(2);
-	}
-	return 0;
-}
-
-static int count_returned(struct waiter *w, int n)
-{
-	int i, c = 0;
-	for (i = 0; i < n; i++)
-		c += atomic_load(&w[i].state) == 2;
-	return c;
-}
-
-static int wait_returned(struct waiter *w, int n, int want, int ms)
-{
-	double t0 = tl_now_ms();
-	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
-		sleep_ms(2);
-	return count_returned(w, n);
-}
 
 /* Did waiter w report the entry with this data? */
 static int got(struct waiter *w, uint64_t data)
@@ -122,6 +24,24 @@ static int got(struct waiter *w, uint64_t data)
 		if (w->ev[k].data.u64 == data)
 			return 1;
 	return 0;
+}
+
+/* One waiter (maxevents 4, 8 s) on each of the n instances ep[], all
+ * asleep; then a write of 1 to efd. Allow the want wake-ups that must
+ * come 3 s, and any that must not 300 ms more. */
+static void wake_waiters(struct waiter *w, const int *ep, int n, int efd,
+			 int want)
+{
+	uint64_t one = 1;
+	int i;
+
+	for (i = 0; i < n; i++)
+		waiter_start(&w[i], ep[i], 4, 8000);
+	for (i = 0; i < n; i++)
+		CHECK(waiter_blocked(&w[i]));
+	CHECK_EQ(write(efd, &one, 8), 8);
+	CHECK(wait_returned(w, n, want, 3000) >= want);
+	sleep_ms(300);
 }
 
 #define NI 3
@@ -154,8 +74,7 @@ static void setup_free(struct setup *s)
 	int i;
 	for (i = 0; i < NI; i++)
 		close(s->ep[i]);
-	close(s->efd);
-	close(s->stop);
+	close_fds(s->efd, s->stop);
 }
 
 static void release_and_join(struct setup *s, struct waiter *w, int n)
@@ -173,17 +92,10 @@ static void case_excl_three_waiters_fewer_wake(void)
 {
 	struct setup s;
 	struct waiter w[NI];
-	uint64_t one = 1;
 	int i, woken, with_efd = 0;
 
 	setup_make(&s, 0);
-	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i]);
-	for (i = 0; i < NI; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(s.efd, &one, 8), 8);
-	CHECK(wait_returned(w, NI, 1, 3000) >= 1);
-	sleep_ms(300);
+	wake_waiters(w, s.ep, NI, s.efd, 1);
 	woken = count_returned(w, NI);
 	CHECK(woken >= 1);
 	CHECK(woken < NI);
@@ -209,13 +121,10 @@ static void case_excl_only_first_has_waiter(void)
 	int i;
 
 	setup_make(&s, 0);
-	waiter_start(&w, s.ep[0]);
+	waiter_start(&w, s.ep[0], 4, 8000);
 	CHECK(waiter_blocked(&w));
 	CHECK_EQ(write(s.efd, &one, 8), 8);
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].data.u64, 0x100);
+	waiter_got_one(&w, 0, 0x100);
 	/* The later instances never had the entry queued, although the
 	 * eventfd is readable. */
 	for (i = 1; i < NI; i++)
@@ -243,13 +152,10 @@ static void case_excl_only_last_has_waiter(void)
 	int i;
 
 	setup_make(&s, 0);
-	waiter_start(&w, s.ep[NI - 1]);
+	waiter_start(&w, s.ep[NI - 1], 4, 8000);
 	CHECK(waiter_blocked(&w));
 	CHECK_EQ(write(s.efd, &one, 8), 8);
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].data.u64, 0x100 + NI - 1);
+	waiter_got_one(&w, 0, 0x100 + NI - 1);
 	/* The walk passed the waiter-less instances before it, queueing
 	 * the entry in each of them. */
 	for (i = 0; i < NI - 1; i++) {
@@ -287,7 +193,7 @@ static void case_excl_each_write_wakes_another(void)
 
 	setup_make(&s, 0);
 	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i]);
+		waiter_start(&w[i], s.ep[i], 4, 8000);
 	for (i = 0; i < NI; i++)
 		CHECK(waiter_blocked(&w[i]));
 	/* Every write wakes at least one of the remaining waiters, so after
@@ -310,17 +216,10 @@ static void case_excl_with_et(void)
 {
 	struct setup s;
 	struct waiter w[NI];
-	uint64_t one = 1;
-	int i, woken;
+	int woken;
 
 	setup_make(&s, EPOLLET);
-	for (i = 0; i < NI; i++)
-		waiter_start(&w[i], s.ep[i]);
-	for (i = 0; i < NI; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(s.efd, &one, 8), 8);
-	CHECK(wait_returned(w, NI, 1, 3000) >= 1);
-	sleep_ms(300);
+	wake_waiters(w, s.ep, NI, s.efd, 1);
 	woken = count_returned(w, NI);
 	CHECK(woken >= 1);
 	CHECK(woken < NI);
@@ -347,16 +246,10 @@ static void case_excl_mixed_with_nonexclusive(void)
 	CHECK_OK(add(ep[2], efd, EPOLLIN, 0x102)); /* non-exclusive */
 	for (i = 0; i < 3; i++)
 		CHECK_OK(add(ep[i], stop, EPOLLIN, STOP_DATA));
-	for (i = 0; i < 3; i++)
-		waiter_start(&w[i], ep[i]);
-	for (i = 0; i < 3; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(efd, &one, 8), 8);
-	CHECK(wait_returned(w, 3, 2, 3000) >= 2);
-	sleep_ms(300);
+	wake_waiters(w, ep, 3, efd, 2);
 	CHECK_EQ(atomic_load(&w[2].state), 2);
-	excl_woken = (atomic_load(&w[0].state) == 2) +
-		     (atomic_load(&w[1].state) == 2);
+	excl_woken =
+	    (atomic_load(&w[0].state) == 2) + (atomic_load(&w[1].state) == 2);
 	CHECK(excl_woken >= 1);
 	CHECK(excl_woken < 2);
 	CHECK_EQ(write(stop, &one, 8), 8);
@@ -366,8 +259,7 @@ static void case_excl_mixed_with_nonexclusive(void)
 	CHECK(got(&w[2], 0x102));
 	for (i = 0; i < 3; i++)
 		close(ep[i]);
-	close(efd);
-	close(stop);
+	close_fds(efd, stop);
 }
 
 /* A wakeup whose key does not match an exclusive entry's mask does not
@@ -378,7 +270,7 @@ static void case_excl_key_must_match(void)
 	int stop = eventfd(0, EFD_NONBLOCK);
 	int ep[2];
 	struct waiter w[2];
-	uint64_t one = 1, v;
+	uint64_t v;
 	int i;
 
 	for (i = 0; i < 2; i++)
@@ -393,13 +285,7 @@ static void case_excl_key_must_match(void)
 	CHECK_EQ(epoll_wait(ep[0], ev, 4, 0), 1);
 	CHECK_EQ(ev[0].events, EPOLLOUT);
 	CHECK_EQ(epoll_wait(ep[0], ev, 4, 0), 0);
-	for (i = 0; i < 2; i++)
-		waiter_start(&w[i], ep[i]);
-	for (i = 0; i < 2; i++)
-		CHECK(waiter_blocked(&w[i]));
-	CHECK_EQ(write(efd, &one, 8), 8);
-	CHECK(wait_returned(w, 2, 1, 3000) >= 1);
-	sleep_ms(300);
+	wake_waiters(w, ep, 2, efd, 1);
 	/* The IN waiter woke; the OUT-only one ignored the IN key. */
 	CHECK_EQ(atomic_load(&w[1].state), 2);
 	CHECK_EQ(atomic_load(&w[0].state), 1);
@@ -415,8 +301,7 @@ static void case_excl_key_must_match(void)
 	CHECK_EQ(w[0].ev[0].data.u64, 0x200);
 	for (i = 0; i < 2; i++)
 		close(ep[i]);
-	close(efd);
-	close(stop);
+	close_fds(efd, stop);
 }
 
 static void case_excl_ctl_rules(void)
@@ -444,8 +329,8 @@ static void case_excl_ctl_rules(void)
 	/* Accepted forms. */
 	ev.events = EPOLLEXCLUSIVE;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLET |
-		    EPOLLEXCLUSIVE;
+	ev.events =
+	    EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLET | EPOLLEXCLUSIVE;
 	CHECK_OK(epoll_ctl(ep2, EPOLL_CTL_ADD, efd, &ev));
 	/* MOD of an exclusive entry: EINVAL whatever the mask. */
 	ev.events = EPOLLIN;
@@ -458,10 +343,7 @@ static void case_excl_ctl_rules(void)
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
 	CHECK_ERR(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev), EEXIST);
-	close(ep);
-	close(ep2);
-	close(efd);
-	close(other);
+	close_fds(ep, ep2, efd, other);
 }
 
 int main(void)

@@ -3,98 +3,54 @@
  * EPOLLWAKEUP accepted (linux-semantics.md sections 3.1 step 5, 3.2, 3.3,
  * 4.2). */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
-
-/* Expect exactly one event with the given mask and data. */
-#define EXPECT_ONE(ep, want_mask, want_data)                                   \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		memset(o_, 0, sizeof(o_));                                     \
-		int n_ = epoll_wait((ep), o_, 4, 0);                           \
-		CHECK_EQ(n_, 1);                                               \
-		if (n_ == 1) {                                                 \
-			CHECK_EQ(o_[0].events, (want_mask));                   \
-			CHECK_EQ(o_[0].data.u64, (want_data));                 \
-		}                                                              \
-	} while (0)
-
-#define EXPECT_NONE(ep)                                                        \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		CHECK_EQ(epoll_wait((ep), o_, 4, 0), 0);                       \
-	} while (0)
-
 static void err_reported_with_events_zero(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[1], 0, 1), 0);
+	int ep = ep_with_pipe(p, 1, 0, 1);
 	EXPECT_NONE(ep); /* writable, but OUT was not asked for */
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLERR, 1);
 	EXPECT_ONE(ep, EPOLLERR, 1); /* level-triggered: again */
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
+}
+
+/* Data in fds[0], not watched for; closing fds[1] then reports HUP. */
+static void expect_hup_at_close(int ep, int fds[2], uint64_t data)
+{
+	CHECK_EQ(write(fds[1], "x", 1), 1);
+	EXPECT_NONE(ep);
+	close(fds[1]);
+	EXPECT_ONE(ep, EPOLLHUP, data);
+	close_fds(fds[0], ep);
 }
 
 static void hup_reported_with_events_zero(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], 0, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_NONE(ep); /* readable, but IN was not asked for */
-	close(p[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 2);
-	close(p[0]);
-	close(ep);
+	int ep = ep_with_pipe(p, 0, 0, 2);
+	/* readable, but IN was not asked for */
+	expect_hup_at_close(ep, p, 2);
 }
 
 static void explicit_err_hup_mask_same_as_zero(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], EPOLLERR | EPOLLHUP, 3), 0);
+	int ep = ep_with_pipe(p, 0, EPOLLERR | EPOLLHUP, 3);
 	CHECK_EQ(add(ep, p[1], EPOLLERR | EPOLLHUP, 4), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_NONE(ep);
-	close(p[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 3);
-	close(p[0]);
-	close(ep);
+	expect_hup_at_close(ep, p, 3);
 }
 
 static void err_hup_added_to_requested_bits(void)
 {
-	int ep1 = epoll_create1(0), ep2 = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep1, p[1], EPOLLOUT, 5), 0);
+	int ep1 = ep_with_pipe(p, 1, EPOLLOUT, 5), ep2 = epoll_create1(0);
 	CHECK_EQ(add(ep2, p[0], EPOLLIN, 6), 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	EXPECT_ONE(ep1, EPOLLOUT, 5);
@@ -108,36 +64,24 @@ static void err_hup_added_to_requested_bits(void)
 	char c;
 	CHECK_EQ(read(p[0], &c, 1), 1);
 	EXPECT_ONE(ep2, EPOLLHUP, 6);
-	close(p[0]);
-	close(ep1);
-	close(ep2);
+	close_fds(p[0], ep1, ep2);
 }
 
 static void err_with_out_after_reader_closes(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[1], EPOLLOUT, 7), 0);
+	int ep = ep_with_pipe(p, 1, EPOLLOUT, 7);
 	EXPECT_ONE(ep, EPOLLOUT, 7);
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLOUT | EPOLLERR, 7);
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
 }
 
 static void hup_on_socket_peer_close_events_zero(void)
 {
-	int ep = epoll_create1(0);
 	int sv[2];
-	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	CHECK_EQ(add(ep, sv[0], 0, 8), 0);
-	CHECK_EQ(write(sv[1], "x", 1), 1);
-	EXPECT_NONE(ep);
-	close(sv[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 8);
-	close(sv[0]);
-	close(ep);
+	int ep = ep_with_socketpair(sv, 0, 8);
+	expect_hup_at_close(ep, sv, 8);
 }
 
 static void rdhup_only_when_requested(void)
@@ -161,25 +105,18 @@ static void rdhup_only_when_requested(void)
 		else
 			CHECK(!"unexpected data");
 	}
-	close(d);
-	close(sv[0]);
-	close(sv[1]);
-	close(ep);
+	close_fds(d, sv[0], sv[1], ep);
 }
 
 static void rdhup_alone(void)
 {
-	int ep = epoll_create1(0);
 	int sv[2];
-	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	CHECK_EQ(add(ep, sv[0], EPOLLRDHUP, 3), 0);
+	int ep = ep_with_socketpair(sv, EPOLLRDHUP, 3);
 	CHECK_EQ(write(sv[1], "x", 1), 1);
 	EXPECT_NONE(ep); /* readable, but only RDHUP was asked for */
 	CHECK_EQ(shutdown(sv[1], SHUT_WR), 0);
 	EXPECT_ONE(ep, EPOLLRDHUP, 3);
-	close(sv[0]);
-	close(sv[1]);
-	close(ep);
+	close_fds(sv[0], sv[1], ep);
 }
 
 static void only_requested_bits_reported(void)
@@ -198,55 +135,53 @@ static void only_requested_bits_reported(void)
 	CHECK_EQ(n, 3);
 	for (int i = 0; i < n; i++) {
 		switch (out[i].data.u64) {
-		case 1: CHECK_EQ(out[i].events, EPOLLIN); break;
-		case 2: CHECK_EQ(out[i].events, EPOLLIN | EPOLLRDNORM); break;
-		case 3: CHECK_EQ(out[i].events, EPOLLRDNORM); break;
-		default: CHECK(!"unexpected entry reported");
+		case 1:
+			CHECK_EQ(out[i].events, EPOLLIN);
+			break;
+		case 2:
+			CHECK_EQ(out[i].events, EPOLLIN | EPOLLRDNORM);
+			break;
+		case 3:
+			CHECK_EQ(out[i].events, EPOLLRDNORM);
+			break;
+		default:
+			CHECK(!"unexpected entry reported");
 		}
 	}
-	close(d1); close(d2); close(d3);
-	close(p[0]); close(p[1]);
-	close(ep);
+	close_fds(d1, d2, d3, p[0], p[1], ep);
 }
 
 static void out_wrnorm_on_write_end(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_with_pipe(p, 1, EPOLLOUT | EPOLLWRNORM, 1);
 	int d = dup(p[1]);
-	CHECK_EQ(add(ep, p[1], EPOLLOUT | EPOLLWRNORM, 1), 0);
 	EXPECT_ONE(ep, EPOLLOUT | EPOLLWRNORM, 1);
-	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL), 0);
+	CHECK_EQ(del(ep, p[1]), 0);
 	CHECK_EQ(add(ep, d, EPOLLWRNORM | EPOLLIN, 2), 0);
 	EXPECT_ONE(ep, EPOLLWRNORM, 2);
-	close(d);
-	close(p[0]); close(p[1]);
-	close(ep);
+	close_fds(d, p[0], p[1], ep);
 }
 
 static void eventfd_reports_no_rdnorm_wrnorm(void)
 {
-	int ep = epoll_create1(0);
-	int efd = eventfd(0, EFD_NONBLOCK);
-	uint64_t one = 1;
-	CHECK_EQ(add(ep, efd,
-		     EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM, 1), 0);
+	int efd;
+	int ep =
+	    ep_with_eventfd(&efd, 0, EFD_NONBLOCK,
+			    EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM, 1);
 	EXPECT_ONE(ep, EPOLLOUT, 1);
-	CHECK_EQ(write(efd, &one, 8), 8);
+	efd_write(efd, 1);
 	EXPECT_ONE(ep, EPOLLIN | EPOLLOUT, 1);
 	CHECK_EQ(mod(ep, efd, EPOLLRDNORM | EPOLLWRNORM, 2), 0);
 	EXPECT_NONE(ep);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void unknown_bits_stored_harmlessly(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], EPOLLIN | 0x4000 | 0x100000 | (1u << 27), 1), 0);
+	int ep =
+	    ep_with_pipe(p, 0, EPOLLIN | 0x4000 | 0x100000 | (1u << 27), 1);
 	EXPECT_NONE(ep);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 1);
@@ -255,46 +190,37 @@ static void unknown_bits_stored_harmlessly(void)
 	EXPECT_ONE(ep, EPOLLIN | EPOLLRDNORM, 2);
 	close(p[1]);
 	EXPECT_ONE(ep, EPOLLIN | EPOLLRDNORM | EPOLLHUP, 2);
-	close(p[0]);
-	close(ep);
+	close_fds(p[0], ep);
 }
 
 static void mod_events_zero_still_reports_hup(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[0], EPOLLIN, 1), 0);
+	int ep = ep_with_pipe(p, 0, EPOLLIN, 1);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	EXPECT_ONE(ep, EPOLLIN, 1);
 	CHECK_EQ(mod(ep, p[0], 0, 2), 0);
-	EXPECT_NONE(ep); /* still readable, IN no longer watched */
-	close(p[1]);
-	EXPECT_ONE(ep, EPOLLHUP, 2);
-	close(p[0]);
-	close(ep);
+	/* still readable, IN no longer watched */
+	expect_hup_at_close(ep, p, 2);
 }
 
 static void mod_events_zero_still_reports_err(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(ep, p[1], EPOLLOUT, 1), 0);
+	int ep = ep_with_pipe(p, 1, EPOLLOUT, 1);
 	EXPECT_ONE(ep, EPOLLOUT, 1);
 	CHECK_EQ(mod(ep, p[1], 0, 2), 0);
 	EXPECT_NONE(ep);
 	close(p[0]);
 	EXPECT_ONE(ep, EPOLLERR, 2);
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
 }
 
 static void data_is_opaque_64_bits(void)
 {
 	static const uint64_t vals[] = {
-		0xdeadbeefcafebabeULL, 0, ~0ULL, 1ULL << 63, 0xffffffffULL,
-		0x100000000ULL,
+	    0xdeadbeefcafebabeULL, 0, ~0ULL, 1ULL << 63, 0xffffffffULL,
+	    0x100000000ULL,
 	};
 	int ep = epoll_create1(0);
 	int p[2];
@@ -315,17 +241,14 @@ static void data_is_opaque_64_bits(void)
 	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
 	CHECK_EQ(out[0].data.fd, p[0]);
 	CHECK_EQ(out[0].data.u64 >> 32, 0xeeeeeeeeULL);
-	close(p[0]); close(p[1]);
-	close(ep);
+	close_fds(p[0], p[1], ep);
 }
 
 static void wakeup_flag_accepted_silently(void)
 {
-	int ep = epoll_create1(0);
 	int p[2];
-	CHECK_OK(pipe(p));
+	int ep = ep_with_pipe(p, 0, EPOLLIN | EPOLLWAKEUP, 1);
 	int d = dup(p[0]);
-	CHECK_EQ(add(ep, p[0], EPOLLIN | EPOLLWAKEUP, 1), 0);
 	CHECK_EQ(add(ep, d, EPOLLIN | EPOLLWAKEUP | EPOLLET | EPOLLONESHOT, 2),
 		 0);
 	CHECK_EQ(write(p[1], "x", 1), 1);
@@ -338,9 +261,7 @@ static void wakeup_flag_accepted_silently(void)
 	EXPECT_ONE(ep, EPOLLIN, 3); /* d fired ONESHOT: silent */
 	CHECK_EQ(mod(ep, p[0], EPOLLWAKEUP, 4), 0);
 	EXPECT_NONE(ep);
-	close(d);
-	close(p[0]); close(p[1]);
-	close(ep);
+	close_fds(d, p[0], p[1], ep);
 }
 
 int main(void)

@@ -14,6 +14,7 @@
  * The exec case re-executes this program with "--exec-child".
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -25,41 +26,6 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
-
-static int del(int ep, int fd)
-{
-	return epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
-}
-
-static int efd_write(int fd, uint64_t v)
-{
-	return write(fd, &v, 8) == 8 ? 0 : -1;
-}
 
 /* Wait with timeout 0; return the count and fill ev. */
 static int wait0(int ep, struct epoll_event *ev, int max)
@@ -82,11 +48,10 @@ static void new_eventfd_at(int fd, uint64_t count)
 
 static void case_close_only_fd_entry_vanishes(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(1, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 1, EFD_NONBLOCK, EPOLLIN, 0x1111);
 	struct epoll_event ev[4];
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x1111));
 	CHECK_EQ(wait0(ep, ev, 4), 1); /* queued (and LT re-queued) */
 	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
@@ -101,24 +66,22 @@ static void case_close_only_fd_entry_vanishes(void)
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x2222);
 	CHECK_ERR(add(ep, e, EPOLLIN, 0x3333), EEXIST);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_close_drops_pending_et_and_oneshot(void)
 {
-	int ep = epoll_create1(0);
-	int a = eventfd(0, EFD_NONBLOCK);
+	int a;
+	int ep = ep_with_eventfd(&a, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xa);
 	int b = eventfd(0, EFD_NONBLOCK);
 	int c = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[4];
 
-	CHECK_OK(add(ep, a, EPOLLIN | EPOLLET, 0xa));
 	CHECK_OK(add(ep, b, EPOLLIN | EPOLLONESHOT, 0xb));
 	CHECK_OK(add(ep, c, EPOLLIN, 0xc));
-	CHECK_OK(efd_write(a, 1));
-	CHECK_OK(efd_write(b, 1));
-	CHECK_OK(efd_write(c, 1));
+	CHECK_OK(wr(a, 1));
+	CHECK_OK(wr(b, 1));
+	CHECK_OK(wr(c, 1));
 	/* Edges pending for a and b; close them before harvesting. */
 	CHECK_OK(close(a));
 	CHECK_OK(close(b));
@@ -129,18 +92,26 @@ static void case_close_drops_pending_et_and_oneshot(void)
 	close(ep);
 }
 
+/* An EPOLLIN entry (data) on a new eventfd *e whose number is then
+ * closed while a dup *d keeps the file open. */
+static int entry_kept_by_dup(int *e, int *d, uint64_t data)
+{
+	int ep = ep_with_eventfd(e, 0, EFD_NONBLOCK, EPOLLIN, data);
+
+	*d = dup(*e);
+	CHECK_OK(close(*e));
+	return ep;
+}
+
 static void case_close_with_dup_keeps_reporting(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
-	int d = dup(e);
+	int e, d;
+	int ep = entry_kept_by_dup(&e, &d, 0xaaa);
 	struct epoll_event ev[4];
 	uint64_t v;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0xaaa));
-	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	CHECK_OK(efd_write(d, 1));
+	CHECK_OK(wr(d, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].events, EPOLLIN);
 	CHECK_EQ(ev[0].data.u64, 0xaaa);
@@ -166,21 +137,18 @@ static void case_close_with_dup_keeps_reporting(void)
 	CHECK_OK(del(ep, e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	CHECK_EQ(read(d, &v, 8), 8);
-	close(e);
-	close(d);
-	close(ep);
+	close_fds(e, d, ep);
 }
 
 static void case_both_keys_survive_close_of_one(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(1, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 1, EFD_NONBLOCK, EPOLLIN, 1);
 	int d = dup(e);
 	struct epoll_event ev[4];
 	uint64_t seen = 0;
 	int i, n;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
 	CHECK_OK(add(ep, d, EPOLLIN, 2));
 	CHECK_OK(close(e));
 	/* The file is alive, so both entries are. */
@@ -197,39 +165,35 @@ static void case_both_keys_survive_close_of_one(void)
 
 static void case_number_reuse_while_old_file_alive(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
-	int d = dup(e);
+	int e, d;
+	int ep = entry_kept_by_dup(&e, &d, 0xA);
 	struct epoll_event ev[4];
 	uint64_t v;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0xA));
-	CHECK_OK(close(e));
 	new_eventfd_at(e, 0);
 	/* Same number, different file: a new key. */
 	CHECK_OK(add(ep, e, EPOLLIN, 0xB));
 	CHECK_ERR(add(ep, e, EPOLLIN, 0xB), EEXIST);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	CHECK_OK(efd_write(d, 1));
+	CHECK_OK(wr(d, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xA);
 	CHECK_EQ(read(d, &v, 8), 8);
-	CHECK_OK(efd_write(e, 1));
+	CHECK_OK(wr(e, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xB);
 	CHECK_EQ(read(e, &v, 8), 8);
 	/* DEL by number finds the entry of the file now at that number. */
 	CHECK_OK(del(ep, e));
 	CHECK_ERR(del(ep, e), ENOENT);
-	CHECK_OK(efd_write(e, 1));
-	CHECK_OK(efd_write(d, 1));
+	CHECK_OK(wr(e, 1));
+	CHECK_OK(wr(d, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xA);
 	/* Release the old file: its entry goes too. */
 	CHECK_OK(close(d));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* Read one byte from fd with a timeout; returns the read() result or -2
@@ -263,11 +227,10 @@ static void case_forked_child_keeps_entry(void)
 	pid = fork();
 	if (pid == 0) {
 		/* Child: holds e; writes to it when asked, exits when asked. */
-		close(go[0]);
-		close(done[0]);
+		close_fds(go[0], done[0]);
 		if (read(go[1], &c, 1) != 1)
 			_exit(1);
-		if (efd_write(e, 1) != 0)
+		if (wr(e, 1) != 0)
 			_exit(2);
 		if (write(done[1], "w", 1) != 1)
 			_exit(3);
@@ -276,8 +239,7 @@ static void case_forked_child_keeps_entry(void)
 		_exit(0);
 	}
 	CHECK(pid > 0);
-	close(go[1]);
-	close(done[1]);
+	close_fds(go[1], done[1]);
 	CHECK_OK(close(e));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
 	CHECK_ERR(del(ep, e), EBADF);
@@ -291,54 +253,7 @@ static void case_forked_child_keeps_entry(void)
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(go[0]);
-	close(done[0]);
-	close(ep);
-}
-
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte = 'f';
-	struct iovec iov = {&byte, 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = {&byte, 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	close_fds(go[0], done[0], ep);
 }
 
 /* Replace fd's file with /dev/null, so the number stays taken. */
@@ -363,21 +278,18 @@ static void case_scm_rights_copy_keeps_entry(void)
 	CHECK_OK(send_fd(sv[0], e));
 	occupy(e); /* the original file is now only in flight */
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	r = recv_fd(sv[1]);
+	r = recv_fd(sv[1], 0);
 	CHECK(r >= 0 && r != e);
-	CHECK_OK(efd_write(r, 1));
+	CHECK_OK(wr(r, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x5c);
 	CHECK_ERR(del(ep, r), ENOENT);
 	CHECK_EQ(read(r, &v, 8), 8);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	CHECK_OK(efd_write(r, 1));
+	CHECK_OK(wr(r, 1));
 	CHECK_OK(close(r));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e);
-	close(sv[0]);
-	close(sv[1]);
-	close(ep);
+	close_fds(e, sv[0], sv[1], ep);
 }
 
 static void case_scm_rights_in_flight_keeps_entry(void)
@@ -395,47 +307,40 @@ static void case_scm_rights_in_flight_keeps_entry(void)
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x5d);
 	/* Closing the sockets drops the message and the file. */
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(sv[0], sv[1]);
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_pidfd_getfd_copy_keeps_entry(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0x9d);
 	struct epoll_event ev[4];
 	int pfd, c;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x9d));
 	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (pfd < 0) {
 		printf("# pidfd_open unavailable (%s): skipped\n",
 		       strerror(errno));
-		close(e);
-		close(ep);
+		close_fds(e, ep);
 		return;
 	}
 	c = (int)syscall(SYS_pidfd_getfd, pfd, e, 0);
 	if (c < 0) {
 		printf("# pidfd_getfd unavailable (%s): skipped\n",
 		       strerror(errno));
-		close(pfd);
-		close(e);
-		close(ep);
+		close_fds(pfd, e, ep);
 		return;
 	}
 	CHECK_OK(close(e));
-	CHECK_OK(efd_write(c, 1));
+	CHECK_OK(wr(c, 1));
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x9d);
 	CHECK_ERR(del(ep, c), ENOENT);
 	CHECK_OK(close(c));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(pfd);
-	close(ep);
+	close_fds(pfd, ep);
 }
 
 static void case_epfd_shared_by_dup(void)
@@ -459,9 +364,7 @@ static void case_epfd_shared_by_dup(void)
 	/* epfd and fd may not be the same file even through a dup. */
 	ep = dup(ep2);
 	CHECK_ERR(add(ep, ep2, EPOLLIN, 0), EINVAL);
-	close(ep);
-	close(ep2);
-	close(e);
+	close_fds(ep, ep2, e);
 }
 
 static void case_epfd_shared_by_fork(void)
@@ -472,7 +375,6 @@ static void case_epfd_shared_by_fork(void)
 	int e4 = eventfd(1, EFD_NONBLOCK);
 	struct epoll_event ev[4];
 	pid_t pid;
-	int status;
 
 	CHECK_OK(add(ep, e3, EPOLLIN, 0xe3));
 	CHECK_OK(add(ep, e4, EPOLLIN | EPOLLET, 0xe4));
@@ -495,9 +397,7 @@ static void case_epfd_shared_by_fork(void)
 		_exit(bad);
 	}
 	CHECK(pid > 0);
-	CHECK_EQ(waitpid(pid, &status, 0), pid);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	expect_exit_0(pid);
 	/* Child's ADD is seen, its DEL too, and the e4 edge is gone. */
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0xc41d);
@@ -505,10 +405,7 @@ static void case_epfd_shared_by_fork(void)
 	CHECK_ERR(add(ep, e2, EPOLLIN, 1), EEXIST);
 	CHECK_OK(del(ep, e2));
 	CHECK_EQ(wait0(ep, ev, 4), 0);
-	close(e2);
-	close(e3);
-	close(e4);
-	close(ep);
+	close_fds(e2, e3, e4, ep);
 }
 
 /* A registered target inside a nested instance: closing the inner epoll
@@ -530,8 +427,7 @@ static void case_nested_inner_closed_vanishes(void)
 	/* e is unaffected and can be added elsewhere. */
 	CHECK_OK(add(outer, e, EPOLLIN, 2));
 	CHECK_EQ(wait0(outer, ev, 4), 1);
-	close(e);
-	close(outer);
+	close_fds(e, outer);
 }
 
 static int tcp_pair(int *client, int *server)
@@ -570,9 +466,7 @@ static void case_tcp_close_without_del_peer_eof(void)
 	CHECK_OK(close(s));
 	CHECK_EQ(read_byte_timeout(c, 2000), 0);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(c);
-	close(ep);
-	close(ep2);
+	close_fds(c, ep, ep2);
 }
 
 static void case_unix_close_without_del_peer_eof(void)
@@ -594,8 +488,7 @@ static void case_unix_close_without_del_peer_eof(void)
 	CHECK_EQ(wait0(ep, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 2);
 	CHECK_EQ(ev[0].events, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
-	close(sv[1]);
-	close(ep);
+	close_fds(sv[1], ep);
 }
 
 static void case_instance_closed_first_then_socket(void)
@@ -677,7 +570,6 @@ static void case_exec_cloexec_and_inherit(void)
 	char a[4][16];
 	struct epoll_event ev[4];
 	pid_t pid;
-	int status;
 
 	CHECK_OK(add(epc, e1, EPOLLIN, 0x1));
 	CHECK_OK(add(ep2, e1, EPOLLIN, 0x1e));
@@ -689,24 +581,24 @@ static void case_exec_cloexec_and_inherit(void)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = {"epoll_life_close", "--exec-child", a[0],
-				a[1], a[2], a[3], NULL};
+		char *argv[] = {"epoll_life_close",
+				"--exec-child",
+				a[0],
+				a[1],
+				a[2],
+				a[3],
+				NULL};
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
 	CHECK(pid > 0);
-	CHECK_EQ(waitpid(pid, &status, 0), pid);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ(WEXITSTATUS(status), 0);
+	expect_exit_0(pid);
 	/* The exec'd child's DEL happened in the shared instance. */
 	CHECK_EQ(wait0(ep2, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x20);
 	CHECK_EQ(wait0(epc, ev, 4), 1);
 	CHECK_EQ(ev[0].data.u64, 0x1);
-	close(epc);
-	close(ep2);
-	close(e1);
-	close(e2);
+	close_fds(epc, ep2, e1, e2);
 }
 
 int main(int argc, char **argv)

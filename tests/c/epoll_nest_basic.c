@@ -2,6 +2,7 @@
  * fd, poll() on it, loops, the depth limit and the wakeup-path limits
  * (linux-semantics.md sections 3.1 steps 6-8, 3.4, 4.1, 4.2 "Nested"). */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -10,36 +11,9 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-#define EXPECT_ONE(ep, want_mask, want_data)                                   \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		memset(o_, 0, sizeof(o_));                                     \
-		int n_ = epoll_wait((ep), o_, 4, 0);                           \
-		CHECK_EQ(n_, 1);                                               \
-		if (n_ == 1) {                                                 \
-			CHECK_EQ(o_[0].events, (want_mask));                   \
-			CHECK_EQ(o_[0].data.u64, (want_data));                 \
-		}                                                              \
-	} while (0)
-
-#define EXPECT_NONE(ep)                                                        \
-	do {                                                                   \
-		struct epoll_event o_[4];                                      \
-		CHECK_EQ(epoll_wait((ep), o_, 4, 0), 0);                       \
-	} while (0)
-
 static short poll1(int fd, short events)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
+	struct pollfd pfd = {.fd = fd, .events = events};
 	int r = poll(&pfd, 1, 0);
 	if (r < 0)
 		return -1;
@@ -61,6 +35,28 @@ static void raise_nofile(rlim_t want)
 	}
 }
 
+/* An outer instance watching a new inner one (outer_events, data 2) that
+ * watches end `end` of a new pipe p (inner_events, data 1). */
+static int nested(int p[2], int *inner, int end, uint32_t inner_events,
+		  uint32_t outer_events)
+{
+	int outer = epoll_create1(0);
+	*inner = epoll_create1(0);
+	CHECK_OK(pipe(p));
+	CHECK_EQ(add(*inner, p[end], inner_events, 1), 0);
+	CHECK_EQ(add(outer, *inner, outer_events, 2), 0);
+	return outer;
+}
+
+/* nested() with IN entries, then data in the pipe: the outer reports it. */
+static int nested_ready(int p[2], int *inner, uint32_t inner_events)
+{
+	int outer = nested(p, inner, 0, inner_events, EPOLLIN);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	EXPECT_ONE(outer, EPOLLIN, 2);
+	return outer;
+}
+
 static void nested_reports_in_only(void)
 {
 	int outer = epoll_create1(0), inner = epoll_create1(0);
@@ -71,8 +67,9 @@ static void nested_reports_in_only(void)
 	CHECK_EQ(add(outer, inner, EPOLLIN | EPOLLOUT, 2), 0);
 	CHECK_EQ(add(outer2, inner,
 		     EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM | EPOLLPRI |
-			     EPOLLRDHUP,
-		     3), 0);
+			 EPOLLRDHUP,
+		     3),
+		 0);
 	EXPECT_NONE(outer); /* never OUT, even though nothing is ready */
 	EXPECT_NONE(outer2);
 	CHECK_EQ(write(p[1], "x", 1), 1);
@@ -81,27 +78,19 @@ static void nested_reports_in_only(void)
 	EXPECT_ONE(outer2, EPOLLIN | EPOLLRDNORM, 3);
 	/* the inner still has its event */
 	EXPECT_ONE(inner, EPOLLIN, 1);
-	close(p[0]); close(p[1]);
-	close(outer);
-	close(outer2);
-	close(inner);
+	close_fds(p[0], p[1], outer, outer2, inner);
 }
 
 static void nested_out_only_never_reported(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[1], EPOLLOUT, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLOUT, 2), 0);
+	int p[2], inner;
+	int outer = nested(p, &inner, 1, EPOLLOUT, EPOLLOUT);
 	EXPECT_ONE(inner, EPOLLOUT, 1);
 	EXPECT_NONE(outer); /* the inner is ready, but only as IN */
 	CHECK_EQ(epoll_ctl(outer, EPOLL_CTL_DEL, inner, NULL), 0);
 	CHECK_EQ(add(outer, inner, EPOLLIN, 3), 0);
 	EXPECT_ONE(outer, EPOLLIN, 3);
-	close(p[0]); close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void poll_on_epoll_fd(void)
@@ -120,19 +109,14 @@ static void poll_on_epoll_fd(void)
 	/* an empty instance is not ready */
 	int empty = epoll_create1(0);
 	CHECK_EQ(poll1(empty, all), 0);
-	close(empty);
-	close(p[0]); close(p[1]);
-	close(ep);
+	close_fds(empty, p[0], p[1], ep);
 }
 
 static void stale_inner_entries_make_inner_not_ready(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
+	int p[2], inner;
 	char buf[8];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
+	int outer = nested(p, &inner, 0, EPOLLIN, EPOLLIN);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	/* both the inner entry and the outer entry are now queued */
 	CHECK_EQ(read(p[0], buf, sizeof(buf)), 1);
@@ -143,45 +127,29 @@ static void stale_inner_entries_make_inner_not_ready(void)
 	CHECK_EQ(write(p[1], "y", 1), 1);
 	CHECK_EQ(poll1(inner, POLLIN), POLLIN);
 	EXPECT_ONE(outer, EPOLLIN, 2);
-	close(p[0]); close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void inner_harvest_of_et_entry_clears_outer(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN | EPOLLET, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_ONE(outer, EPOLLIN, 2);
+	int p[2], inner;
+	int outer = nested_ready(p, &inner, EPOLLIN | EPOLLET);
 	EXPECT_ONE(outer, EPOLLIN, 2); /* checking the inner consumed nothing */
 	EXPECT_ONE(inner, EPOLLIN, 1); /* ET entry leaves the inner list */
 	EXPECT_NONE(outer);
 	CHECK_EQ(poll1(inner, POLLIN), 0);
-	close(p[0]); close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void inner_fired_oneshot_not_ready(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN | EPOLLONESHOT, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_ONE(outer, EPOLLIN, 2);
+	int p[2], inner;
+	int outer = nested_ready(p, &inner, EPOLLIN | EPOLLONESHOT);
 	EXPECT_ONE(inner, EPOLLIN, 1);
 	EXPECT_NONE(outer); /* pipe still readable, entry disarmed */
 	close(p[1]);
 	EXPECT_NONE(outer);
-	close(p[0]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], outer, inner);
 }
 
 static void outer_et_edge_per_inner_wakeup(void)
@@ -189,11 +157,8 @@ static void outer_et_edge_per_inner_wakeup(void)
 	/* A wakeup inside the inner wakes whatever polls the inner, with no
 	 * key, so an ET outer entry gets a new edge each time, even when the
 	 * inner entry was already queued. */
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN | EPOLLET, 2), 0);
+	int p[2], inner;
+	int outer = nested(p, &inner, 0, EPOLLIN, EPOLLIN | EPOLLET);
 	EXPECT_NONE(outer);
 	CHECK_EQ(write(p[1], "a", 1), 1);
 	EXPECT_ONE(outer, EPOLLIN, 2);
@@ -201,9 +166,7 @@ static void outer_et_edge_per_inner_wakeup(void)
 	CHECK_EQ(write(p[1], "b", 1), 1);
 	EXPECT_ONE(outer, EPOLLIN, 2);
 	EXPECT_NONE(outer);
-	close(p[0]); close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 struct delayed_write {
@@ -214,7 +177,7 @@ struct delayed_write {
 static void *delayed_writer(void *arg)
 {
 	struct delayed_write *dw = arg;
-	struct timespec ts = { dw->ms / 1000, (dw->ms % 1000) * 1000000L };
+	struct timespec ts = {dw->ms / 1000, (dw->ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 	if (write(dw->fd, "x", 1) != 1)
 		abort();
@@ -223,13 +186,10 @@ static void *delayed_writer(void *arg)
 
 static void inner_ready_wakes_blocked_outer_waiter(void)
 {
-	int outer = epoll_create1(0), inner = epoll_create1(0);
-	int p[2];
+	int p[2], inner;
 	pthread_t t;
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(outer, inner, EPOLLIN, 2), 0);
-	struct delayed_write dw = { p[1], 150 };
+	int outer = nested(p, &inner, 0, EPOLLIN, EPOLLIN);
+	struct delayed_write dw = {p[1], 150};
 	double t0 = tl_now_ms(); /* before the thread starts its sleep */
 	CHECK_EQ(pthread_create(&t, NULL, delayed_writer, &dw), 0);
 	struct epoll_event out[4];
@@ -243,9 +203,7 @@ static void inner_ready_wakes_blocked_outer_waiter(void)
 	}
 	CHECK(dt >= 100);
 	CHECK(dt < 4000);
-	close(p[0]); close(p[1]);
-	close(outer);
-	close(inner);
+	close_fds(p[0], p[1], outer, inner);
 }
 
 static void inner_ready_wakes_blocked_poll(void)
@@ -255,10 +213,10 @@ static void inner_ready_wakes_blocked_poll(void)
 	pthread_t t;
 	CHECK_OK(pipe(p));
 	CHECK_EQ(add(inner, p[0], EPOLLIN, 1), 0);
-	struct delayed_write dw = { p[1], 150 };
+	struct delayed_write dw = {p[1], 150};
 	double t0 = tl_now_ms(); /* before the thread starts its sleep */
 	CHECK_EQ(pthread_create(&t, NULL, delayed_writer, &dw), 0);
-	struct pollfd pfd = { .fd = inner, .events = POLLIN | POLLOUT };
+	struct pollfd pfd = {.fd = inner, .events = POLLIN | POLLOUT};
 	int n = poll(&pfd, 1, 5000);
 	double dt = tl_now_ms() - t0;
 	pthread_join(t, NULL);
@@ -266,8 +224,7 @@ static void inner_ready_wakes_blocked_poll(void)
 	CHECK_EQ(pfd.revents, POLLIN);
 	CHECK(dt >= 100);
 	CHECK(dt < 4000);
-	close(p[0]); close(p[1]);
-	close(inner);
+	close_fds(p[0], p[1], inner);
 }
 
 static void readiness_through_max_chain(void)
@@ -290,13 +247,13 @@ static void readiness_through_max_chain(void)
 	EXPECT_NONE(e[0]);
 	for (int i = 0; i < 5; i++)
 		close(e[i]);
-	close(p[0]); close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void cycle_eloop(void)
 {
 	int a = epoll_create1(0), b = epoll_create1(0), c = epoll_create1(0);
-	CHECK_EQ(add(b, a, EPOLLIN, 0), 0);    /* a inside b */
+	CHECK_EQ(add(b, a, EPOLLIN, 0), 0);	 /* a inside b */
 	CHECK_ERR(add(a, b, EPOLLIN, 0), ELOOP); /* b inside a */
 	/* three-instance cycle: a in b, b in c, then c in a */
 	CHECK_EQ(add(c, b, EPOLLIN, 0), 0);
@@ -307,10 +264,7 @@ static void cycle_eloop(void)
 	/* a dup of b is the same file: still a cycle */
 	int bd = dup(b);
 	CHECK_ERR(add(a, bd, EPOLLIN, 0), ELOOP);
-	close(bd);
-	close(a);
-	close(b);
-	close(c);
+	close_fds(bd, a, b, c);
 }
 
 static void del_link_allows_reverse(void)
@@ -321,27 +275,19 @@ static void del_link_allows_reverse(void)
 	CHECK_EQ(epoll_ctl(b, EPOLL_CTL_DEL, a, NULL), 0);
 	CHECK_EQ(add(a, b, EPOLLIN, 0), 0);
 	CHECK_ERR(add(b, a, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static void close_inner_breaks_link(void)
 {
-	int a = epoll_create1(0), b = epoll_create1(0);
-	int p[2];
-	CHECK_OK(pipe(p));
-	CHECK_EQ(add(a, p[0], EPOLLIN, 1), 0);
-	CHECK_EQ(add(b, a, EPOLLIN, 2), 0);
-	CHECK_EQ(write(p[1], "x", 1), 1);
-	EXPECT_ONE(b, EPOLLIN, 2);
+	int p[2], a;
+	int b = nested_ready(p, &a, EPOLLIN);
 	close(a); /* only reference: the entry in b goes away */
 	EXPECT_NONE(b);
 	int a2 = epoll_create1(0);
 	CHECK_EQ(a2, a);
 	CHECK_EQ(add(a2, b, EPOLLIN, 3), 0); /* no stale link: no ELOOP */
-	close(a2);
-	close(b);
-	close(p[0]); close(p[1]);
+	close_fds(a2, b, p[0], p[1]);
 }
 
 static void self_add_einval(void)
@@ -351,8 +297,7 @@ static void self_add_einval(void)
 	CHECK_ERR(add(ep, ep, EPOLLIN, 0), EINVAL);
 	CHECK_ERR(add(ep, d, EPOLLIN, 0), EINVAL);
 	CHECK_ERR(add(d, ep, EPOLLIN, 0), EINVAL);
-	close(d);
-	close(ep);
+	close_fds(d, ep);
 }
 
 static void depth_limit_top_down(void)
@@ -404,9 +349,7 @@ static void depth_limit_joining_chains(void)
 	/* a side branch of the same depth is fine */
 	CHECK_EQ(add(x2, z, EPOLLIN, 0), 0);
 	CHECK_ERR(add(z, z2, EPOLLIN, 0), ELOOP);
-	close(x1); close(x2); close(x3);
-	close(y1); close(y2);
-	close(z); close(z2);
+	close_fds(x1, x2, x3, y1, y2, z, z2);
 }
 
 static void exclusive_add_of_epoll_einval(void)
@@ -417,8 +360,7 @@ static void exclusive_add_of_epoll_einval(void)
 	/* would also be a cycle: EINVAL still wins */
 	CHECK_ERR(add(a, b, EPOLLIN | EPOLLEXCLUSIVE, 0), EINVAL);
 	CHECK_ERR(add(a, b, EPOLLIN, 0), ELOOP);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 /* One pipe, a chain of (levels-1) epolls below a top, and leaves: fresh
@@ -480,8 +422,7 @@ static void path_limit_case(int levels, int cap)
 		close(leaf[i]);
 	for (int i = 0; i < nchain; i++)
 		close(chain[i]);
-	close(p[0]); close(p[1]);
-	close(q[0]); close(q[1]);
+	close_fds(p[0], p[1], q[0], q[1]);
 	free(leaf);
 }
 
@@ -540,7 +481,7 @@ static void direct_watchers_unlimited(void)
 	CHECK_EQ(reported, N);
 	for (int i = 0; i < made; i++)
 		close(eps[i]);
-	close(p[0]); close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
  * per-entry resources for fds the guest closed).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -91,8 +92,7 @@ static void case_setup_and_baseline(void)
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 1);
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_DEL, sv[0], NULL));
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 0);
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(sv[0], sv[1]);
 
 	if (!s || !*s) {
 		printf("# INTERPOLL_SUPERVISOR_PID unset: supervisor fd "
@@ -236,8 +236,7 @@ static void case_numbers_reusable_after_close(void)
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev) ||
 		    epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev))
 			fails++;
-		close(sv[0]);
-		close(sv[1]);
+		close_fds(sv[0], sv[1]);
 	}
 	CHECK_EQ(fails, 0);
 }

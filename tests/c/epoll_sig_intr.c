@@ -14,6 +14,8 @@
  * the EINTR deadlines are generous (about 1 s and more).
  */
 #include "testlib.h"
+#include "testutil.h"
+#include "testsig.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -25,158 +27,21 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#ifndef SYS_epoll_pwait2
-#define SYS_epoll_pwait2 441
-#endif
-
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-static long sys_pwait(int ep, void *ev, int max, int ms, const void *mask,
-		      size_t sz)
-{
-	return syscall(SYS_epoll_pwait, ep, ev, max, ms, mask, sz);
-}
-
-static long sys_pwait2(int ep, void *ev, int max, const void *ts,
-		       const void *mask, size_t sz)
-{
-	return syscall(SYS_epoll_pwait2, ep, ev, max, ts, mask, sz);
-}
+/* The empty signal mask of the epoll_pwait* calls. */
+static const uint64_t none = 0;
 
 static uint64_t kmask(int sig)
 {
 	return 1ULL << (sig - 1);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static char proc_state(pid_t pid, pid_t tid)
-{
-	char path[80], buf[512];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
-		 (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-/* ---- handler bookkeeping ---- */
-
-static volatile sig_atomic_t hits_usr1, hits_usr2;
-static volatile double hit_time; /* CLOCK_MONOTONIC ms of the last hit */
-
-static void handler(int sig)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	hit_time = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-	if (sig == SIGUSR1)
-		hits_usr1++;
-	else if (sig == SIGUSR2)
-		hits_usr2++;
-}
-
-static void install(int sig, int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) != 0)
-		abort();
-}
-
-static void set_disp(int sig, void (*h)(int))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = h;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) != 0)
-		abort();
-}
-
-static void block(int sig)
-{
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
-
-static void unblock(int sig)
-{
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-}
-
-static int is_blocked(int sig)
-{
-	sigset_t s;
-	pthread_sigmask(SIG_BLOCK, NULL, &s);
-	return sigismember(&s, sig);
-}
-
-static int is_pending(int sig)
-{
-	sigset_t s;
-	sigpending(&s);
-	return sigismember(&s, sig);
-}
-
-/* Throw away a pending, blocked signal. */
-static void consume(int sig)
-{
-	sigset_t s;
-	struct timespec z = {0, 0};
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	while (sigtimedwait(&s, NULL, &z) == sig)
-		;
-}
+/* ---- handler bookkeeping: testsig.h's on_signal() ---- */
 
 static void reset_sig(int sig)
 {
-	consume(sig);
-	set_disp(sig, SIG_DFL);
+	drain_signal(sig);
+	set_disposition(sig, SIG_DFL);
 	unblock(sig);
-}
-
-static void reset_counts(void)
-{
-	hits_usr1 = 0;
-	hits_usr2 = 0;
-	hit_time = 0;
 }
 
 /* ---- a helper thread that signals the waiting main thread ---- */
@@ -187,9 +52,9 @@ struct killer {
 	pid_t target_tid;
 	int sig;
 	int delay_ms;
-	int to_self;      /* signal the killer thread itself instead */
-	int to_process;   /* kill(getpid()) instead of pthread_kill */
-	int rescue_fd;    /* eventfd written if the target is stuck */
+	int to_self;	    /* signal the killer thread itself instead */
+	int to_process;	    /* kill(getpid()) instead of pthread_kill */
+	int rescue_fd;	    /* eventfd written if the target is stuck */
 	atomic_int waiting; /* set by the target just before its call */
 	atomic_int done;    /* set by the target after its call */
 	double t_sent;
@@ -205,7 +70,7 @@ static void *killer_fn(void *arg)
 		block(k->sig);
 	while (tl_now_ms() - t0 < 3000) {
 		if (atomic_load(&k->waiting) &&
-		    proc_state(getpid(), k->target_tid) == 'S')
+		    task_state(getpid(), k->target_tid) == 'S')
 			break;
 		sleep_ms(2);
 	}
@@ -228,8 +93,8 @@ static void *killer_fn(void *arg)
 
 enum { TO_WAITER, TO_SELF, TO_PROCESS };
 
-static void killer_start(struct killer *k, int sig, int delay_ms,
-			 int rescue_fd, int mode)
+static void killer_start(struct killer *k, int sig, int delay_ms, int rescue_fd,
+			 int mode)
 {
 	memset(k, 0, sizeof(*k));
 	k->to_self = mode == TO_SELF;
@@ -251,14 +116,55 @@ static void killer_finish(struct killer *k)
 	pthread_join(k->th, NULL);
 }
 
+/* Make the call (a statement) while killer k, just started, waits for it:
+ * t0 is set right before it, el to how long it took; then the killer is
+ * finished. */
+#define KILLED_CALL(k, t0, el, call)                                           \
+	do {                                                                   \
+		(t0) = tl_now_ms();                                            \
+		atomic_store(&(k).waiting, 1);                                 \
+		call;                                                          \
+		(el) = tl_now_ms() - (t0);                                     \
+		killer_finish(&(k));                                           \
+	} while (0)
+
+/* A wait of ms that ran to its timeout: never early, not much late. */
+static void lasted(double el, int ms)
+{
+	CHECK(el >= ms - 0.01);
+	CHECK(el < ms + 1500);
+}
+
+/* epoll_wait(ep) is interrupted by one SIGUSR1 that the killer sends
+ * (mode), whose handler runs once; then SIGUSR1 is reset and ep and the
+ * rescue eventfd are closed. */
+static void interrupted_once(int ep, int rescue, int mode)
+{
+	struct epoll_event ev[2];
+	struct killer k;
+
+	killer_start(&k, SIGUSR1, 100, rescue, mode);
+	atomic_store(&k.waiting, 1);
+	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
+	killer_finish(&k);
+	CHECK_EQ(handler_runs, 1);
+	reset_sig(SIGUSR1);
+	close_fds(rescue, ep);
+}
+
 /* ---- interrupted waits ---- */
 
-enum kind { K_WAIT, K_WAIT_FOREVER, K_PWAIT_NULL, K_PWAIT_MASK, K_PWAIT2_TS,
-	    K_PWAIT2_NULL };
+enum kind {
+	K_WAIT,
+	K_WAIT_FOREVER,
+	K_PWAIT_NULL,
+	K_PWAIT_MASK,
+	K_PWAIT2_TS,
+	K_PWAIT2_NULL
+};
 
 static long do_wait(enum kind kind, int ep, struct epoll_event *ev)
 {
-	uint64_t none = 0;
 	struct kts ts = {6, 0};
 
 	switch (kind) {
@@ -280,16 +186,14 @@ static long do_wait(enum kind kind, int ep, struct epoll_event *ev)
 
 static void expect_eintr(enum kind kind, int flags)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct epoll_event ev[2];
 	struct killer k;
 	double t0, el;
 	long r;
 	int e;
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
 	install(SIGUSR1, flags);
 	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);
 	t0 = tl_now_ms();
@@ -301,13 +205,12 @@ static void expect_eintr(enum kind kind, int flags)
 	killer_finish(&k);
 	CHECK_EQ(r, -1);
 	CHECK_EQ(e, EINTR);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	CHECK(el >= 100);
 	CHECK(k.t_sent > 0 && tl_now_ms() - k.t_sent < 4000);
-	CHECK(hit_time >= k.t_sent - 0.01);
+	CHECK(handler_time >= k.t_sent - 0.01);
 	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	close_fds(rescue, ep);
 }
 
 static void case_sa_restart_epoll_wait_eintr(void)
@@ -337,47 +240,27 @@ static void case_no_restart_eintr(void)
 
 static void case_signal_fn_handler_eintr(void)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
-	struct epoll_event ev[2];
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct sigaction cur;
-	struct killer k;
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
-	CHECK(signal(SIGUSR1, handler) != SIG_ERR);
+	handler_runs = 0;
+	handler_time = 0;
+	CHECK(signal(SIGUSR1, on_signal) != SIG_ERR);
 	/* glibc's signal() has BSD semantics: SA_RESTART. */
 	sigaction(SIGUSR1, NULL, &cur);
 	CHECK(cur.sa_flags & SA_RESTART);
-	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);
-	atomic_store(&k.waiting, 1);
-	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
-	killer_finish(&k);
-	CHECK_EQ(hits_usr1, 1);
-	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	interrupted_once(ep, rescue, TO_WAITER);
 }
 
 static void case_process_directed_signal_eintr(void)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
-	struct epoll_event ev[2];
-	struct killer k;
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
 	install(SIGUSR1, SA_RESTART);
 	/* The killer blocks it, so the waiter is the one to get it. */
-	killer_start(&k, SIGUSR1, 100, rescue, TO_PROCESS);
-	atomic_store(&k.waiting, 1);
-	CHECK_ERR(epoll_wait(ep, ev, 2, 6000), EINTR);
-	killer_finish(&k);
-	CHECK_EQ(hits_usr1, 1);
-	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	interrupted_once(ep, rescue, TO_PROCESS);
 }
 
 /* A signal for another thread does not disturb the waiter. */
@@ -388,17 +271,11 @@ static void case_other_thread_signal_no_interrupt(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	killer_start(&k, SIGUSR1, 50, -1, TO_SELF);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(epoll_wait(ep, ev, 2, 500), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 500 - 0.01);
-	CHECK(el < 500 + 1500);
-	CHECK_EQ(hits_usr1, 1);
+	KILLED_CALL(k, t0, el, CHECK_EQ(epoll_wait(ep, ev, 2, 500), 0));
+	lasted(el, 500);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(ep);
 }
@@ -444,10 +321,10 @@ static void stop_cont_child(enum kind kind)
 	close(pfd[1]);
 	/* Wait for the child to sleep. */
 	double t0 = tl_now_ms();
-	while (tl_now_ms() - t0 < 3000 && proc_state(pid, pid) != 'S')
+	while (tl_now_ms() - t0 < 3000 && task_state(pid, pid) != 'S')
 		sleep_ms(2);
 	sleep_ms(100);
-	CHECK_EQ(proc_state(pid, pid), 'S');
+	CHECK_EQ(task_state(pid, pid), 'S');
 	CHECK_OK(kill(pid, SIGSTOP));
 	CHECK_EQ(waitpid(pid, &status, WUNTRACED), pid);
 	CHECK(WIFSTOPPED(status));
@@ -499,9 +376,9 @@ static void case_ignored_signals_do_not_interrupt(void)
 	int sigs[5] = {SIGUSR2, SIGCHLD, SIGWINCH, SIGURG, SIGCONT};
 	int i;
 
-	set_disp(SIGUSR2, SIG_IGN);
+	set_disposition(SIGUSR2, SIG_IGN);
 	for (i = 1; i < 5; i++)
-		set_disp(sigs[i], SIG_DFL);
+		set_disposition(sigs[i], SIG_DFL);
 	for (i = 0; i < 5; i++)
 		killer_start(&k[i], sigs[i], 50 + 20 * i, -1, TO_WAITER);
 	t0 = tl_now_ms();
@@ -511,11 +388,10 @@ static void case_ignored_signals_do_not_interrupt(void)
 	el = tl_now_ms() - t0;
 	for (i = 0; i < 5; i++)
 		killer_finish(&k[i]);
-	CHECK(el >= 500 - 0.01);
-	CHECK(el < 500 + 1500);
+	lasted(el, 500);
 	/* Discarded at generation: nothing pending. */
 	CHECK(!is_pending(SIGUSR2));
-	set_disp(SIGUSR2, SIG_DFL);
+	set_disposition(SIGUSR2, SIG_DFL);
 	close(ep);
 }
 
@@ -526,21 +402,15 @@ static void case_blocked_signal_does_not_interrupt(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 50, -1, TO_WAITER);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(epoll_wait(ep, ev, 2, 400), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 400 - 0.01);
-	CHECK(el < 400 + 1500);
-	CHECK_EQ(hits_usr1, 0);
+	KILLED_CALL(k, t0, el, CHECK_EQ(epoll_wait(ep, ev, 2, 400), 0));
+	lasted(el, 400);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	close(ep);
 }
 
@@ -548,14 +418,11 @@ static void case_blocked_signal_does_not_interrupt(void)
 
 static void case_timeout0_pending_signal_returns_0(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 1);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts z = {0, 0};
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -564,34 +431,30 @@ static void case_timeout0_pending_signal_returns_0(void)
 	 * EINTR, and with a result other than EINTR the old mask comes
 	 * back at once: the signal stays pending, undelivered. */
 	CHECK_EQ(sys_pwait(ep, ev, 2, 0, &none, 8), 0);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK_EQ(sys_pwait2(ep, ev, 2, &z, &none, 8), 0);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	/* Same with an event ready. */
 	uint64_t one = 1;
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(sys_pwait(ep, ev, 2, 0, &none, 8), 1);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_events_win_over_pending_signal(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(1, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 1, EFD_NONBLOCK, EPOLLIN, 0x77);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts ts = {5, 0};
 	double t0;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x77));
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -599,21 +462,20 @@ static void case_events_win_over_pending_signal(void)
 	memset(ev, 0, sizeof(ev));
 	CHECK_EQ(sys_pwait(ep, ev, 2, 5000, &none, 8), 1);
 	CHECK_EQ(ev[0].data.u64, 0x77);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK_EQ(sys_pwait(ep, ev, 2, -1, &none, 8), 1);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, &none, 8), 1);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, NULL, &none, 8), 1);
 	CHECK(tl_now_ms() - t0 < 1000);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	/* Unblocking now delivers it. */
 	unblock(SIGUSR1);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* The thread does not block SIGUSR1; the temporary mask does. The signal
@@ -627,18 +489,12 @@ static void case_pwait_mask_blocks_signal(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	killer_start(&k, SIGUSR1, 100, -1, TO_WAITER);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(sys_pwait(ep, ev, 2, 500, &m, 8), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 500 - 0.01);
-	CHECK(el < 500 + 1500);
-	CHECK_EQ(hits_usr1, 1);
-	CHECK(hit_time >= t0 + 500 - 0.01);
+	KILLED_CALL(k, t0, el, CHECK_EQ(sys_pwait(ep, ev, 2, 500, &m, 8), 0));
+	lasted(el, 500);
+	CHECK_EQ(handler_runs, 1);
+	CHECK(handler_time >= t0 + 500 - 0.01);
 	CHECK(!is_blocked(SIGUSR1));
 	reset_sig(SIGUSR1);
 	close(ep);
@@ -655,23 +511,17 @@ static void case_pwait2_mask_blocks_signal_stays_pending(void)
 	struct killer k;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 100, -1, TO_WAITER);
-	t0 = tl_now_ms();
-	atomic_store(&k.waiting, 1);
-	CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, &m, 8), 0);
-	el = tl_now_ms() - t0;
-	killer_finish(&k);
-	CHECK(el >= 400 - 0.01);
-	CHECK(el < 400 + 1500);
-	CHECK_EQ(hits_usr1, 0);
+	KILLED_CALL(k, t0, el, CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, &m, 8), 0));
+	lasted(el, 400);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_blocked(SIGUSR2));
 	unblock(SIGUSR1);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	reset_sig(SIGUSR1);
 	close(ep);
 }
@@ -679,18 +529,15 @@ static void case_pwait2_mask_blocks_signal_stays_pending(void)
 /* The thread blocks SIGUSR1; the temporary mask unblocks it. */
 static void pwait_unblocks(int use_pwait2)
 {
-	int ep = epoll_create1(0);
-	int rescue = eventfd(0, EFD_NONBLOCK);
+	int rescue;
+	int ep = ep_with_eventfd(&rescue, 0, EFD_NONBLOCK, EPOLLIN, 0xdead);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts ts = {6, 0};
 	struct killer k;
 	double t0, el;
 	long r;
 	int e;
 
-	CHECK_OK(add(ep, rescue, EPOLLIN, 0xdead));
-	reset_counts();
 	install(SIGUSR1, SA_RESTART);
 	block(SIGUSR1);
 	killer_start(&k, SIGUSR1, 100, rescue, TO_WAITER);
@@ -707,12 +554,11 @@ static void pwait_unblocks(int use_pwait2)
 	CHECK_EQ(r, -1);
 	CHECK_EQ(e, EINTR);
 	CHECK(el < 100 + 4000);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
-	close(rescue);
-	close(ep);
+	close_fds(rescue, ep);
 }
 
 static void case_pwait_unblocks_blocked_signal(void)
@@ -731,10 +577,8 @@ static void case_pwait_pending_before_call(void)
 {
 	int ep = epoll_create1(0);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	double t0, el;
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
@@ -742,7 +586,7 @@ static void case_pwait_pending_before_call(void)
 	CHECK_ERR(sys_pwait(ep, ev, 2, 5000, &none, 8), EINTR);
 	el = tl_now_ms() - t0;
 	CHECK(el < 1500);
-	CHECK_EQ(hits_usr1, 1);
+	CHECK_EQ(handler_runs, 1);
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));
 	reset_sig(SIGUSR1);
@@ -756,28 +600,26 @@ static void case_pwait_error_restores_mask_undelivered(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, 0);
 	struct epoll_event ev[2];
-	uint64_t none = 0;
 	struct kts ts = {1, 0};
 	struct kts bad = {0, -1};
 
-	reset_counts();
 	install(SIGUSR1, 0);
 	block(SIGUSR1);
 	raise(SIGUSR1);
 	CHECK_ERR(sys_pwait(-1, ev, 2, 5000, &none, 8), EBADF);
 	CHECK_ERR(sys_pwait(ep, ev, 0, 5000, &none, 8), EINVAL);
 	CHECK_ERR(sys_pwait(e, ev, 2, 5000, &none, 8), EINVAL);
-	CHECK_ERR(sys_pwait(ep, (void *)0xffff888000000000UL, 2, 5000, &none,
-			    8), EFAULT);
+	CHECK_ERR(
+	    sys_pwait(ep, (void *)0xffff888000000000UL, 2, 5000, &none, 8),
+	    EFAULT);
 	CHECK_ERR(sys_pwait2(-1, ev, 2, &ts, &none, 8), EBADF);
 	CHECK_ERR(sys_pwait2(ep, ev, 2, &bad, &none, 8), EINVAL);
 	CHECK_ERR(sys_pwait2(ep, ev, 2, &ts, &none, 4), EINVAL);
-	CHECK_EQ(hits_usr1, 0);
+	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
 	reset_sig(SIGUSR1);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* SIGKILL and SIGSTOP in the temporary mask are ignored silently; the

@@ -10,6 +10,7 @@
  * kernel unchanged.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -19,34 +20,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#ifndef SYS_epoll_pwait2
-#define SYS_epoll_pwait2 441
-#endif
-
 #define EP_MAX_EVENTS 178956970
 #define USER_LIMIT 0x7ffffffff000UL
 #define KPTR ((void *)0xffff888000000000UL)
 
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
 static long sys_wait(int ep, void *ev, int max, int ms)
 {
 	return syscall(SYS_epoll_wait, ep, ev, max, ms);
-}
-
-static long sys_pwait(int ep, void *ev, int max, int ms, const void *mask,
-		      size_t sz)
-{
-	return syscall(SYS_epoll_pwait, ep, ev, max, ms, mask, sz);
-}
-
-static long sys_pwait2(int ep, void *ev, int max, const void *ts,
-		       const void *mask, size_t sz)
-{
-	return syscall(SYS_epoll_pwait2, ep, ev, max, ts, mask, sz);
 }
 
 static const struct kts ts_zero = {0, 0};
@@ -65,13 +45,24 @@ static int ready_efd(void)
 	return e;
 }
 
-static int add(int ep, int fd, uint32_t events, uint64_t data)
+/* One event, EPOLLIN with this data, from a raw epoll_wait. */
+static void expect_in(int ep, uint64_t data)
 {
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	struct epoll_event ev[2];
+
+	memset(ev, 0, sizeof(ev));
+	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
+	CHECK_EQ(ev[0].events, EPOLLIN);
+	CHECK_EQ(ev[0].data.u64, data);
+}
+
+/* Nothing to report, and so nothing copied even to a bad buffer. */
+static void expect_drained(int ep)
+{
+	struct epoll_event ev[2];
+
+	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
+	CHECK_EQ(sys_wait(ep, NULL, 1, 0), 0);
 }
 
 static void case_ebadf_before_maxevents(void)
@@ -105,8 +96,7 @@ static void case_opath_epfd_is_ebadf(void)
 	CHECK_ERR(sys_wait(p, ev, 1, 0), EBADF);
 	CHECK_ERR(sys_wait(p, ev, 0, 0), EBADF);
 	CHECK_ERR(sys_pwait2(p, ev, 1, &ts_zero, NULL, 0), EBADF);
-	close(p);
-	close(ep);
+	close_fds(p, ep);
 }
 
 static void case_maxevents_invalid(void)
@@ -152,8 +142,7 @@ static void case_maxevents_max_accepted(void)
 	CHECK_EQ(sys_wait(ep, bigbuf, EP_MAX_EVENTS, 0), 1);
 	CHECK_EQ(bigbuf[0].events, EPOLLIN);
 	CHECK_EQ(bigbuf[0].data.u64, 77);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_buffer_range_limit(void)
@@ -172,10 +161,11 @@ static void case_buffer_range_limit(void)
 	CHECK_EQ(sys_pwait(ep, (void *)0x7fffffffeff4UL, 1, 0, NULL, 8), 0);
 	CHECK_ERR(sys_pwait(ep, (void *)0x7fffffffeff5UL, 1, 0, NULL, 8),
 		  EFAULT);
-	CHECK_EQ(sys_pwait2(ep, (void *)0x7fffffffeff4UL, 1, &ts_zero, NULL,
-			    8), 0);
-	CHECK_ERR(sys_pwait2(ep, (void *)0x7fffffffeff5UL, 1, &ts_zero, NULL,
-			     8), EFAULT);
+	CHECK_EQ(sys_pwait2(ep, (void *)0x7fffffffeff4UL, 1, &ts_zero, NULL, 8),
+		 0);
+	CHECK_ERR(
+	    sys_pwait2(ep, (void *)0x7fffffffeff5UL, 1, &ts_zero, NULL, 8),
+	    EFAULT);
 	/* The range is events + 12 * maxevents. */
 	CHECK_EQ(sys_wait(ep, (void *)0x7fff00000000UL, EP_MAX_EVENTS, 0), 0);
 	CHECK_ERR(sys_wait(ep, (void *)0x7fff80000000UL, EP_MAX_EVENTS, 0),
@@ -189,8 +179,7 @@ static void case_buffer_range_limit(void)
 	struct epoll_event ev[2];
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
 	CHECK_EQ(ev[0].data.u64, 5);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_non_epoll_fd(void)
@@ -221,10 +210,7 @@ static void case_non_epoll_fd(void)
 	double t0 = tl_now_ms();
 	CHECK_ERR(sys_wait(e, ev, 1, -1), EINVAL);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(e);
-	close(p[0]);
-	close(p[1]);
-	close(dn);
+	close_fds(e, p[0], p[1], dn);
 }
 
 static void case_null_events_nothing_ready(void)
@@ -245,8 +231,7 @@ static void case_null_events_nothing_ready(void)
 	/* Also when it sleeps until the timeout. */
 	CHECK_EQ(sys_wait(ep, NULL, 1, 20), 0);
 	CHECK_EQ(sys_pwait2(ep, (void *)8, 1, &ts20, NULL, 8), 0);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void *map_pages(int n)
@@ -282,61 +267,45 @@ static void case_bad_buffer_ready_lt(void)
 	/* The read-only page was not modified. */
 	CHECK_EQ(ro[0], 0);
 	/* Still queued. */
-	memset(ev, 0, sizeof(ev));
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
-	CHECK_EQ(ev[0].events, EPOLLIN);
-	CHECK_EQ(ev[0].data.u64, 0x1234);
+	expect_in(ep, 0x1234);
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1); /* LT: again */
 	munmap(ro, 4096);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_bad_buffer_ready_et(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xe7);
 	struct epoll_event ev[2];
 	uint64_t one = 1;
 
-	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xe7));
 	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_ERR(sys_wait(ep, NULL, 1, 0), EFAULT);
 	CHECK_ERR(sys_wait(ep, (void *)8, 2, 0), EFAULT);
 	CHECK_ERR(sys_pwait2(ep, (void *)8, 1, &ts_zero, NULL, 8), EFAULT);
 	/* The edge was not consumed by the faults. */
-	memset(ev, 0, sizeof(ev));
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
-	CHECK_EQ(ev[0].events, EPOLLIN);
-	CHECK_EQ(ev[0].data.u64, 0xe7);
-	/* Now it is. */
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
-	/* With the edge consumed, a bad buffer is harmless again. */
-	CHECK_EQ(sys_wait(ep, NULL, 1, 0), 0);
-	close(e);
-	close(ep);
+	expect_in(ep, 0xe7);
+	/* Now it is; with the edge consumed, a bad buffer is harmless
+	 * again. */
+	expect_drained(ep);
+	close_fds(e, ep);
 }
 
 static void case_bad_buffer_ready_oneshot(void)
 {
 	int ep = epoll_create1(0);
 	int e = ready_efd();
-	struct epoll_event ev[2];
 
 	CHECK_OK(add(ep, e, EPOLLIN | EPOLLONESHOT, 0x05));
 	CHECK_ERR(sys_wait(ep, NULL, 1, 0), EFAULT);
 	CHECK_ERR(sys_pwait(ep, (void *)8, 1, 0, NULL, 8), EFAULT);
 	/* The entry is still armed and queued. */
-	memset(ev, 0, sizeof(ev));
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 1);
-	CHECK_EQ(ev[0].events, EPOLLIN);
-	CHECK_EQ(ev[0].data.u64, 0x05);
+	expect_in(ep, 0x05);
 	/* Fired: nothing more, and a bad buffer finds nothing to copy. */
-	CHECK_EQ(sys_wait(ep, ev, 2, 0), 0);
-	CHECK_EQ(sys_wait(ep, NULL, 1, 0), 0);
-	close(e);
-	close(ep);
+	expect_drained(ep);
+	close_fds(e, ep);
 }
 
 /* The second record faults: the first is returned, the second stays. */
@@ -376,10 +345,7 @@ static void case_partial_fault(void)
 	CHECK_EQ(ev[0].data.u64, 0xc);
 	CHECK_EQ(sys_wait(ep, ev, 4, 0), 0);
 	munmap(pg, 8192);
-	close(a);
-	close(b);
-	close(c);
-	close(ep);
+	close_fds(a, b, c, ep);
 }
 
 static void case_pwait2_timespec_invalid(void)
@@ -387,8 +353,9 @@ static void case_pwait2_timespec_invalid(void)
 	int ep = epoll_create1(0);
 	struct epoll_event ev[1];
 	struct kts bad[] = {
-		{0, 1000000000LL}, {-1, 0}, {0, -1}, {LLONG_MIN, 0},
-		{0, LLONG_MAX}, {5, 1000000000LL}, {-1, 999999999},
+	    {0, 1000000000LL}, {-1, 0},	       {0, -1},
+	    {LLONG_MIN, 0},    {0, LLONG_MAX}, {5, 1000000000LL},
+	    {-1, 999999999},
 	};
 	unsigned i;
 
@@ -407,8 +374,7 @@ static void case_pwait2_timespec_invalid(void)
 	struct kts huge = {LLONG_MAX, 999999999};
 	CHECK_EQ(sys_pwait2(ep, ev, 1, &huge, NULL, 8), 1);
 	CHECK_EQ(ev[0].data.u64, 9);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_pwait2_timespec_efault(void)
@@ -437,8 +403,7 @@ static void case_pwait2_timespec_efault(void)
 	CHECK_ERR(sys_pwait2(ep, ev, 1, (void *)8, NULL, 8), EFAULT);
 	CHECK_EQ(sys_pwait2(ep, ev, 1, ts, NULL, 8), 1);
 	munmap(pg, 8192);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_pwait2_timespec_first(void)
@@ -500,10 +465,8 @@ static void case_sigsetsize_before_ebadf(void)
 		CHECK_ERR(sys_pwait(ep, ev, 0, 0, mask, sizes[i]), EINVAL);
 		CHECK_ERR(sys_pwait(ep, KPTR, 1, 0, mask, sizes[i]), EINVAL);
 		/* The size is checked before the pointer is read. */
-		CHECK_ERR(sys_pwait(-1, ev, 1, 0, (void *)8, sizes[i]),
-			  EINVAL);
-		CHECK_ERR(sys_pwait2(ep, ev, 1, NULL, KPTR, sizes[i]),
-			  EINVAL);
+		CHECK_ERR(sys_pwait(-1, ev, 1, 0, (void *)8, sizes[i]), EINVAL);
+		CHECK_ERR(sys_pwait2(ep, ev, 1, NULL, KPTR, sizes[i]), EINVAL);
 	}
 	/* Size 8 is accepted. */
 	CHECK_EQ(sys_pwait(ep, ev, 1, 0, mask, 8), 0);
@@ -540,13 +503,12 @@ static void case_sigmask_unreadable(void)
 
 static void case_pwait2_no_writeback(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 3);
 	struct epoll_event ev[1];
 	struct kts ts = {0, 30 * 1000 * 1000};
 	uint64_t one = 1;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 3));
 	/* Timed out. */
 	CHECK_EQ(sys_pwait2(ep, ev, 1, &ts, NULL, 8), 0);
 	CHECK_EQ(ts.tv_sec, 0);
@@ -562,8 +524,7 @@ static void case_pwait2_no_writeback(void)
 	CHECK_ERR(sys_pwait2(e, ev, 1, &ts, NULL, 8), EINVAL);
 	CHECK_EQ(ts.tv_sec, 100);
 	CHECK_EQ(ts.tv_nsec, 123456789);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static int all_canary(const unsigned char *p, size_t from, size_t to)
@@ -615,10 +576,7 @@ static void case_only_n_records_written(void)
 	CHECK_ERR(sys_wait(a, buf, 8, 0), EINVAL);
 	CHECK_ERR(sys_wait(ep, buf, 0, 0), EINVAL);
 	CHECK(all_canary(buf, 0, sizeof(buf)));
-	close(a);
-	close(b);
-	close(c);
-	close(ep);
+	close_fds(a, b, c, ep);
 }
 
 int main(void)

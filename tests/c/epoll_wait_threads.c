@@ -10,6 +10,7 @@
  *   report.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,137 +20,17 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-}
-
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512];
-	int fd, n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-struct waiter {
-	pthread_t th;
-	int ep;
-	int maxev;
-	int timeout;
-	atomic_int state; /* 0 starting, 1 about to wait, 2 returned */
-	atomic_int tid;
-	int ret;
-	int err;
-	double t_ret;
-	struct epoll_event ev[4];
-};
-
-static void *waiter_fn(void *arg)
-{
-	struct waiter *w = arg;
-
-	atomic_store(&w->tid, (int)syscall(SYS_gettid));
-	atomic_store(&w->state, 1);
-	w->ret = epoll_wait(w->ep, w->ev, w->maxev, w->timeout);
-	w->err = errno;
-	w->t_ret = tl_now_ms();
-	atomic_store(&w->state, 2);
-	return NULL;
-}
-
-static void waiter_start(struct waiter *w, int ep, int maxev, int timeout)
-{
-	memset(w->ev, 0, sizeof(w->ev));
-	w->ep = ep;
-	w->maxev = maxev;
-	w->timeout = timeout;
-	w->ret = -2;
-	w->err = 0;
-	atomic_store(&w->state, 0);
-	atomic_store(&w->tid, 0);
-	if (pthread_create(&w->th, NULL, waiter_fn, w) != 0)
-		abort();
-}
-
-/* Wait until the thread is asleep inside its call (best effort: its state
- * is S after it announced the call), plus a margin. */
-static int waiter_blocked(struct waiter *w)
-{
-	double t0 = tl_now_ms();
-
-	while (tl_now_ms() - t0 < 3000) {
-		if (atomic_load(&w->state) == 2)
-			return 0;
-		if (atomic_load(&w->state) == 1 &&
-		    task_state(atomic_load(&w->tid)) == 'S') {
-			sleep_ms(50);
-			return atomic_load(&w->state) == 1;
-		}
-		sleep_ms(2);
-	}
-	return 0;
-}
-
-static int count_returned(struct waiter *w, int n)
-{
-	int i, c = 0;
-	for (i = 0; i < n; i++)
-		c += atomic_load(&w[i].state) == 2;
-	return c;
-}
-
-static int wait_returned(struct waiter *w, int n, int want, int ms)
-{
-	double t0 = tl_now_ms();
-	while (count_returned(w, n) < want && tl_now_ms() - t0 < ms)
-		sleep_ms(2);
-	return count_returned(w, n);
-}
-
 #define NW 8
 
 static void case_lt_event_wakes_all_waiters(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0x1717);
 	struct waiter w[NW];
 	uint64_t one = 1;
 	double t_write;
 	int i;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0x1717));
 	for (i = 0; i < NW; i++)
 		waiter_start(&w[i], ep, 1, 6000);
 	for (i = 0; i < NW; i++)
@@ -165,20 +46,18 @@ static void case_lt_event_wakes_all_waiters(void)
 		CHECK_EQ(w[i].ev[0].data.u64, 0x1717);
 		CHECK(w[i].t_ret - t_write < 3000);
 	}
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_et_event_wakes_exactly_one(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xe);
 	int stop = eventfd(0, EFD_NONBLOCK);
 	struct waiter w[NW];
 	uint64_t one = 1;
 	int i, got_e = 0, got_stop = 0;
 
-	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xe));
 	CHECK_OK(add(ep, stop, EPOLLIN, 0x5));
 	for (i = 0; i < NW; i++)
 		waiter_start(&w[i], ep, 2, 8000);
@@ -202,9 +81,7 @@ static void case_et_event_wakes_exactly_one(void)
 	}
 	CHECK_EQ(got_e, 1);
 	CHECK(got_stop >= NW - 1);
-	close(e);
-	close(stop);
-	close(ep);
+	close_fds(e, stop, ep);
 }
 
 static void case_add_ready_fd_wakes_waiter(void)
@@ -218,14 +95,9 @@ static void case_add_ready_fd_wakes_waiter(void)
 	CHECK(waiter_blocked(&w));
 	t_add = tl_now_ms();
 	CHECK_OK(add(ep, e, EPOLLIN | EPOLLOUT, 0xadd));
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].events, EPOLLIN | EPOLLOUT);
-	CHECK_EQ(w.ev[0].data.u64, 0xadd);
+	waiter_got_one(&w, EPOLLIN | EPOLLOUT, 0xadd);
 	CHECK(w.t_ret - t_add < 3000);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_add_not_ready_fd_does_not_wake(void)
@@ -242,12 +114,8 @@ static void case_add_not_ready_fd_does_not_wake(void)
 	CHECK_EQ(count_returned(&w, 1), 0);
 	/* The new entry's later readiness does wake it. */
 	CHECK_EQ(write(e, &one, 8), 8);
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].data.u64, 0x11);
-	close(e);
-	close(ep);
+	waiter_got_one(&w, 0, 0x11);
+	close_fds(e, ep);
 }
 
 static void case_mod_to_matching_mask_wakes_waiter(void)
@@ -268,14 +136,8 @@ static void case_mod_to_matching_mask_wakes_waiter(void)
 	sleep_ms(300);
 	CHECK_EQ(count_returned(&w, 1), 0);
 	CHECK_OK(mod(ep, p[0], EPOLLIN | EPOLLOUT, 4));
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].events, EPOLLIN);
-	CHECK_EQ(w.ev[0].data.u64, 4);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
+	waiter_got_one(&w, EPOLLIN, 4);
+	close_fds(p[0], p[1], ep);
 }
 
 static void case_deep_tree_wakes_top_waiter(void)
@@ -296,11 +158,7 @@ static void case_deep_tree_wakes_top_waiter(void)
 	waiter_start(&w, e[0], 2, 8000);
 	CHECK(waiter_blocked(&w));
 	CHECK_EQ(write(efd, &one, 8), 8);
-	CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-	pthread_join(w.th, NULL);
-	CHECK_EQ(w.ret, 1);
-	CHECK_EQ(w.ev[0].events, EPOLLIN);
-	CHECK_EQ(w.ev[0].data.u64, 0x11);
+	waiter_got_one(&w, EPOLLIN, 0x11);
 	/* Every level sees it, and the innermost reports the eventfd. */
 	for (i = 1; i < 4; i++) {
 		CHECK_EQ(epoll_wait(e[i], ev, 2, 0), 1);
@@ -318,12 +176,11 @@ static void case_deep_tree_wakes_top_waiter(void)
 
 static void case_close_epfd_does_not_wake_waiter(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 1);
 	struct waiter w;
 	double t0;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
 	t0 = tl_now_ms();
 	waiter_start(&w, ep, 2, 700);
 	CHECK(waiter_blocked(&w));
@@ -341,13 +198,12 @@ static void case_close_epfd_does_not_wake_waiter(void)
 
 static void case_et_new_write_new_edge_for_waiter(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | EPOLLET, 0xed);
 	struct waiter w;
 	struct epoll_event ev[2];
 	uint64_t one = 1, v;
 
-	CHECK_OK(add(ep, e, EPOLLIN | EPOLLET, 0xed));
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 1);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);
@@ -357,17 +213,12 @@ static void case_et_new_write_new_edge_for_waiter(void)
 		waiter_start(&w, ep, 2, 8000);
 		CHECK(waiter_blocked(&w));
 		CHECK_EQ(write(e, &one, 8), 8);
-		CHECK_EQ(wait_returned(&w, 1, 1, 3000), 1);
-		pthread_join(w.th, NULL);
-		CHECK_EQ(w.ret, 1);
-		CHECK_EQ(w.ev[0].events, EPOLLIN);
-		CHECK_EQ(w.ev[0].data.u64, 0xed);
+		waiter_got_one(&w, EPOLLIN, 0xed);
 		CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);
 	}
 	CHECK_EQ(read(e, &v, 8), 8);
 	CHECK_EQ(v, 4);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 /* ---- EPOLLONESHOT, one socket in two instances, racing re-arms ---- */
@@ -411,14 +262,15 @@ static int timed_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	return pthread_cond_timedwait(c, m, &ts);
 }
 
-struct os2_arg {
-	struct os2 *s;
+/* The argument of a consumer thread: the shared state and its index. */
+struct idx_arg {
+	void *s;
 	int i;
 };
 
 static void *os2_consumer(void *arg)
 {
-	struct os2_arg *a = arg;
+	struct idx_arg *a = arg;
 	struct os2 *s = a->s;
 	int i = a->i, r;
 	struct epoll_event ev[2];
@@ -454,7 +306,8 @@ static void *os2_consumer(void *arg)
 				timed_wait(&s->c, &s->m);
 			if (s->consumed < r) {
 				pthread_mutex_unlock(&s->m);
-				os2_fail(s, "consumer %d: round %d not consumed",
+				os2_fail(s,
+					 "consumer %d: round %d not consumed",
 					 i, r);
 				return NULL;
 			}
@@ -476,7 +329,7 @@ static void *os2_consumer(void *arg)
 static void case_oneshot_two_instances_racing_rearm(void)
 {
 	static struct os2 s;
-	struct os2_arg args[2];
+	struct idx_arg args[2];
 	pthread_t th[2];
 	struct epoll_event ev[2];
 	int i, r;
@@ -487,8 +340,8 @@ static void case_oneshot_two_instances_racing_rearm(void)
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, s.sock));
 	for (i = 0; i < 2; i++) {
 		s.ep[i] = epoll_create1(0);
-		CHECK_OK(add(s.ep[i], s.sock[1], EPOLLIN | EPOLLONESHOT,
-			     0xA + i));
+		CHECK_OK(
+		    add(s.ep[i], s.sock[1], EPOLLIN | EPOLLONESHOT, 0xA + i));
 		args[i].s = &s;
 		args[i].i = i;
 	}
@@ -500,8 +353,7 @@ static void case_oneshot_two_instances_racing_rearm(void)
 		double t0 = tl_now_ms();
 
 		pthread_mutex_lock(&s.m);
-		while (s.consumed < r - 1 && !s.fail &&
-		       tl_now_ms() - t0 < 5000)
+		while (s.consumed < r - 1 && !s.fail && tl_now_ms() - t0 < 5000)
 			timed_wait(&s.c, &s.m);
 		int ok = s.consumed == r - 1 && !s.fail;
 		pthread_mutex_unlock(&s.m);
@@ -534,8 +386,7 @@ static void case_oneshot_two_instances_racing_rearm(void)
 	}
 	for (i = 0; i < 2; i++)
 		close(s.ep[i]);
-	close(s.sock[0]);
-	close(s.sock[1]);
+	close_fds(s.sock[0], s.sock[1]);
 	pthread_mutex_destroy(&s.m);
 	pthread_cond_destroy(&s.c);
 }
@@ -552,14 +403,9 @@ struct os1 {
 	int per_thread[2];
 };
 
-struct os1_arg {
-	struct os1 *s;
-	int i;
-};
-
 static void *os1_consumer(void *arg)
 {
-	struct os1_arg *a = arg;
+	struct idx_arg *a = arg;
 	struct os1 *s = a->s;
 	struct epoll_event ev[1];
 
@@ -594,7 +440,7 @@ static void *os1_consumer(void *arg)
 static void case_oneshot_one_instance_two_waiters(void)
 {
 	static struct os1 s;
-	struct os1_arg args[2];
+	struct idx_arg args[2];
 	pthread_t th[2];
 	uint64_t one = 1;
 	struct epoll_event ev[2];
@@ -633,10 +479,7 @@ static void case_oneshot_one_instance_two_waiters(void)
 	/* Only the stop entry is pending. */
 	CHECK_EQ(epoll_wait(s.ep, ev, 2, 0), 1);
 	CHECK_EQ(ev[0].data.u64, 0x57);
-	close(s.ep);
-	close(s.stop);
-	close(s.sock[0]);
-	close(s.sock[1]);
+	close_fds(s.ep, s.stop, s.sock[0], s.sock[1]);
 }
 
 int main(void)

@@ -7,6 +7,7 @@
  *   wait goes on with the same deadline.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -16,71 +17,10 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 
-#ifndef SYS_epoll_pwait2
-#define SYS_epoll_pwait2 441
-#endif
-
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-static long sys_pwait2(int ep, void *ev, int max, const void *ts,
-		       const void *mask, size_t sz)
-{
-	return syscall(SYS_epoll_pwait2, ep, ev, max, ts, mask, sz);
-}
-
 /* Never-early check, with a little room for double rounding. */
-#define NOT_EARLY(el, ms) CHECK((el) >= (ms) - 0.01)
+#define NOT_EARLY(el, ms) CHECK((el) >= (ms)-0.01)
 /* Generous upper bound for a loaded 2-core machine. */
 #define NOT_LATE(el, ms) CHECK((el) < (ms) + 1000)
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-struct writer {
-	pthread_t th;
-	int fd;
-	int delay_ms;
-	uint64_t val;
-};
-
-static void *writer_fn(void *arg)
-{
-	struct writer *w = arg;
-	sleep_ms(w->delay_ms);
-	if (write(w->fd, &w->val, 8) != 8)
-		abort();
-	return NULL;
-}
-
-static void writer_start(struct writer *w, int fd, int delay_ms)
-{
-	w->fd = fd;
-	w->delay_ms = delay_ms;
-	w->val = 1;
-	if (pthread_create(&w->th, NULL, writer_fn, w) != 0)
-		abort();
-}
-
-static void writer_join(struct writer *w)
-{
-	pthread_join(w->th, NULL);
-}
 
 static void drain(int e)
 {
@@ -91,15 +31,14 @@ static void drain(int e)
 
 static void case_timeout_zero_immediate(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 1);
 	struct epoll_event ev[2];
 	struct kts z = {0, 0};
 	uint64_t mask = 0;
 	double t0;
 	int i;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 1));
 	t0 = tl_now_ms();
 	for (i = 0; i < 20; i++) {
 		CHECK_EQ(epoll_wait(ep, ev, 2, 0), 0);
@@ -108,8 +47,7 @@ static void case_timeout_zero_immediate(void)
 		CHECK_EQ(sys_pwait2(ep, ev, 2, &z, NULL, 8), 0);
 	}
 	CHECK(tl_now_ms() - t0 < 500);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_timeout_1ms(void)
@@ -221,15 +159,14 @@ static void case_pwait2_sec_and_nsec(void)
 
 static void wait_forever_ms(int timeout)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 0xf0f0);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 0xf0f0));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	memset(ev, 0, sizeof(ev));
 	CHECK_EQ(epoll_wait(ep, ev, 2, timeout), 1);
 	el = tl_now_ms() - t0;
@@ -237,9 +174,8 @@ static void wait_forever_ms(int timeout)
 	CHECK_EQ(ev[0].data.u64, 0xf0f0);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
-	close(e);
-	close(ep);
+	op_join(&w);
+	close_fds(e, ep);
 }
 
 static void case_negative_timeouts_wait_forever(void)
@@ -255,53 +191,50 @@ static void case_pwait_negative_forever(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	sigset_t none;
 	double t0, el;
 
 	sigemptyset(&none);
 	CHECK_OK(add(ep, e, EPOLLIN, 7));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(epoll_pwait(ep, ev, 2, -7, &none), 1);
 	el = tl_now_ms() - t0;
 	CHECK_EQ(ev[0].data.u64, 7);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
-	close(e);
-	close(ep);
+	op_join(&w);
+	close_fds(e, ep);
 }
 
 static void case_pwait2_null_forever(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 8);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	uint64_t mask = 0;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 8));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, NULL, NULL, 0), 1);
 	el = tl_now_ms() - t0;
 	CHECK_EQ(ev[0].data.u64, 8);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, NULL, &mask, 8), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
-	close(e);
-	close(ep);
+	op_join(&w);
+	close_fds(e, ep);
 }
 
 static void case_huge_timeouts(void)
@@ -309,78 +242,75 @@ static void case_huge_timeouts(void)
 	int ep = epoll_create1(0);
 	int e = eventfd(0, EFD_NONBLOCK);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	struct kts huge[] = {
-		{LLONG_MAX, 999999999},
-		{LLONG_MAX / 1000, 0},
-		{1LL << 40, 5},
-		{INT_MAX, 0},
+	    {LLONG_MAX, 999999999},
+	    {LLONG_MAX / 1000, 0},
+	    {1LL << 40, 5},
+	    {INT_MAX, 0},
 	};
 	double t0, el;
 	unsigned i;
 
 	CHECK_OK(add(ep, e, EPOLLIN, 9));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(epoll_wait(ep, ev, 2, INT_MAX), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(epoll_pwait(ep, ev, 2, INT_MAX - 1, NULL), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 		t0 = tl_now_ms();
-		writer_start(&w, e, 100);
+		op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 		CHECK_EQ(sys_pwait2(ep, ev, 2, &huge[i], NULL, 8), 1);
 		el = tl_now_ms() - t0;
 		CHECK_EQ(ev[0].data.u64, 9);
 		NOT_EARLY(el, 100);
 		NOT_LATE(el, 100);
-		writer_join(&w);
+		op_join(&w);
 		drain(e);
 	}
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_event_ends_wait_early(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 10);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	struct kts ts = {8, 0};
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 10));
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 8000), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
+	op_join(&w);
 	drain(e);
 
 	t0 = tl_now_ms();
-	writer_start(&w, e, 100);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 100);
 	CHECK_EQ(sys_pwait2(ep, ev, 2, &ts, NULL, 8), 1);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 100);
 	NOT_LATE(el, 100);
-	writer_join(&w);
-	close(e);
-	close(ep);
+	op_join(&w);
+	close_fds(e, ep);
 }
 
 static void case_empty_instance_sleeps_whole_timeout(void)
@@ -402,16 +332,13 @@ static void case_empty_instance_sleeps_whole_timeout(void)
 	CHECK_OK(pipe(p));
 	CHECK_OK(add(ep, p[0], EPOLLIN, 1));
 	CHECK_OK(add(ep, p[1], EPOLLIN, 2)); /* a write end never reads */
-	CHECK_OK(add(ep, e, 0, 3));           /* ERR|HUP only */
+	CHECK_OK(add(ep, e, 0, 3));	     /* ERR|HUP only */
 	t0 = tl_now_ms();
 	CHECK_EQ(epoll_wait(ep, ev, 4, 150), 0);
 	el = tl_now_ms() - t0;
 	NOT_EARLY(el, 150);
 	NOT_LATE(el, 150);
-	close(p[0]);
-	close(p[1]);
-	close(e);
-	close(ep);
+	close_fds(p[0], p[1], e, ep);
 }
 
 /* An entry is queued by an IN wakeup and then drained before epoll_wait
@@ -420,14 +347,13 @@ static void case_empty_instance_sleeps_whole_timeout(void)
  * deadline. */
 static void stale_then_wait(uint32_t flags, int use_pwait2)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN | flags, 11);
 	struct epoll_event ev[2];
 	struct kts ts = {0, 150 * 1000 * 1000};
 	uint64_t one = 1, v;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN | flags, 11));
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(read(e, &v, 8), 8);
 	t0 = tl_now_ms();
@@ -442,8 +368,7 @@ static void stale_then_wait(uint32_t flags, int use_pwait2)
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 0), 1);
 	CHECK_EQ(ev[0].data.u64, 11);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 static void case_stale_entry_keeps_waiting(void)
@@ -456,27 +381,25 @@ static void case_stale_entry_keeps_waiting(void)
 
 static void case_stale_entry_then_real_event(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 12);
 	struct epoll_event ev[2];
-	struct writer w;
+	struct op w;
 	uint64_t one = 1, v;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 12));
 	CHECK_EQ(write(e, &one, 8), 8);
 	CHECK_EQ(read(e, &v, 8), 8);
 	t0 = tl_now_ms();
-	writer_start(&w, e, 200);
+	op_start(&w, e, OP_WRITE | OP_MUST, 1, 200);
 	CHECK_EQ(epoll_wait(ep, ev, 2, 8000), 1);
 	el = tl_now_ms() - t0;
 	CHECK_EQ(ev[0].events, EPOLLIN);
 	CHECK_EQ(ev[0].data.u64, 12);
 	NOT_EARLY(el, 200);
 	NOT_LATE(el, 200);
-	writer_join(&w);
-	close(e);
-	close(ep);
+	op_join(&w);
+	close_fds(e, ep);
 }
 
 /* Writing 0 to an eventfd wakes its waiters with an IN key although it
@@ -501,14 +424,13 @@ static void *spurious_fn(void *arg)
 
 static void case_spurious_wakeups_keep_deadline(void)
 {
-	int ep = epoll_create1(0);
-	int e = eventfd(0, EFD_NONBLOCK);
+	int e;
+	int ep = ep_with_eventfd(&e, 0, EFD_NONBLOCK, EPOLLIN, 13);
 	struct epoll_event ev[2];
 	struct kts ts = {0, 300 * 1000 * 1000};
 	pthread_t th;
 	double t0, el;
 
-	CHECK_OK(add(ep, e, EPOLLIN, 13));
 	atomic_store(&spurious_stop, 0);
 	CHECK_EQ(pthread_create(&th, NULL, spurious_fn, &e), 0);
 	sleep_ms(30);
@@ -524,8 +446,7 @@ static void case_spurious_wakeups_keep_deadline(void)
 	CHECK(el < 2000);
 	atomic_store(&spurious_stop, 1);
 	pthread_join(th, NULL);
-	close(e);
-	close(ep);
+	close_fds(e, ep);
 }
 
 int main(void)

@@ -2,6 +2,7 @@
  * them (linux-semantics.md §6.1, §6.5 and the eventfd row of §1.1).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -26,57 +27,17 @@ static long sys_eventfd(unsigned long count, unsigned long junk)
 	return syscall(SYS_eventfd, count, junk);
 }
 
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-/* Copy the line of /proc/self/fdinfo/<fd> starting with key (without its
- * trailing newline) into out. Returns 0 when found. */
-static int fdinfo_line(int fd, const char *key, char *out, size_t outsz)
-{
-	char path[64], line[256];
-	FILE *f;
-	int found = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, strlen(key)) == 0) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(out, outsz, "%s", line);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static long fdinfo_num(int fd, const char *key, int base)
-{
-	char line[256];
-	const char *p;
-
-	if (fdinfo_line(fd, key, line, sizeof(line)) != 0)
-		return -1;
-	p = line + strlen(key);
-	return strtol(p, NULL, base);
-}
-
 static void flags_invalid(void)
 {
-	static const unsigned long bad[] = { 2, O_RDWR, O_APPEND, 0x80000000UL,
-					     O_RDWR | EFD_CLOEXEC,
-					     EFD_NONBLOCK | O_APPEND,
-					     O_TRUNC, O_DIRECT, O_PATH };
+	static const unsigned long bad[] = {2,
+					    O_RDWR,
+					    O_APPEND,
+					    0x80000000UL,
+					    O_RDWR | EFD_CLOEXEC,
+					    EFD_NONBLOCK | O_APPEND,
+					    O_TRUNC,
+					    O_DIRECT,
+					    O_PATH};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -161,54 +122,43 @@ static void old_eventfd_is_eventfd2_zero(void)
 	close(fd);
 }
 
+/* fd, a new non-blocking eventfd (checked), starts at want: a read
+ * gives it, or EAGAIN for 0. Closes fd. */
+static void expect_initial(long fd, uint64_t want)
+{
+	uint64_t v = 0;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	if (want == 0) {
+		CHECK_ERR(read(fd, &v, 8), EAGAIN);
+	} else {
+		CHECK_OK(rd(fd, &v));
+		CHECK_EQ(v, want);
+	}
+	close(fd);
+}
+
 static void initial_count_range(void)
 {
-	static const uint64_t counts[] = { 0, 1, 2, 0x7fffffff, 0x80000000ULL,
-					   0xfffffffeULL, 0xffffffffULL };
+	static const uint64_t counts[] = {
+	    0, 1, 2, 0x7fffffff, 0x80000000ULL, 0xfffffffeULL, 0xffffffffULL};
 	size_t i;
 	long fd;
-	uint64_t v;
 
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		fd = sys_eventfd2(counts[i], EFD_NONBLOCK);
-		CHECK(fd >= 0);
-		if (fd < 0)
-			continue;
-		CHECK_EQ(fdinfo_num(fd, "eventfd-count:", 16),
-			 (long)counts[i]);
-		if (counts[i] == 0) {
-			CHECK_ERR(read(fd, &v, 8), EAGAIN);
-		} else {
-			v = 0;
-			CHECK_OK(rd(fd, &v));
-			CHECK_EQ(v, counts[i]);
-		}
-		close(fd);
+		if (fd >= 0)
+			CHECK_EQ(fdinfo_num(fd, "eventfd-count:", 16),
+				 (long)counts[i]);
+		expect_initial(fd, counts[i]);
 	}
 	/* count is unsigned int: bits above 31 of the register are dropped. */
-	fd = sys_eventfd2(0x100000005ULL, EFD_NONBLOCK);
-	CHECK(fd >= 0);
-	if (fd >= 0) {
-		v = 0;
-		CHECK_OK(rd(fd, &v));
-		CHECK_EQ(v, 5);
-		close(fd);
-	}
-	fd = sys_eventfd2(0xffffffff00000000ULL, EFD_NONBLOCK);
-	CHECK(fd >= 0);
-	if (fd >= 0) {
-		CHECK_ERR(read(fd, &v, 8), EAGAIN);
-		close(fd);
-	}
+	expect_initial(sys_eventfd2(0x100000005ULL, EFD_NONBLOCK), 5);
+	expect_initial(sys_eventfd2(0xffffffff00000000ULL, EFD_NONBLOCK), 0);
 	/* The glibc wrapper, for completeness. */
-	fd = eventfd(0xffffffffU, EFD_NONBLOCK);
-	CHECK(fd >= 0);
-	if (fd >= 0) {
-		v = 0;
-		CHECK_OK(rd(fd, &v));
-		CHECK_EQ(v, 0xffffffffULL);
-		close(fd);
-	}
+	expect_initial(eventfd(0xffffffffU, EFD_NONBLOCK), 0xffffffffULL);
 }
 
 static void getfl_values(void)
@@ -233,10 +183,7 @@ static void getfl_values(void)
 	/* The access mode cannot be changed through F_SETFL. */
 	CHECK_OK(fcntl(a, F_SETFL, O_RDONLY));
 	CHECK_EQ(fcntl(a, F_GETFL) & O_ACCMODE, O_RDWR);
-	close(a);
-	close(b);
-	close(c);
-	close(d);
+	close_fds(a, b, c, d);
 }
 
 static void cloexec_flag(void)
@@ -258,9 +205,7 @@ static void cloexec_flag(void)
 	CHECK_EQ(fcntl(c, F_GETFD), FD_CLOEXEC);
 	CHECK_OK(ioctl(c, FIONCLEX));
 	CHECK_EQ(fcntl(c, F_GETFD), 0);
-	close(a);
-	close(b);
-	close(c);
+	close_fds(a, b, c);
 }
 
 static void lowest_free_fd(void)
@@ -278,8 +223,7 @@ static void lowest_free_fd(void)
 	 * first, whatever the creating flags. */
 	hole1 = fds[1];
 	hole2 = fds[4];
-	close(hole1);
-	close(hole2);
+	close_fds(hole1, hole2);
 	n = eventfd(0, EFD_CLOEXEC);
 	CHECK_EQ(n, hole1);
 	fds[1] = n;
@@ -298,26 +242,11 @@ static void proc_fd_readlink(void)
 {
 	int fd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK);
 	int fd2 = (int)sys_eventfd(3, 0);
-	char path[64], buf[128];
-	ssize_t n;
 
 	CHECK(fd >= 0 && fd2 >= 0);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	CHECK(n > 0);
-	if (n > 0) {
-		buf[n] = 0;
-		CHECK(strcmp(buf, "anon_inode:[eventfd]") == 0);
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd2);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	CHECK(n > 0);
-	if (n > 0) {
-		buf[n] = 0;
-		CHECK(strcmp(buf, "anon_inode:[eventfd]") == 0);
-	}
-	close(fd);
-	close(fd2);
+	expect_fd_link(fd, "anon_inode:[eventfd]");
+	expect_fd_link(fd2, "anon_inode:[eventfd]");
+	close_fds(fd, fd2);
 }
 
 static void fstat_mode(void)
@@ -332,8 +261,7 @@ static void fstat_mode(void)
 	CHECK_EQ(st.st_size, 0);
 	CHECK_OK(fstat(fd2, &st));
 	CHECK_EQ(st.st_mode & 0777, 0600);
-	close(fd);
-	close(fd2);
+	close_fds(fd, fd2);
 }
 
 static void fdinfo_format(void)
@@ -346,58 +274,43 @@ static void fdinfo_format(void)
 	CHECK(fd >= 0 && sfd >= 0);
 
 	/* Counter: %16llx, space padded, no 0x. */
-	CHECK_OK(fdinfo_line(fd, "eventfd-count:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-count:                0") == 0);
-	CHECK_OK(fdinfo_line(sfd, "eventfd-count:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-count:             1234") == 0);
+	expect_fdinfo(fd, "eventfd-count:", "eventfd-count:                0");
+	expect_fdinfo(sfd, "eventfd-count:", "eventfd-count:             1234");
 
-	CHECK_OK(fdinfo_line(fd, "eventfd-semaphore:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-semaphore: 0") == 0);
-	CHECK_OK(fdinfo_line(sfd, "eventfd-semaphore:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-semaphore: 1") == 0);
+	expect_fdinfo(fd, "eventfd-semaphore:", "eventfd-semaphore: 0");
+	expect_fdinfo(sfd, "eventfd-semaphore:", "eventfd-semaphore: 1");
 
 	/* flags: octal, O_CLOEXEC added when close-on-exec is set. */
-	CHECK_OK(fdinfo_line(fd, "flags:", line, sizeof(line)));
-	CHECK(strcmp(line, "flags:\t02") == 0);
-	CHECK_OK(fdinfo_line(sfd, "flags:", line, sizeof(line)));
-	CHECK(strcmp(line, "flags:\t02004002") == 0);
+	expect_fdinfo(fd, "flags:", "flags:\t02");
+	expect_fdinfo(sfd, "flags:", "flags:\t02004002");
 	CHECK_OK(fcntl(fd, F_SETFD, FD_CLOEXEC));
-	CHECK_OK(fdinfo_line(fd, "flags:", line, sizeof(line)));
-	CHECK(strcmp(line, "flags:\t02000002") == 0);
+	expect_fdinfo(fd, "flags:", "flags:\t02000002");
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
-	CHECK_OK(fdinfo_line(fd, "flags:", line, sizeof(line)));
-	CHECK(strcmp(line, "flags:\t02004002") == 0);
+	expect_fdinfo(fd, "flags:", "flags:\t02004002");
 	CHECK_OK(fcntl(fd, F_SETFD, 0));
 	CHECK_OK(fcntl(fd, F_SETFL, 0));
-	CHECK_OK(fdinfo_line(fd, "flags:", line, sizeof(line)));
-	CHECK(strcmp(line, "flags:\t02") == 0);
+	expect_fdinfo(fd, "flags:", "flags:\t02");
 
-	CHECK_OK(fdinfo_line(fd, "pos:", line, sizeof(line)));
-	CHECK(strcmp(line, "pos:\t0") == 0);
+	expect_fdinfo(fd, "pos:", "pos:\t0");
 	CHECK_OK(fdinfo_line(fd, "eventfd-id:", line, sizeof(line)));
 	CHECK(fdinfo_num(fd, "eventfd-id:", 10) >= 0);
 
 	/* The count line follows writes and reads, up to the maximum. */
 	CHECK_OK(wr(fd, 0xabcdef));
-	CHECK_OK(fdinfo_line(fd, "eventfd-count:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-count:           abcdef") == 0);
+	expect_fdinfo(fd, "eventfd-count:", "eventfd-count:           abcdef");
 	CHECK_OK(rd(fd, &v));
 	CHECK_OK(wr(fd, MAX_COUNT));
-	CHECK_OK(fdinfo_line(fd, "eventfd-count:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-count: fffffffffffffffe") == 0);
+	expect_fdinfo(fd, "eventfd-count:", "eventfd-count: fffffffffffffffe");
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
-	CHECK_OK(fdinfo_line(fd, "eventfd-count:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-count:                0") == 0);
+	expect_fdinfo(fd, "eventfd-count:", "eventfd-count:                0");
 
 	/* A semaphore read takes one. */
 	CHECK_OK(rd(sfd, &v));
 	CHECK_EQ(v, 1);
-	CHECK_OK(fdinfo_line(sfd, "eventfd-count:", line, sizeof(line)));
-	CHECK(strcmp(line, "eventfd-count:             1233") == 0);
+	expect_fdinfo(sfd, "eventfd-count:", "eventfd-count:             1233");
 
-	close(fd);
-	close(sfd);
+	close_fds(fd, sfd);
 }
 
 static void fdinfo_order(void)
@@ -406,9 +319,9 @@ static void fdinfo_order(void)
 	 * semaphore, in that order. */
 	int fd = eventfd(3, 0);
 	char path[64], line[256];
-	const char *want[] = { "pos:", "flags:", "mnt_id:", "ino:",
-			       "eventfd-count:", "eventfd-id:",
-			       "eventfd-semaphore:" };
+	const char *want[] = {
+	    "pos:",	      "flags:",	     "mnt_id:",		  "ino:",
+	    "eventfd-count:", "eventfd-id:", "eventfd-semaphore:"};
 	size_t next = 0;
 	FILE *f;
 
@@ -487,7 +400,7 @@ static void positional_io_espipe(void)
 {
 	int fd = eventfd(9, EFD_NONBLOCK);
 	uint64_t v = 1;
-	struct iovec iov = { &v, 8 };
+	struct iovec iov = {&v, 8};
 
 	CHECK(fd >= 0);
 	CHECK_ERR(pread(fd, &v, 8, 0), ESPIPE);
@@ -551,7 +464,6 @@ static void emfile(void)
 	/* In a child: with RLIMIT_NOFILE at the current fd count, creation
 	 * fails with EMFILE and nothing else changes. */
 	pid_t pid = fork();
-	int st = 0;
 
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -588,9 +500,7 @@ static void emfile(void)
 			_exit(15);
 		_exit(0);
 	}
-	CHECK_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
+	expect_exit_0(pid);
 }
 
 int main(void)

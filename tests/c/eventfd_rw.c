@@ -2,6 +2,7 @@
  * (linux-semantics.md §6.2, §6.3, §6.4, §1.2).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,8 +20,8 @@
  * the fault happens on the copy, after eventfd's own checks. */
 static void *unmapped_page(void)
 {
-	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+	void *p =
+	    mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -36,70 +37,7 @@ static long raw_write(int fd, const void *buf, size_t n)
 	return syscall(SYS_write, fd, buf, n);
 }
 
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* A blocking read or write done by another thread. */
-struct op {
-	int fd;
-	int is_write;
-	int delay_ms; /* sleep this long before the operation */
-	uint64_t val;
-	ssize_t ret;
-	int err;
-	int done; /* accessed with __atomic */
-	double t_end;
-};
-
-static void *op_thread(void *p)
-{
-	struct op *o = p;
-
-	if (o->delay_ms)
-		sleep_ms(o->delay_ms);
-	errno = 0;
-	if (o->is_write)
-		o->ret = write(o->fd, &o->val, 8);
-	else
-		o->ret = read(o->fd, &o->val, 8);
-	o->err = errno;
-	o->t_end = tl_now_ms();
-	__atomic_store_n(&o->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static int op_done(struct op *o)
-{
-	return __atomic_load_n(&o->done, __ATOMIC_SEQ_CST);
-}
-
-/* Wait up to ms for the op to finish. */
-static int op_wait(struct op *o, int ms)
-{
-	double end = tl_now_ms() + ms;
-
-	while (!op_done(o)) {
-		if (tl_now_ms() > end)
-			return 0;
-		sleep_ms(5);
-	}
-	return 1;
-}
-
 static void read_small_buffer_einval(void)
 {
 	int fd = eventfd(3, EFD_NONBLOCK);
@@ -120,18 +58,16 @@ static void read_small_buffer_einval(void)
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 3);
 	munmap(bad, 4096);
-	close(fd);
-	close(zfd);
+	close_fds(fd, zfd);
 }
 
 static void read_large_buffer_returns_8(void)
 {
-	int fd = eventfd(0x55, EFD_NONBLOCK);
+	int fd = new_eventfd(0x55, EFD_NONBLOCK);
 	unsigned char buf[64];
 	uint64_t v;
 	int i, untouched = 1;
 
-	CHECK(fd >= 0);
 	memset(buf, 0xa5, sizeof(buf));
 	CHECK_EQ(read(fd, buf, 16), 8);
 	memcpy(&v, buf, 8);
@@ -149,10 +85,9 @@ static void read_large_buffer_returns_8(void)
 
 static void semaphore_mode(void)
 {
-	int fd = eventfd(2, EFD_SEMAPHORE | EFD_NONBLOCK);
+	int fd = new_eventfd(2, EFD_SEMAPHORE | EFD_NONBLOCK);
 	uint64_t v;
 
-	CHECK(fd >= 0);
 	v = 0;
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 1);
@@ -175,16 +110,15 @@ static void semaphore_mode(void)
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 1);
 	CHECK_OK(wr(fd, 1)); /* back at max */
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	close(fd);
 }
 
 static void whole_counter_read(void)
 {
-	int fd = eventfd(10, EFD_NONBLOCK);
+	int fd = new_eventfd(10, EFD_NONBLOCK);
 	uint64_t v;
 
-	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, 5));
 	CHECK_OK(wr(fd, 0x100000000ULL));
 	v = 0;
@@ -196,56 +130,54 @@ static void whole_counter_read(void)
 
 static void eagain_nonblock_empty(void)
 {
-	int fd = eventfd(0, EFD_NONBLOCK);
+	int fd = new_eventfd(0, EFD_NONBLOCK);
 	uint64_t v = 77;
 
-	CHECK(fd >= 0);
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
 	CHECK_EQ(v, 77); /* buffer untouched */
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
 	close(fd);
 }
 
+/* The op is still blocked ms from now. */
+static int still_blocked(struct op *o, int ms)
+{
+	sleep_ms(ms);
+	return !op_done(o);
+}
+
 static void setfl_nonblock_toggle(void)
 {
-	int fd = eventfd(0, 0);
+	int fd = new_eventfd(0, 0);
 	uint64_t v;
 	struct op o;
-	pthread_t th;
-	double t0;
 
-	CHECK(fd >= 0);
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
 	/* Writing at the maximum also takes the nonblocking path. */
 	CHECK_OK(wr(fd, MAX_COUNT));
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
 
 	/* Clear it again: the read must now block until a write comes. */
 	CHECK_OK(fcntl(fd, F_SETFL, 0));
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
-	sleep_ms(200);
-	CHECK(!op_done(&o));
+	op_start(&o, fd, OP_READ, 0, 0);
+	CHECK(still_blocked(&o, 200));
 	CHECK_OK(wr(fd, 31));
-	pthread_join(th, NULL);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
 	CHECK_EQ(o.val, 31);
-	CHECK(o.t_end - t0 >= 150);
+	CHECK(o.t_end - o.t_start >= 150);
 	close(fd);
 }
 
 static void write_count_einval(void)
 {
-	int fd = eventfd(0, EFD_NONBLOCK);
+	int fd = new_eventfd(0, EFD_NONBLOCK);
 	unsigned char buf[32];
 	uint64_t v;
 
-	CHECK(fd >= 0);
 	memset(buf, 0, sizeof(buf));
 	buf[0] = 1;
 	CHECK_ERR(write(fd, buf, 7), EINVAL);
@@ -292,8 +224,8 @@ static void write_efault_before_value(void)
 	 * the would-block check (EAGAIN). */
 	CHECK_OK(wr(fd, MAX_COUNT));
 	CHECK_ERR(raw_write(fd, bad, 8), EFAULT);
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
-	CHECK_ERR(write(fd, &(uint64_t){ ALL_ONES }, 8), EINVAL);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){ALL_ONES}, 8), EINVAL);
 	munmap(bad, 4096);
 	close(fd);
 }
@@ -313,19 +245,17 @@ static void write_all_ones_einval(void)
 	CHECK_ERR(write(fd, &v, 8), EINVAL);
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 1);
-	close(fd);
-	close(bfd);
+	close_fds(fd, bfd);
 }
 
 static void overflow_limits(void)
 {
-	int fd = eventfd(0, EFD_NONBLOCK);
+	int fd = new_eventfd(0, EFD_NONBLOCK);
 	uint64_t v;
 
-	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, MAX_COUNT)); /* max-1 reachable */
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
-	CHECK_ERR(write(fd, &(uint64_t){ MAX_COUNT }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){MAX_COUNT}, 8), EAGAIN);
 	CHECK_OK(wr(fd, 0)); /* writing 0 always succeeds */
 	v = 0;
 	CHECK_OK(rd(fd, &v));
@@ -334,9 +264,9 @@ static void overflow_limits(void)
 	/* Exactly reaching the maximum in two steps works, one more does
 	 * not, and the failed write leaves the counter alone. */
 	CHECK_OK(wr(fd, 10));
-	CHECK_ERR(write(fd, &(uint64_t){ MAX_COUNT - 9 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){MAX_COUNT - 9}, 8), EAGAIN);
 	CHECK_OK(wr(fd, MAX_COUNT - 10));
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	CHECK_OK(wr(fd, 0));
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
@@ -346,14 +276,13 @@ static void overflow_limits(void)
 
 static void readv_split(void)
 {
-	int fd = eventfd(0, EFD_NONBLOCK);
+	int fd = new_eventfd(0, EFD_NONBLOCK);
 	uint32_t lo, hi;
 	uint16_t a, b;
 	uint64_t big[2];
 	unsigned char c3[3], d3[3];
 	struct iovec iov[3];
 
-	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, 0x1122334455667788ULL));
 	iov[0].iov_base = &lo;
 	iov[0].iov_len = 4;
@@ -407,12 +336,11 @@ static void readv_split(void)
 
 static void writev_segments(void)
 {
-	int fd = eventfd(0, EFD_NONBLOCK);
+	int fd = new_eventfd(0, EFD_NONBLOCK);
 	uint64_t v, w[2];
 	uint32_t half[2];
 	struct iovec iov[2];
 
-	CHECK(fd >= 0);
 	/* 4 + 4: each segment is a separate ->write of 4 bytes: EINVAL. */
 	v = 5;
 	memcpy(half, &v, 8);
@@ -459,7 +387,7 @@ static void rwf_flags(void)
 {
 	int fd = eventfd(0, 0); /* blocking */
 	uint64_t v = 0;
-	struct iovec iov = { &v, 8 };
+	struct iovec iov = {&v, 8};
 
 	CHECK(fd >= 0);
 	/* IOCB_NOWAIT from RWF_NOWAIT: EAGAIN on an empty, blocking fd. */
@@ -487,8 +415,8 @@ static void read_efault_consumes(void)
 	int fd = eventfd(0, EFD_NONBLOCK);
 	int sfd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE);
 	void *bad = unmapped_page();
-	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			0);
+	void *ro =
+	    mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t v;
 
 	CHECK(fd >= 0 && sfd >= 0 && bad != NULL && ro != MAP_FAILED);
@@ -523,30 +451,20 @@ static void read_efault_consumes(void)
 
 	munmap(bad, 4096);
 	munmap(ro, 4096);
-	close(fd);
-	close(sfd);
+	close_fds(fd, sfd);
 }
 
 static void blocking_read_woken_by_write(void)
 {
-	int fd = eventfd(0, 0);
+	int fd = new_eventfd(0, 0);
 	struct op o;
-	pthread_t th;
-	double t0;
 
-	CHECK(fd >= 0);
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	op_start(&o, fd, OP_READ, 0, 0);
+	CHECK(still_blocked(&o, 150));
 	CHECK_OK(wr(fd, 42));
-	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
-	CHECK_EQ(o.ret, 8);
+	op_finished(&o);
 	CHECK_EQ(o.val, 42);
-	CHECK(o.t_end - t0 >= 140);
+	CHECK(o.t_end - o.t_start >= 140);
 	/* The read consumed everything. */
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK_ERR(read(fd, &o.val, 8), EAGAIN);
@@ -557,51 +475,33 @@ static void blocking_read_not_woken_by_zero(void)
 {
 	/* Writing 0 wakes the reader, but the counter is still 0, so it
 	 * goes back to sleep until a real value arrives. */
-	int fd = eventfd(0, 0);
+	int fd = new_eventfd(0, 0);
 	struct op o;
-	pthread_t th;
 
-	CHECK(fd >= 0);
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_READ, 0, 0);
 	sleep_ms(100);
 	CHECK_OK(wr(fd, 0));
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	CHECK(still_blocked(&o, 150));
 	CHECK_OK(wr(fd, 8));
-	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
-	CHECK_EQ(o.ret, 8);
+	op_finished(&o);
 	CHECK_EQ(o.val, 8);
 	close(fd);
 }
 
 static void blocking_write_woken_by_read(void)
 {
-	int fd = eventfd(0, 0);
+	int fd = new_eventfd(0, 0);
 	struct op o;
-	pthread_t th;
 	uint64_t v;
-	double t0;
 
-	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, MAX_COUNT));
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	o.is_write = 1;
-	o.val = 5;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	op_start(&o, fd, OP_WRITE, 5, 0);
+	CHECK(still_blocked(&o, 150));
 	v = 0;
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, MAX_COUNT);
-	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
-	CHECK_EQ(o.ret, 8);
-	CHECK(o.t_end - t0 >= 140);
+	op_finished(&o);
+	CHECK(o.t_end - o.t_start >= 140);
 	v = 0;
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 5);
@@ -612,53 +512,37 @@ static void blocking_write_needs_room(void)
 {
 	/* A semaphore read frees only 1, which is not enough room for a
 	 * pending write of 5: the writer keeps sleeping. */
-	int fd = eventfd(0, EFD_SEMAPHORE);
+	int fd = new_eventfd(0, EFD_SEMAPHORE);
 	struct op o;
-	pthread_t th;
 	uint64_t v;
 	int i;
 
-	CHECK(fd >= 0);
 	CHECK_OK(wr(fd, MAX_COUNT));
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	o.is_write = 1;
-	o.val = 5;
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_WRITE, 5, 0);
 	sleep_ms(100);
 	CHECK_OK(rd(fd, &v)); /* counter max-1 -> max-2 */
-	sleep_ms(150);
-	CHECK(!op_done(&o));
+	CHECK(still_blocked(&o, 150));
 	for (i = 0; i < 4; i++)
 		CHECK_OK(rd(fd, &v)); /* counter max-6: now 5 fits */
-	CHECK(op_wait(&o, 5000));
-	pthread_join(th, NULL);
-	CHECK_EQ(o.ret, 8);
+	op_finished(&o);
 	CHECK_EQ(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EAGAIN);
+	CHECK_ERR(write(fd, &(uint64_t){1}, 8), EAGAIN);
 	close(fd);
 }
 
 static void two_readers_semaphore(void)
 {
-	int fd = eventfd(0, EFD_SEMAPHORE);
+	int fd = new_eventfd(0, EFD_SEMAPHORE);
 	struct op o[2];
-	pthread_t th[2];
 	int i;
 
-	CHECK(fd >= 0);
-	memset(o, 0, sizeof(o));
-	for (i = 0; i < 2; i++) {
-		o[i].fd = fd;
-		CHECK_EQ(pthread_create(&th[i], NULL, op_thread, &o[i]), 0);
-	}
+	for (i = 0; i < 2; i++)
+		op_start(&o[i], fd, OP_READ, 0, 0);
 	sleep_ms(150);
 	CHECK(!op_done(&o[0]) && !op_done(&o[1]));
 	CHECK_OK(wr(fd, 2));
 	for (i = 0; i < 2; i++) {
-		CHECK(op_wait(&o[i], 5000));
-		pthread_join(th[i], NULL);
-		CHECK_EQ(o[i].ret, 8);
+		op_finished(&o[i]);
 		CHECK_EQ(o[i].val, 1);
 	}
 	close(fd);
@@ -667,17 +551,12 @@ static void two_readers_semaphore(void)
 static void two_readers_whole(void)
 {
 	/* Non-semaphore: one write satisfies exactly one reader. */
-	int fd = eventfd(0, 0);
+	int fd = new_eventfd(0, 0);
 	struct op o[2];
-	pthread_t th[2];
 	int i, first, second;
 
-	CHECK(fd >= 0);
-	memset(o, 0, sizeof(o));
-	for (i = 0; i < 2; i++) {
-		o[i].fd = fd;
-		CHECK_EQ(pthread_create(&th[i], NULL, op_thread, &o[i]), 0);
-	}
+	for (i = 0; i < 2; i++)
+		op_start(&o[i], fd, OP_READ, 0, 0);
 	sleep_ms(150);
 	CHECK_OK(wr(fd, 5));
 	{
@@ -696,7 +575,7 @@ static void two_readers_whole(void)
 	CHECK_EQ(o[second].ret, 8);
 	CHECK_EQ(o[second].val, 6);
 	for (i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
+		op_join(&o[i]);
 	close(fd);
 }
 
@@ -706,7 +585,7 @@ static void two_readers_whole(void)
 
 static int revents(int fd, short events)
 {
-	struct pollfd p = { fd, events, 0 };
+	struct pollfd p = {fd, events, 0};
 	int n = poll(&p, 1, 0);
 
 	if (n < 0)
@@ -716,10 +595,9 @@ static int revents(int fd, short events)
 
 static void poll_readiness_values(void)
 {
-	int fd = eventfd(0, EFD_NONBLOCK);
+	int fd = new_eventfd(0, EFD_NONBLOCK);
 	uint64_t v;
 
-	CHECK(fd >= 0);
 	CHECK_EQ(revents(fd, POLLIN | POLLOUT), 0x4);
 	CHECK_EQ(revents(fd, POLL_ALL), 0x4);
 	CHECK_OK(wr(fd, 1));
@@ -740,10 +618,9 @@ static void poll_readiness_values(void)
 
 static void poll_semaphore_readiness(void)
 {
-	int fd = eventfd(2, EFD_NONBLOCK | EFD_SEMAPHORE);
+	int fd = new_eventfd(2, EFD_NONBLOCK | EFD_SEMAPHORE);
 	uint64_t v;
 
-	CHECK(fd >= 0);
 	CHECK_EQ(revents(fd, POLLIN | POLLOUT), 0x5);
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(revents(fd, POLLIN | POLLOUT), 0x5);
@@ -754,11 +631,10 @@ static void poll_semaphore_readiness(void)
 
 static void poll_rdnorm_never_ready(void)
 {
-	int fd = eventfd(7, EFD_NONBLOCK);
+	int fd = new_eventfd(7, EFD_NONBLOCK);
 	struct pollfd p;
 	double t0;
 
-	CHECK(fd >= 0);
 	CHECK_EQ(revents(fd, POLLRDNORM), 0);
 	CHECK_EQ(revents(fd, POLLWRNORM), 0);
 	CHECK_EQ(revents(fd, POLLRDNORM | POLLWRNORM), 0);
@@ -779,23 +655,15 @@ static void poll_wakes_on_write(void)
 	 * writes. */
 	int fd = eventfd(0, 0);
 	struct op o;
-	pthread_t th;
-	struct pollfd p = { fd, POLLIN, 0 };
-	double t0;
+	struct pollfd p = {fd, POLLIN, 0};
 
 	CHECK(fd >= 0);
-	memset(&o, 0, sizeof(o));
-	o.fd = fd;
-	o.is_write = 1;
-	o.val = 3;
-	o.delay_ms = 150;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, op_thread, &o), 0);
+	op_start(&o, fd, OP_WRITE, 3, 150);
 	CHECK_EQ(poll(&p, 1, 5000), 1);
 	CHECK_EQ(p.revents, POLLIN);
-	CHECK(tl_now_ms() - t0 >= 140);
-	CHECK(tl_now_ms() - t0 < 5000);
-	pthread_join(th, NULL);
+	CHECK(tl_now_ms() - o.t_start >= 140);
+	CHECK(tl_now_ms() - o.t_start < 5000);
+	op_join(&o);
 	CHECK_EQ(o.ret, 8);
 	close(fd);
 }
@@ -841,8 +709,7 @@ static void epoll_wake_keys(void)
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 1);
 	CHECK_EQ(out[0].events, EPOLLOUT);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 }
 
 int main(void)

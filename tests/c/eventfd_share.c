@@ -9,6 +9,7 @@
  * to look at an fd after execve.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -18,58 +19,6 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static long fdinfo_num(int fd, const char *key, int base)
-{
-	char path[64], line[256];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, strlen(key)) == 0) {
-			v = strtol(line + strlen(key), NULL, base);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-/* Wait for pid; return its exit status, or -1000 - signal if it was
- * killed, or -1 on error. */
-static int wait_exit(pid_t pid)
-{
-	int st = 0;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return -1000 - WTERMSIG(st);
-	return -1;
-}
 
 static void dup_shares_counter(void)
 {
@@ -92,9 +41,7 @@ static void dup_shares_counter(void)
 	CHECK_OK(wr(d3, 4));
 	CHECK_OK(wr(d4, 8));
 	CHECK_OK(wr(fd, 16));
-	v = 0;
-	CHECK_OK(rd(d2, &v));
-	CHECK_EQ(v, 31);
+	expect_read(d2, 31);
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
 	CHECK_ERR(read(d4, &v, 8), EAGAIN);
 
@@ -119,10 +66,7 @@ static void dup_shares_counter(void)
 	CHECK_OK(wr(d3, 5));
 	CHECK_OK(rd(d1, &v));
 	CHECK_EQ(v, 5);
-	close(d1);
-	close(d2);
-	close(d3);
-	close(d4);
+	close_fds(d1, d2, d3, d4);
 }
 
 static void dup2_over_eventfd(void)
@@ -137,8 +81,7 @@ static void dup2_over_eventfd(void)
 	CHECK_OK(rd(b, &v));
 	CHECK_EQ(v, 1);
 	CHECK_ERR(read(a, &v, 8), EAGAIN);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static void fork_inherit(void)
@@ -150,8 +93,7 @@ static void fork_inherit(void)
 
 	CHECK(fd >= 0);
 	t0 = tl_now_ms();
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		sleep_ms(100);
 		_exit(wr(fd, 11) == 0 ? 0 : 1);
@@ -173,8 +115,7 @@ static void fork_child_reads(void)
 	uint64_t v;
 
 	CHECK(fd >= 0);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		uint64_t x = 0;
 		if (rd(fd, &x) != 0 || x != 1)
@@ -202,8 +143,7 @@ static void fork_status_flags_shared(void)
 	pid_t pid;
 
 	CHECK(fd >= 0);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0)
 			_exit(1);
@@ -227,8 +167,7 @@ static void fork_parent_closes(void)
 
 	CHECK(fd >= 0);
 	CHECK_OK(pipe(p));
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		uint64_t x = 0;
 		close(p[1]);
@@ -238,62 +177,10 @@ static void fork_parent_closes(void)
 			_exit(2);
 		_exit(0);
 	}
-	close(p[0]);
-	close(fd);
+	close_fds(p[0], fd);
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	close(p[1]);
 	CHECK_EQ(wait_exit(pid), 0);
-}
-
-static int send_fd(int sock, int fd)
-{
-	char data = 'F';
-	struct iovec iov = { &data, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg;
-	struct cmsghdr *cm;
-
-	memset(&msg, 0, sizeof(msg));
-	memset(&u, 0, sizeof(u));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock, int flags)
-{
-	char data;
-	struct iovec iov = { &data, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg;
-	struct cmsghdr *cm;
-	int fd;
-
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
-	if (recvmsg(sock, &msg, flags) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
 }
 
 static void scm_rights_transfer(void)
@@ -307,8 +194,7 @@ static void scm_rights_transfer(void)
 	long id;
 
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		int rfd;
 		uint64_t x = 0;
@@ -333,8 +219,7 @@ static void scm_rights_transfer(void)
 			_exit(5);
 		if (wr(rfd, 21) != 0)
 			_exit(6);
-		close(rfd);
-		close(sv[1]);
+		close_fds(rfd, sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -357,8 +242,7 @@ static void scm_rights_transfer(void)
 			n++;
 		CHECK_EQ(n, 6 + 21);
 	}
-	close(fd);
-	close(sv[0]);
+	close_fds(fd, sv[0]);
 }
 
 static void scm_rights_self_and_cloexec(void)
@@ -382,15 +266,10 @@ static void scm_rights_self_and_cloexec(void)
 	CHECK_EQ(fcntl(r1, F_GETFD), 0);
 	CHECK_EQ(fcntl(r2, F_GETFD), FD_CLOEXEC);
 	CHECK_OK(wr(r1, 2));
-	v = 0;
-	CHECK_OK(rd(r2, &v));
-	CHECK_EQ(v, 42);
+	expect_read(r2, 42);
 	CHECK_OK(fcntl(r2, F_SETFL, O_NONBLOCK));
 	CHECK_ERR(read(r1, &v, 8), EAGAIN);
-	close(r1);
-	close(r2);
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(r1, r2, sv[0], sv[1]);
 }
 
 /* Fork and exec ourselves with the given extra arguments. */
@@ -413,6 +292,24 @@ static int run_self(char *const extra[])
 		_exit(127);
 	}
 	return wait_exit(pid);
+}
+
+/* Re-execute this program as "--exec-child FD absent" or, with count,
+ * "--exec-child FD present COUNT GETFL SEM": its exit status. */
+static int exec_child(const char *fd, const char *count, const char *getfl,
+		      const char *sem)
+{
+	char *absent[] = {(char *)"--exec-child", (char *)fd, (char *)"absent",
+			  NULL};
+	char *present[] = {(char *)"--exec-child",
+			   (char *)fd,
+			   (char *)"present",
+			   (char *)count,
+			   (char *)getfl,
+			   (char *)sem,
+			   NULL};
+
+	return run_self(count ? present : absent);
 }
 
 static int exec_child_main(int argc, char **argv)
@@ -467,7 +364,6 @@ static void cloexec_exec(void)
 	int c = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int d;
 	char na[16], nb[16], nc[16], nd[16], getfl[16];
-	uint64_t v;
 
 	CHECK(a >= 0 && b >= 0 && c >= 0);
 	snprintf(na, sizeof(na), "%d", a);
@@ -475,37 +371,20 @@ static void cloexec_exec(void)
 	snprintf(nc, sizeof(nc), "%d", c);
 
 	/* EFD_CLOEXEC: gone after exec. */
-	{
-		char *args[] = { (char *)"--exec-child", na, (char *)"absent",
-				 NULL };
-		CHECK_EQ(run_self(args), 0);
-	}
+	CHECK_EQ(exec_child(na, NULL, NULL, NULL), 0);
 	/* No EFD_CLOEXEC: still there, same counter. */
 	CHECK_OK(wr(b, 5));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR);
-	{
-		char *args[] = { (char *)"--exec-child", nb, (char *)"present",
-				 (char *)"5", getfl, (char *)"0", NULL };
-		CHECK_EQ(run_self(args), 0);
-	}
-	v = 0;
-	CHECK_OK(rd(b, &v));
-	CHECK_EQ(v, 10);
+	CHECK_EQ(exec_child(nb, "5", getfl, "0"), 0);
+	expect_read(b, 10);
 
 	/* Clearing FD_CLOEXEC with F_SETFD makes it survive, with its status
 	 * flags. */
 	CHECK_OK(fcntl(c, F_SETFD, 0));
 	CHECK_OK(wr(c, 0x123456789ULL));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR | O_NONBLOCK);
-	{
-		char *args[] = { (char *)"--exec-child", nc, (char *)"present",
-				 (char *)"0x123456789", getfl, (char *)"0",
-				 NULL };
-		CHECK_EQ(run_self(args), 0);
-	}
-	v = 0;
-	CHECK_OK(rd(c, &v));
-	CHECK_EQ(v, 0x2468acf12ULL);
+	CHECK_EQ(exec_child(nc, "0x123456789", getfl, "0"), 0);
+	expect_read(c, 0x2468acf12ULL);
 
 	/* dup() of a close-on-exec eventfd is not close-on-exec; a semaphore
 	 * eventfd stays one. */
@@ -518,23 +397,12 @@ static void cloexec_exec(void)
 	snprintf(nd, sizeof(nd), "%d", d);
 	CHECK_OK(wr(c, 3));
 	snprintf(getfl, sizeof(getfl), "%d", O_RDWR);
-	{
-		char *args[] = { (char *)"--exec-child", nc, (char *)"absent",
-				 NULL };
-		CHECK_EQ(run_self(args), 0);
-	}
-	{
-		char *args[] = { (char *)"--exec-child", nd, (char *)"present",
-				 (char *)"1", getfl, (char *)"1", NULL };
-		CHECK_EQ(run_self(args), 0);
-	}
+	CHECK_EQ(exec_child(nc, NULL, NULL, NULL), 0);
+	CHECK_EQ(exec_child(nd, "1", getfl, "1"), 0);
 	/* 3 - 1 read by the child + 2 written back. */
 	CHECK_EQ(fdinfo_num(c, "eventfd-count:", 16), 4);
 
-	close(a);
-	close(b);
-	close(c);
-	close(d);
+	close_fds(a, b, c, d);
 }
 
 static void cloexec_shell(void)
@@ -551,16 +419,13 @@ static void cloexec_shell(void)
 		 "test -e /proc/self/fd/%d && exit 1; test -e /proc/self/fd/%d "
 		 "|| exit 2; exit 0",
 		 a, b);
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	CHECK_EQ(wait_exit(pid), 0);
-	close(a);
-	close(b);
+	close_fds(a, b);
 }
 
 static long sys_pidfd_open(pid_t pid, unsigned flags)
@@ -582,14 +447,12 @@ static void pidfd_getfd_shares(void)
 
 	CHECK_OK(pipe(tochild));
 	CHECK_OK(pipe(toparent));
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		int fd;
 		uint64_t x = 0;
 		char c;
-		close(tochild[1]);
-		close(toparent[0]);
+		close_fds(tochild[1], toparent[0]);
 		fd = eventfd(0, 0); /* exists only in the child */
 		if (fd < 0)
 			_exit(1);
@@ -607,8 +470,7 @@ static void pidfd_getfd_shares(void)
 			_exit(5);
 		_exit(0);
 	}
-	close(tochild[0]);
-	close(toparent[1]);
+	close_fds(tochild[0], toparent[1]);
 	CHECK_EQ(read(toparent[0], &target, sizeof(target)),
 		 (long)sizeof(target));
 	pfd = (int)sys_pidfd_open(pid, 0);
@@ -618,18 +480,10 @@ static void pidfd_getfd_shares(void)
 	copy = (int)sys_pidfd_getfd(pfd, target, 0);
 	CHECK(copy >= 0);
 	if (copy >= 0) {
-		char link[64], path[64];
-		ssize_t n;
 		/* Always close-on-exec, status flags as in the child. */
 		CHECK_EQ(fcntl(copy, F_GETFD), FD_CLOEXEC);
 		CHECK_EQ(fcntl(copy, F_GETFL), O_RDWR);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", copy);
-		n = readlink(path, link, sizeof(link) - 1);
-		CHECK(n > 0);
-		if (n > 0) {
-			link[n] = 0;
-			CHECK(strcmp(link, "anon_inode:[eventfd]") == 0);
-		}
+		expect_fd_link(copy, "anon_inode:[eventfd]");
 		sleep_ms(50);
 		CHECK_OK(wr(copy, 33));
 		v = 0;
@@ -658,9 +512,7 @@ static void pidfd_getfd_shares(void)
 	}
 	/* After the child has been reaped: ESRCH. */
 	CHECK_ERR(sys_pidfd_getfd(pfd, target, 0), ESRCH);
-	close(pfd);
-	close(tochild[1]);
-	close(toparent[0]);
+	close_fds(pfd, tochild[1], toparent[0]);
 }
 
 static void pidfd_getfd_self(void)
@@ -668,7 +520,6 @@ static void pidfd_getfd_self(void)
 	int fd = eventfd(0, EFD_NONBLOCK);
 	int pfd = (int)sys_pidfd_open(getpid(), 0);
 	int copy;
-	uint64_t v;
 
 	CHECK(fd >= 0 && pfd >= 0);
 	copy = (int)sys_pidfd_getfd(pfd, fd, 0);
@@ -676,14 +527,10 @@ static void pidfd_getfd_self(void)
 	CHECK_EQ(fcntl(copy, F_GETFD), FD_CLOEXEC);
 	CHECK_EQ(fcntl(copy, F_GETFL), O_RDWR | O_NONBLOCK);
 	CHECK_OK(wr(copy, 6));
-	v = 0;
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, 6);
+	expect_read(fd, 6);
 	CHECK_EQ(fdinfo_num(copy, "eventfd-id:", 10),
 		 fdinfo_num(fd, "eventfd-id:", 10));
-	close(copy);
-	close(pfd);
-	close(fd);
+	close_fds(copy, pfd, fd);
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
  *   ignored or blocked signal  -> no interruption at all
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -54,55 +55,6 @@ static void set_default(int sig)
 	signal(sig, SIG_DFL);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void sleep_until(double t)
-{
-	double now = tl_now_ms();
-	if (t > now)
-		sleep_ms((int)(t - now) + 1);
-}
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-/* Wait until thread tid of process pid sleeps inside syscall nr (as shown
- * by /proc/<pid>/task/<tid>/syscall), at most timeout_ms. Returns 1 if
- * seen. Used only to make the timing robust on a loaded machine. */
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int timeout_ms)
-{
-	char path[96], buf[256];
-	double end = tl_now_ms() + timeout_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
-		 (int)tid);
-	while (tl_now_ms() < end) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			if (n > 0 && buf[0] >= '0' && buf[0] <= '9' &&
-			    strtol(buf, NULL, 10) == nr)
-				return 1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
-}
-
 /* A helper thread that runs a little script against a target thread:
  * at time t (ms after start), send a signal, write a value, or read. */
 enum act { A_END, A_TGKILL, A_KILL, A_WRITE, A_READ };
@@ -114,6 +66,7 @@ struct step {
 };
 
 struct script {
+	pthread_t th;
 	pid_t tid; /* target thread for A_TGKILL */
 	int fd;
 	double start;
@@ -121,9 +74,9 @@ struct script {
 	int errors;
 	uint64_t last_read;
 	int unmask_sig; /* if non-zero, unblock this signal in the helper */
-	long wait_nr;   /* if >= 0: first wait until tid sleeps in this syscall,
+	long wait_nr;	/* if >= 0: first wait until tid sleeps in this syscall,
 			   then start the clock */
-	double t_end;   /* set by the main thread when its call returned */
+	double t_end;	/* set by the main thread when its call returned */
 };
 
 static void *script_thread(void *p)
@@ -171,34 +124,73 @@ static void *script_thread(void *p)
 
 /* Start the script against the calling thread, which is about to enter
  * syscall nr (or -1 for no wait). */
-static void start_script(struct script *s, pthread_t *th, long nr)
+static void start_script(struct script *s, long nr)
 {
 	s->wait_nr = nr;
 	s->tid = gettid();
 	s->start = tl_now_ms();
 	s->errors = 0;
-	if (pthread_create(th, NULL, script_thread, s) != 0)
+	if (pthread_create(&s->th, NULL, script_thread, s) != 0)
 		s->errors = 1000;
+}
+
+/* Right after the calling thread's call returned: note the time (the call
+ * took s->t_end - s->start from the clock's start), join the helper, check
+ * that every step worked. */
+static void script_done(struct script *s)
+{
+	s->t_end = tl_now_ms();
+	pthread_join(s->th, NULL);
+	CHECK_EQ(s->errors, 0);
+}
+
+/* Make the blocking call `call` (a statement, usually a check of it) in
+ * this thread while script s runs against it; nr is the call's number. */
+#define WHILE_SCRIPT(s, nr, call)                                              \
+	do {                                                                   \
+		start_script(&(s), (nr));                                      \
+		call;                                                          \
+		script_done(&(s));                                             \
+	} while (0)
+
+/* A blocking read in this thread while script s runs: it must return
+ * want. Returns how long it took from the script clock's start. */
+static double read_during(struct script *s, uint64_t want)
+{
+	uint64_t v = 0;
+
+	WHILE_SCRIPT(*s, SYS_read, CHECK_OK(rd(s->fd, &v)));
+	CHECK_EQ(v, want);
+	return s->t_end - s->start;
+}
+
+/* The end of a case: sig back to SIG_DFL, fd closed. */
+static void case_end(int sig, int fd)
+{
+	set_default(sig);
+	close(fd);
+}
+
+/* Block sig in the calling thread; the old mask in *old. */
+static void block_signal(int sig, sigset_t *old)
+{
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, sig);
+	pthread_sigmask(SIG_BLOCK, &ss, old);
 }
 
 static void read_eintr_without_restart(void)
 {
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
+	int fd = new_eventfd(0, 0);
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1}, {0, A_END, 0}}};
 	uint64_t v = 0x5a5a;
-	double t;
 
-	CHECK(fd >= 0);
 	set_handler(SIGUSR1, 0);
-	start_script(&s, &th, SYS_read);
-	CHECK_ERR(read(fd, &v, 8), EINTR);
-	s.t_end = tl_now_ms();
-	pthread_join(th, NULL);
-	t = s.t_end - s.start;
-	CHECK_EQ(s.errors, 0);
+	WHILE_SCRIPT(s, SYS_read, CHECK_ERR(read(fd, &v, 8), EINTR));
+	double t = s.t_end - s.start;
 	CHECK_EQ(g_hits, 1);
 	CHECK(t >= 90);
 	CHECK(t < 100 + 2000);
@@ -206,122 +198,87 @@ static void read_eintr_without_restart(void)
 	/* Nothing was consumed or added. */
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
-	set_default(SIGUSR1);
-	close(fd);
+	case_end(SIGUSR1, fd);
 }
 
 static void read_restarted_with_sa_restart(void)
 {
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 180, A_TGKILL, SIGUSR1 },
-				       { 300, A_WRITE, 77 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
-	uint64_t v = 0;
-	double t;
+	int fd = new_eventfd(0, 0);
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1},
+				     {180, A_TGKILL, SIGUSR1},
+				     {300, A_WRITE, 77},
+				     {0, A_END, 0}}};
 
-	CHECK(fd >= 0);
 	set_handler(SIGUSR1, 1);
-	start_script(&s, &th, SYS_read);
-	CHECK_OK(rd(fd, &v));
-	s.t_end = tl_now_ms();
-	pthread_join(th, NULL);
-	t = s.t_end - s.start;
-	CHECK_EQ(s.errors, 0);
-	CHECK_EQ(v, 77);
+	double t = read_during(&s, 77);
 	CHECK_EQ(g_hits, 2); /* both handlers ran, the read went on */
 	CHECK(t >= 290);
 	CHECK(t < 300 + 2000);
-	set_default(SIGUSR1);
-	close(fd);
+	case_end(SIGUSR1, fd);
 }
 
 static void semaphore_read_restarted(void)
 {
-	int fd = eventfd(0, EFD_SEMAPHORE);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR2 },
-				       { 250, A_WRITE, 3 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
+	int fd = new_eventfd(0, EFD_SEMAPHORE);
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR2},
+				     {250, A_WRITE, 3},
+				     {0, A_END, 0}}};
 	uint64_t v = 0;
 
-	CHECK(fd >= 0);
 	set_handler(SIGUSR2, 1);
-	start_script(&s, &th, SYS_read);
-	CHECK_OK(rd(fd, &v));
-	pthread_join(th, NULL);
-	CHECK_EQ(s.errors, 0);
-	CHECK_EQ(v, 1);
+	read_during(&s, 1);
 	CHECK_EQ(g_hits, 1);
 	CHECK_EQ(s.errors, 0);
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK_OK(rd(fd, &v));
 	CHECK_OK(rd(fd, &v));
 	CHECK_ERR(read(fd, &v, 8), EAGAIN);
-	set_default(SIGUSR2);
-	close(fd);
+	case_end(SIGUSR2, fd);
+}
+
+/* A new eventfd whose counter is at its maximum: a write blocks. */
+static int full_eventfd(void)
+{
+	int fd = new_eventfd(0, 0);
+	CHECK_OK(wr(fd, MAX_COUNT));
+	return fd;
 }
 
 static void write_eintr_without_restart(void)
 {
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
-	uint64_t v;
-	double t;
+	int fd = full_eventfd();
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1}, {0, A_END, 0}}};
 
-	CHECK(fd >= 0);
-	CHECK_OK(wr(fd, MAX_COUNT));
 	set_handler(SIGUSR1, 0);
-	start_script(&s, &th, SYS_write);
-	CHECK_ERR(write(fd, &(uint64_t){ 1 }, 8), EINTR);
-	s.t_end = tl_now_ms();
-	pthread_join(th, NULL);
-	t = s.t_end - s.start;
-	CHECK_EQ(s.errors, 0);
+	WHILE_SCRIPT(s, SYS_write,
+		     CHECK_ERR(write(fd, &(uint64_t){1}, 8), EINTR));
+	double t = s.t_end - s.start;
 	CHECK_EQ(g_hits, 1);
 	CHECK(t >= 90);
 	/* The counter is unchanged. */
-	v = 0;
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, MAX_COUNT);
-	set_default(SIGUSR1);
-	close(fd);
+	expect_read(fd, MAX_COUNT);
+	case_end(SIGUSR1, fd);
 }
 
 static void write_restarted_with_sa_restart(void)
 {
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 300, A_READ, 0 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
-	uint64_t v;
-	double t;
+	int fd = full_eventfd();
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1},
+				     {300, A_READ, 0},
+				     {0, A_END, 0}}};
 
-	CHECK(fd >= 0);
-	CHECK_OK(wr(fd, MAX_COUNT));
 	set_handler(SIGUSR1, 1);
-	start_script(&s, &th, SYS_write);
-	CHECK_OK(wr(fd, 12));
-	s.t_end = tl_now_ms();
-	pthread_join(th, NULL);
-	t = s.t_end - s.start;
-	CHECK_EQ(s.errors, 0);
+	WHILE_SCRIPT(s, SYS_write, CHECK_OK(wr(fd, 12)));
+	double t = s.t_end - s.start;
 	CHECK_EQ(g_hits, 1);
 	CHECK(t >= 290);
 	CHECK_EQ(s.last_read, MAX_COUNT);
-	v = 0;
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, 12);
-	set_default(SIGUSR1);
-	close(fd);
+	expect_read(fd, 12);
+	case_end(SIGUSR1, fd);
 }
 
 static void handler_write_then_restart(void)
@@ -329,69 +286,42 @@ static void handler_write_then_restart(void)
 	/* The handler itself writes to the eventfd. With SA_RESTART the
 	 * restarted read finds the value at once; without SA_RESTART the
 	 * read fails with EINTR and the value stays in the counter. */
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
+	int fd = new_eventfd(0, 0);
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1}, {0, A_END, 0}}};
 	uint64_t v = 0;
-	double t;
 
-	CHECK(fd >= 0);
 	set_handler(SIGUSR1, 1);
 	g_handler_val = 5;
 	g_handler_fd = fd;
-	start_script(&s, &th, SYS_read);
-	CHECK_OK(rd(fd, &v));
-	s.t_end = tl_now_ms();
-	pthread_join(th, NULL);
-	t = s.t_end - s.start;
-	CHECK_EQ(s.errors, 0);
-	CHECK_EQ(v, 5);
+	double t = read_during(&s, 5);
 	CHECK_EQ(g_hits, 1);
 	CHECK(t >= 90 && t < 100 + 2000);
 
 	set_handler(SIGUSR1, 0);
 	g_handler_val = 6;
 	g_handler_fd = fd;
-	start_script(&s, &th, SYS_read);
-	CHECK_ERR(read(fd, &v, 8), EINTR);
-	pthread_join(th, NULL);
-	CHECK_EQ(s.errors, 0);
+	WHILE_SCRIPT(s, SYS_read, CHECK_ERR(read(fd, &v, 8), EINTR));
 	CHECK_EQ(g_hits, 1);
 	g_handler_fd = -1;
-	v = 0;
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, 6);
-	set_default(SIGUSR1);
-	close(fd);
+	expect_read(fd, 6);
+	case_end(SIGUSR1, fd);
 }
 
 static void ignored_signal_does_not_interrupt(void)
 {
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR2 },
-				       { 150, A_TGKILL, SIGCHLD },
-				       { 250, A_WRITE, 19 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
-	uint64_t v = 0;
-	double t;
+	int fd = new_eventfd(0, 0);
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR2},
+				     {150, A_TGKILL, SIGCHLD},
+				     {250, A_WRITE, 19},
+				     {0, A_END, 0}}};
 
-	CHECK(fd >= 0);
 	signal(SIGUSR2, SIG_IGN);
 	/* SIGCHLD's default action is to ignore it. */
-	start_script(&s, &th, SYS_read);
-	CHECK_OK(rd(fd, &v));
-	s.t_end = tl_now_ms();
-	pthread_join(th, NULL);
-	t = s.t_end - s.start;
-	CHECK_EQ(s.errors, 0);
-	CHECK_EQ(v, 19);
+	double t = read_during(&s, 19);
 	CHECK(t >= 240);
-	set_default(SIGUSR2);
-	close(fd);
+	case_end(SIGUSR2, fd);
 }
 
 static void blocked_signal_does_not_interrupt(void)
@@ -399,33 +329,23 @@ static void blocked_signal_does_not_interrupt(void)
 	/* The reader blocks SIGUSR1 in its mask: a signal aimed at it stays
 	 * pending, the read goes on, and the handler runs once the mask is
 	 * restored. */
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_TGKILL, SIGUSR1 },
-				       { 250, A_WRITE, 23 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
-	sigset_t ss, old, pend;
-	uint64_t v = 0;
+	int fd = new_eventfd(0, 0);
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_TGKILL, SIGUSR1},
+				     {250, A_WRITE, 23},
+				     {0, A_END, 0}}};
+	sigset_t old, pend;
 
-	CHECK(fd >= 0);
 	set_handler(SIGUSR1, 0);
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &ss, &old);
-	start_script(&s, &th, SYS_read);
-	CHECK_OK(rd(fd, &v));
-	pthread_join(th, NULL);
-	CHECK_EQ(s.errors, 0);
-	CHECK_EQ(v, 23);
+	block_signal(SIGUSR1, &old);
+	read_during(&s, 23);
 	CHECK_EQ(g_hits, 0);
 	sigemptyset(&pend);
 	CHECK_OK(sigpending(&pend));
 	CHECK(sigismember(&pend, SIGUSR1));
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	CHECK_EQ(g_hits, 1);
-	set_default(SIGUSR1);
-	close(fd);
+	case_end(SIGUSR1, fd);
 }
 
 static void process_signal_goes_to_other_thread(void)
@@ -433,37 +353,24 @@ static void process_signal_goes_to_other_thread(void)
 	/* The reading thread blocks SIGUSR1; a process-directed SIGUSR1 is
 	 * delivered to the helper thread, which has it unblocked, and the
 	 * read is not disturbed. */
-	int fd = eventfd(0, 0);
-	struct script s = { .fd = fd,
-			    .steps = { { 100, A_KILL, SIGUSR1 },
-				       { 300, A_WRITE, 29 },
-				       { 0, A_END, 0 } } };
-	pthread_t th;
-	sigset_t ss, old;
-	uint64_t v = 0;
-	double t;
+	int fd = new_eventfd(0, 0);
+	struct script s = {.fd = fd,
+			   .steps = {{100, A_KILL, SIGUSR1},
+				     {300, A_WRITE, 29},
+				     {0, A_END, 0}}};
+	sigset_t old;
 
-	CHECK(fd >= 0);
 	set_handler(SIGUSR1, 0);
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &ss, &old);
+	block_signal(SIGUSR1, &old);
 	/* The helper inherits the blocked mask; it unblocks for itself. */
 	s.unmask_sig = SIGUSR1;
-	start_script(&s, &th, SYS_read);
-	CHECK_OK(rd(fd, &v));
-	s.t_end = tl_now_ms();
-	pthread_join(th, NULL);
-	t = s.t_end - s.start;
-	CHECK_EQ(s.errors, 0);
-	CHECK_EQ(v, 29);
+	double t = read_during(&s, 29);
 	CHECK(t >= 290);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	/* Either the helper took it (it was unblocked there), so the handler
 	 * has already run once; never twice. */
 	CHECK_EQ(g_hits, 1);
-	set_default(SIGUSR1);
-	close(fd);
+	case_end(SIGUSR1, fd);
 }
 
 static int child_read_value(int fd, uint64_t want)
@@ -481,14 +388,10 @@ static int child_read_value(int fd, uint64_t want)
 static void stop_cont_restarts(void)
 {
 	/* No handler at all: SIGSTOP then SIGCONT restart the read. */
-	int fd = eventfd(0, 0);
-	pid_t pid;
+	int fd = new_eventfd(0, 0);
 	int st = 0;
+	pid_t pid = fork_child();
 
-	CHECK(fd >= 0);
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
 	if (pid == 0)
 		_exit(child_read_value(fd, 99));
 	CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
@@ -503,24 +406,16 @@ static void stop_cont_restarts(void)
 	/* Still blocked in read. */
 	CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);
 	CHECK_OK(wr(fd, 99));
-	CHECK_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
+	expect_exit_0(pid);
 	close(fd);
 }
 
 static void stop_cont_restarts_write(void)
 {
-	int fd = eventfd(0, 0);
-	pid_t pid;
+	int fd = full_eventfd();
 	int st = 0;
-	uint64_t v = 0;
+	pid_t pid = fork_child();
 
-	CHECK(fd >= 0);
-	CHECK_OK(wr(fd, MAX_COUNT));
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
 	if (pid == 0)
 		_exit(wr(fd, 4) == 0 ? 0 : (errno == EINTR ? 3 : 4));
 	CHECK(wait_in_syscall(pid, pid, SYS_write, 3000));
@@ -530,31 +425,23 @@ static void stop_cont_restarts_write(void)
 	CHECK_OK(kill(pid, SIGCONT));
 	CHECK(wait_in_syscall(pid, pid, SYS_write, 3000));
 	CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, MAX_COUNT);
-	CHECK_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
-	CHECK_OK(rd(fd, &v));
-	CHECK_EQ(v, 4);
+	expect_read(fd, MAX_COUNT);
+	expect_exit_0(pid);
+	expect_read(fd, 4);
 	close(fd);
 }
 
 static void fatal_signals_kill_blocked_reader(void)
 {
-	static const int sigs[] = { SIGKILL, SIGTERM, SIGUSR1 };
+	static const int sigs[] = {SIGKILL, SIGTERM, SIGUSR1};
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		int fd = eventfd(0, 0);
-		pid_t pid;
+		int fd = new_eventfd(0, 0);
 		int st = 0;
 		double t0;
+		pid_t pid = fork_child();
 
-		CHECK(fd >= 0);
-		fflush(stdout);
-		pid = fork();
-		CHECK(pid >= 0);
 		if (pid == 0) {
 			/* Default dispositions in the child. */
 			signal(SIGUSR1, SIG_DFL);
@@ -576,14 +463,10 @@ static void child_handler_eintr(void)
 {
 	/* The same EINTR rule for a whole process that is signalled from
 	 * outside with kill(). */
-	int fd = eventfd(0, 0);
-	pid_t pid;
+	int fd = new_eventfd(0, 0);
 	int st = 0;
+	pid_t pid = fork_child();
 
-	CHECK(fd >= 0);
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
 	if (pid == 0) {
 		uint64_t x;
 		set_handler(SIGUSR2, 0);
@@ -610,9 +493,7 @@ static void child_handler_eintr(void)
 	CHECK(wait_in_syscall(pid, pid, SYS_read, 3000));
 	CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);
 	CHECK_OK(wr(fd, 55));
-	CHECK_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
+	expect_exit_0(pid);
 	close(fd);
 }
 

@@ -24,18 +24,19 @@
 #include <sys/time.h>
 
 #include "testlib.h"
+#include "testutil.h"
 
 #define KADDR ((void *)0xffff800000000000ull)
 #define EV_SIZE 12 /* packed struct epoll_event on x86-64 */
 #define EP_MAX_EVENTS (INT_MAX / EV_SIZE)
 
 static long pg;
-static char *p_none;   /* PROT_NONE page */
-static char *p_unmap;  /* a page that was mapped and is now unmapped */
-static char *p_ro;     /* PROT_READ page (zeroed) */
-static char *p_edge;   /* a RW page followed by an unmapped page */
-static char *p_big;    /* 4 RW pages for misaligned buffers */
-static char *p_work;   /* a page made read-only and back by cases */
+static char *p_none;  /* PROT_NONE page */
+static char *p_unmap; /* a page that was mapped and is now unmapped */
+static char *p_ro;    /* PROT_READ page (zeroed) */
+static char *p_edge;  /* a RW page followed by an unmapped page */
+static char *p_big;   /* 4 RW pages for misaligned buffers */
+static char *p_work;  /* a page made read-only and back by cases */
 
 /* A level-triggered epoll with one readable eventfd (data 0x1122334455667788)
  * and one more (data 0x99), both always ready; an empty epoll. */
@@ -97,8 +98,7 @@ static int round_trip(void)
 	ok = ok && write(fd, &one, 8) == 8 &&
 	     syscall(SYS_epoll_wait, ep, out, 2, 1000) == 1 &&
 	     out[0].data.u64 == 42 && out[0].events == EPOLLIN;
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 	return ok;
 }
 
@@ -152,8 +152,8 @@ static void ctl_event_misaligned(void)
 	int fd = (int)syscall(SYS_eventfd2, 1, EFD_CLOEXEC);
 	for (int off = 1; off < 8; off++) {
 		char *at = p_big + pg - 5 + off; /* also crosses a page */
-		struct epoll_event ev = {.events = EPOLLIN,
-					 .data.u64 = 0x0102030405060700ull + off};
+		struct epoll_event ev = {
+		    .events = EPOLLIN, .data.u64 = 0x0102030405060700ull + off};
 		memcpy(at, &ev, EV_SIZE);
 		CHECK_EQ(ctl(EPOLL_CTL_ADD, fd, at), 0);
 		struct epoll_event out[1];
@@ -420,7 +420,7 @@ static void ppoll_timespec_sigmask(void)
 	/* a read-only timespec that would be written back: the write-back
 	 * fault is ignored */
 	char *page = p_work;
-		mprotect(page, pg, PROT_READ | PROT_WRITE);
+	mprotect(page, pg, PROT_READ | PROT_WRITE);
 	struct timespec ten = {10, 0};
 	memcpy(page, &ten, sizeof(ten));
 	mprotect(page, pg, PROT_READ);
@@ -477,18 +477,17 @@ static void select_sets(void)
 		int n = ep_ready + 1;
 		uint64_t rd[16];
 		CHECK_EQ(sel(ps, n, NULL, NULL, NULL, t, NULL), 0);
+		/* the last one is read-only, naming nothing: the result (all
+		 * zero) is still written back */
+		void *const bad[] = {p_none, p_unmap, KADDR, p_ro};
 		for (int k = 0; k < 3; k++) {
-			void *a[3] = {NULL, NULL, NULL};
-			a[k] = p_none;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
-			a[k] = p_unmap;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
-			a[k] = KADDR;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
-			/* read-only, naming nothing: the result (all zero) is
-			 * still written back */
-			a[k] = p_ro;
-			CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL), EFAULT);
+			for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]);
+			     b++) {
+				void *a[3] = {NULL, NULL, NULL};
+				a[k] = bad[b];
+				CHECK_ERR(sel(ps, n, a[0], a[1], a[2], t, NULL),
+					  EFAULT);
+			}
 		}
 		/* read-only set naming a ready emulated epoll */
 		char *page = p_work;
@@ -528,21 +527,6 @@ static void select_sets(void)
 		CHECK_ERR(sel(ps, -1, rd, NULL, NULL, t, NULL), EINVAL);
 		CHECK_ERR(sel(ps, INT_MIN, rd, NULL, NULL, t, NULL), EINVAL);
 	}
-}
-
-static int fdtable_size(void)
-{
-	char buf[256];
-	int n = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "FDSize: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
 }
 
 /* Linux clamps nfds to the size of the fd table (core_sys_select) and
@@ -585,7 +569,8 @@ static void select_timeval(void)
 		CHECK_ERR(sel(ps, n, &rd, NULL, NULL, p_edge + pg - 8, NULL),
 			  EFAULT);
 		memcpy(p_edge + pg - 16, &tv0, 16);
-		CHECK_EQ(sel(ps, n, &rd, NULL, NULL, p_edge + pg - 16, NULL), 1);
+		CHECK_EQ(sel(ps, n, &rd, NULL, NULL, p_edge + pg - 16, NULL),
+			 1);
 		rd = 1ull << ep_ready;
 		memcpy(p_big + pg - 11, &tv0, 16);
 		CHECK_EQ(sel(ps, n, &rd, NULL, NULL, p_big + pg - 11, NULL), 1);
@@ -734,8 +719,7 @@ static void toctou_epoll_ctl_event(void)
 	}
 	stop_flip(t);
 	CHECK_EQ(bad, 0);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 	CHECK(round_trip());
 }
 
@@ -760,9 +744,10 @@ static void toctou_wait_events(void)
 static void toctou_pollfd(void)
 {
 	static struct pollfd shared[3];
-	struct pollfd a[3] = {{ep_ready, POLLIN, 0}, {efd1, POLLIN, 0},
-			      {-1, 0, 0}};
-	struct pollfd b[3] = {{-1, POLLIN, 0}, {ep_ready, -1, 0},
+	struct pollfd a[3] = {
+	    {ep_ready, POLLIN, 0}, {efd1, POLLIN, 0}, {-1, 0, 0}};
+	struct pollfd b[3] = {{-1, POLLIN, 0},
+			      {ep_ready, -1, 0},
 			      {ep_empty, POLLIN | POLLOUT, 0}};
 	struct flip f = {shared, a, b, sizeof(shared)};
 	pthread_t t = start_flip(&f);
@@ -800,8 +785,8 @@ static void toctou_timespec(void)
 			break;
 		default: {
 			uint64_t rd = 1ull << ep_empty;
-			r = syscall(SYS_pselect6, ep_empty + 1, &rd, NULL,
-				    NULL, &shared, NULL);
+			r = syscall(SYS_pselect6, ep_empty + 1, &rd, NULL, NULL,
+				    &shared, NULL);
 		}
 		}
 		if (!(r == 0 || (r == -1 && errno == EINVAL)))

@@ -15,6 +15,7 @@
  * supervisor).
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -114,8 +115,8 @@ static void server(int lfd)
 					continue;
 				}
 				struct sconn *x = &c[nc];
-				int mfd = memfd_create("doorbell-page",
-						       MFD_CLOEXEC);
+				int mfd =
+				    memfd_create("doorbell-page", MFD_CLOEXEC);
 				x->c2s = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 				x->s2c = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 				x->sock = s;
@@ -125,9 +126,8 @@ static void server(int lfd)
 					sst->bad++;
 					_exit(4);
 				}
-				x->pg = mmap(NULL, PAGE,
-					     PROT_READ | PROT_WRITE, MAP_SHARED,
-					     mfd, 0);
+				x->pg = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+					     MAP_SHARED, mfd, 0);
 				if (x->pg == MAP_FAILED)
 					_exit(4);
 				int fds[3] = {mfd, x->c2s, x->s2c};
@@ -178,9 +178,7 @@ static void server(int lfd)
 					continue;
 				epoll_ctl(ep, EPOLL_CTL_DEL, x->c2s, NULL);
 				epoll_ctl(ep, EPOLL_CTL_DEL, x->sock, NULL);
-				close(x->c2s);
-				close(x->s2c);
-				close(x->sock);
+				close_fds(x->c2s, x->s2c, x->sock);
 				munmap(x->pg, PAGE);
 				x->c2s = x->s2c = x->sock = -1;
 				__atomic_add_fetch(&sst->closed, 1,
@@ -219,8 +217,7 @@ static int cli_connect(struct cli *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (recvmsg(c->sock, &m, MSG_CMSG_CLOEXEC) != 1 || b != 'D') {
-		snprintf(err, errlen, "handshake recvmsg: %s",
-			 strerror(errno));
+		snprintf(err, errlen, "handshake recvmsg: %s", strerror(errno));
 		return -1;
 	}
 	cm = CMSG_FIRSTHDR(&m);
@@ -232,8 +229,7 @@ static int cli_connect(struct cli *c, char *err, size_t errlen)
 	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
 	c->c2s = fds[1];
 	c->s2c = fds[2];
-	c->pg = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0],
-		     0);
+	c->pg = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	close(fds[0]);
 	if (c->pg == MAP_FAILED) {
 		snprintf(err, errlen, "mmap: %s", strerror(errno));
@@ -248,9 +244,7 @@ static void cli_close(struct cli *c)
 		munmap(c->pg, PAGE);
 	if (c->ep >= 0)
 		close(c->ep);
-	close(c->c2s);
-	close(c->s2c);
-	close(c->sock);
+	close_fds(c->c2s, c->s2c, c->sock);
 }
 
 /* Block on the server->client doorbell; 1 = rung, 0 = timeout, -1 error */
@@ -290,8 +284,8 @@ static int cli_round(struct cli *c, int use_epoll, uint64_t r, char *err,
 	int w = cli_wait(c, use_epoll, WAIT_MS);
 	if (w != 1) {
 		snprintf(err, errlen, "round %llu: %s wait returned %d (%s)",
-			 (unsigned long long)r, use_epoll ? "epoll" : "poll",
-			 w, w == 0 ? "lost wake-up" : strerror(errno));
+			 (unsigned long long)r, use_epoll ? "epoll" : "poll", w,
+			 w == 0 ? "lost wake-up" : strerror(errno));
 		return -1;
 	}
 	if (read(c->s2c, &v, 8) != 8 || v != 1) {
@@ -375,13 +369,8 @@ static void case_setup_server(void)
 	CHECK_OK(listen(lfd, 512));
 	if (tl_case_failed)
 		return;
-	fflush(stdout);
-	srv_pid = fork();
-	CHECK_OK(srv_pid);
+	srv_pid = fork_server();
 	if (srv_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(3);
 		server(lfd);
 		_exit(0);
 	}
@@ -440,9 +429,6 @@ static void case_handshake_passes_doorbells(void)
 
 static void case_pingpong_200_clients(void)
 {
-	pthread_t th[N_CLIENTS];
-	pthread_attr_t at;
-	int started = 0;
 	long before = sst->rounds;
 	double t0 = tl_now_ms();
 
@@ -450,27 +436,15 @@ static void case_pingpong_200_clients(void)
 		CHECK(!"no server");
 		return;
 	}
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 128 * 1024);
-	for (int i = 0; i < N_CLIENTS; i++) {
-		int r = pthread_create(&th[i], &at, client_thread,
-				       (void *)(intptr_t)i);
-		CHECK_EQ(r, 0);
-		if (r)
-			break;
-		started++;
-	}
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_attr_destroy(&at);
+	run_threads(N_CLIENTS, client_thread);
 	if (n_fail)
 		tl_fail(__FILE__, __LINE__, "%ld clients failed; first: %s",
 			n_fail, first_err);
 	CHECK_EQ(n_ok, N_CLIENTS);
 	CHECK_EQ(sst->rounds - before, (long)N_CLIENTS * ROUNDS);
 	CHECK_EQ(sst->bad, 0);
-	printf("# %d clients x %d round trips in %.0f ms\n", N_CLIENTS,
-	       ROUNDS, tl_now_ms() - t0);
+	printf("# %d clients x %d round trips in %.0f ms\n", N_CLIENTS, ROUNDS,
+	       tl_now_ms() - t0);
 }
 
 /* CPU time (ms) of a process from /proc/<pid>/stat, -1 if unreadable. */
@@ -492,9 +466,8 @@ static double proc_cpu_ms(pid_t pid, char *comm, size_t commlen)
 		snprintf(comm, commlen, "%.*s", (int)(e - o - 1), o + 1);
 	}
 	/* after ") ": state(3) ppid ... utime is field 14, stime 15 */
-	if (sscanf(e + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-		   &stt) != 2)
+	if (sscanf(e + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &stt) != 2)
 		return -1;
 	return (ut + stt) * 1000.0 / sysconf(_SC_CLK_TCK);
 }

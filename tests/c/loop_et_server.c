@@ -13,6 +13,7 @@
  * (SO_LINGER 0) so the server sees EPOLLERR|EPOLLHUP.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -44,7 +45,7 @@ struct stats {
 	long epollout_events;
 	long bytes_echoed;
 	long wait_calls;
-	long bad;	/* unexpected errors inside the server */
+	long bad; /* unexpected errors inside the server */
 	int finished;
 };
 
@@ -69,15 +70,34 @@ static void srv_close(int ep, int fd)
 	memset(&conns[fd], 0, sizeof(conns[fd]));
 }
 
-/* Write pending output; arm or disarm EPOLLOUT. Returns -1 on error. */
-static int srv_flush(int ep, int fd)
+/* Arm (on) or disarm EPOLLOUT in fd's edge-triggered entry, unless it
+ * already is; counted in st. */
+static void arm_out(int ep, int fd, int on)
 {
 	struct conn *c = &conns[fd];
 	struct epoll_event ev;
 
+	if (c->out_armed == on)
+		return;
+	ev.events = on ? EPOLLIN | EPOLLOUT | EPOLLET : EPOLLIN | EPOLLET;
+	ev.data.fd = fd;
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0)
+		st->bad++;
+	c->out_armed = on;
+	if (on)
+		st->mod_add_out++;
+	else
+		st->mod_drop_out++;
+}
+
+/* Write pending output; arm or disarm EPOLLOUT. Returns -1 on error. */
+static int srv_flush(int ep, int fd)
+{
+	struct conn *c = &conns[fd];
+
 	while (c->off < c->len) {
-		ssize_t n = send(fd, c->buf + c->off, c->len - c->off,
-				 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(fd, c->buf + c->off, c->len - c->off, MSG_NOSIGNAL);
 		if (n > 0) {
 			c->off += n;
 			st->bytes_echoed += n;
@@ -87,27 +107,13 @@ static int srv_flush(int ep, int fd)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
 			st->eagain_writes++;
-			if (!c->out_armed) {
-				ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-				ev.data.fd = fd;
-				if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0)
-					st->bad++;
-				c->out_armed = 1;
-				st->mod_add_out++;
-			}
+			arm_out(ep, fd, 1);
 			return 0;
 		}
 		return -1;
 	}
 	c->off = c->len = 0;
-	if (c->out_armed) {
-		ev.events = EPOLLIN | EPOLLET;
-		ev.data.fd = fd;
-		if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0)
-			st->bad++;
-		c->out_armed = 0;
-		st->mod_drop_out++;
-	}
+	arm_out(ep, fd, 0);
 	return 0;
 }
 
@@ -264,8 +270,7 @@ static int connect_client(void)
 	for (int tries = 0; tries < 50; tries++) {
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
 			return fd;
-		if (errno != EAGAIN && errno != ECONNREFUSED &&
-		    errno != EINTR)
+		if (errno != EAGAIN && errno != ECONNREFUSED && errno != EINTR)
 			break;
 		usleep(20000);
 	}
@@ -296,8 +301,7 @@ static void *client_thread(void *arg)
 	int fd = connect_client();
 
 	if (!out || !in || fd < 0) {
-		cfail("client %d: connect failed (%d) errno %ld", id, 0,
-		      errno);
+		cfail("client %d: connect failed (%d) errno %ld", id, 0, errno);
 		goto out;
 	}
 	for (int m = 0; m < N_MSGS; m++) {
@@ -380,23 +384,17 @@ static void case_setup_server(void)
 		return;
 	memset(st, 0, sizeof(*st));
 
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			 0);
+	int lfd =
+	    socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	CHECK_OK(lfd);
-	CHECK_OK(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
-			    sizeof(one)));
+	CHECK_OK(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	CHECK_OK(bind(lfd, (struct sockaddr *)&a, sizeof(a)));
 	CHECK_OK(listen(lfd, 1024));
 	CHECK_OK(getsockname(lfd, (struct sockaddr *)&a, &al));
 	port = ntohs(a.sin_port);
 
-	fflush(stdout);
-	srv_pid = fork();
-	CHECK_OK(srv_pid);
+	srv_pid = fork_server();
 	if (srv_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(3);
 		conns = calloc(nconns_max, sizeof(*conns));
 		if (!conns)
 			_exit(2);
@@ -405,35 +403,23 @@ static void case_setup_server(void)
 	close(lfd);
 }
 
+/* Threads 0 .. N_CLIENTS - 1 are clients, the N_ABORT others abort. */
+static void *client_or_abort_thread(void *arg)
+{
+	if ((intptr_t)arg < N_CLIENTS)
+		return client_thread(arg);
+	return abort_thread(arg);
+}
+
 static void case_echo_500_clients(void)
 {
-	pthread_t th[N_CLIENTS + N_ABORT];
-	pthread_attr_t at;
-	int started = 0;
 	double t0 = tl_now_ms();
 
 	if (srv_pid <= 0) {
 		CHECK(!"no server");
 		return;
 	}
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 128 * 1024);
-	for (int i = 0; i < N_CLIENTS + N_ABORT; i++) {
-		int r;
-		if (i < N_CLIENTS)
-			r = pthread_create(&th[i], &at, client_thread,
-					   (void *)(intptr_t)i);
-		else
-			r = pthread_create(&th[i], &at, abort_thread,
-					   (void *)(intptr_t)i);
-		CHECK_EQ(r, 0);
-		if (r != 0)
-			break;
-		started++;
-	}
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_attr_destroy(&at);
+	run_threads(N_CLIENTS + N_ABORT, client_or_abort_thread);
 
 	/* the server exits once every connection is closed */
 	double deadline = tl_now_ms() + 30000;

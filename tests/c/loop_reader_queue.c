@@ -13,6 +13,7 @@
  * Also: reopening /proc/<pid>/fd/<n> of an eventfd fails with ENXIO.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -24,13 +25,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 #define N_READERS 4
 #define MIN_APPENDS 300
@@ -55,11 +49,11 @@ struct rec {
 #define K 0x9e3779b97f4a7c15ull
 
 struct rstat {
-	uint64_t start;	 /* records committed when it published itself */
-	uint64_t count;	 /* records read */
-	uint64_t next;	 /* next index expected */
-	uint64_t wakes;	 /* doorbell rings seen */
-	int done;	 /* saw the end marker */
+	uint64_t start; /* records committed when it published itself */
+	uint64_t count; /* records read */
+	uint64_t next;	/* next index expected */
+	uint64_t wakes; /* doorbell rings seen */
+	int done;	/* saw the end marker */
 	char err[160];
 };
 
@@ -103,8 +97,8 @@ static void reader(int idx, const char *logpath)
 			 strerror(errno));
 		_exit(10);
 	}
-	me->start = me->next = __atomic_load_n(&sh->committed,
-					       __ATOMIC_SEQ_CST);
+	me->start = me->next =
+	    __atomic_load_n(&sh->committed, __ATOMIC_SEQ_CST);
 	/* publish atomically: write elsewhere, rename into readers/ */
 	snprintf(tmp, sizeof(tmp), "%s/tmp.r%d", dir, idx);
 	snprintf(fin, sizeof(fin), "%s/readers/r%d", dir, idx);
@@ -133,8 +127,8 @@ static void reader(int idx, const char *logpath)
 			_exit(13);
 		}
 		me->wakes++;
-		uint64_t upto = __atomic_load_n(&sh->committed,
-						__ATOMIC_SEQ_CST);
+		uint64_t upto =
+		    __atomic_load_n(&sh->committed, __ATOMIC_SEQ_CST);
 		while (me->next < upto && !me->done) {
 			struct rec r;
 			if (pread(logfd, &r, sizeof(r),
@@ -186,8 +180,7 @@ static void case_eventfd_proc_reopen_enxio(void)
 	if (c == 0) {
 		char b;
 		int ce = eventfd(0, EFD_CLOEXEC);
-		close(sync[0]);
-		close(hold[1]);
+		close_fds(sync[0], hold[1]);
 		if (write(sync[1], &ce, sizeof(ce)) != sizeof(ce))
 			_exit(1);
 		close(sync[1]);
@@ -196,8 +189,7 @@ static void case_eventfd_proc_reopen_enxio(void)
 			;
 		_exit(0);
 	}
-	close(hold[0]);
-	close(sync[1]);
+	close_fds(hold[0], sync[1]);
 	int cfd = -1;
 	CHECK_EQ(read(sync[0], &cfd, sizeof(cfd)), sizeof(cfd));
 	snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)c, cfd);
@@ -205,8 +197,7 @@ static void case_eventfd_proc_reopen_enxio(void)
 	char l[64] = "";
 	CHECK(readlink(p, l, sizeof(l) - 1) > 0);
 	CHECK(strstr(l, "[eventfd]") != NULL);
-	close(hold[1]);
-	close(sync[0]);
+	close_fds(hold[1], sync[0]);
 	int st = -1;
 	CHECK_EQ(waitpid(c, &st, 0), c);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -257,10 +248,7 @@ static void case_pidfd_getfd_rings_blocked_child(void)
 	} else {
 		kill(c, SIGKILL);
 	}
-	int st = -1;
-	CHECK_EQ(waitpid(c, &st, 0), c);
-	CHECK(WIFEXITED(st));
-	CHECK_EQ(WEXITSTATUS(st), 0);
+	expect_exit_0(c);
 	if (pfd >= 0)
 		close(pfd);
 }
@@ -333,15 +321,16 @@ static void case_reader_queue(void)
 		if (n != 1)
 			continue;
 		char buf[4096]
-			__attribute__((aligned(__alignof__(struct inotify_event))));
+		    __attribute__((aligned(__alignof__(struct inotify_event))));
 		ssize_t len = read(in, buf, sizeof(buf));
 		for (char *p = buf; len > 0 && p < buf + len;) {
 			struct inotify_event *ie = (struct inotify_event *)p;
 			p += sizeof(*ie) + ie->len;
 			int idx, rpid, rfd;
 			char path[300];
-			if (ie->len == 0 || sscanf(ie->name, "r%d", &idx) != 1 ||
-			    idx < 0 || idx >= N_READERS || bell[idx] >= 0)
+			if (ie->len == 0 ||
+			    sscanf(ie->name, "r%d", &idx) != 1 || idx < 0 ||
+			    idx >= N_READERS || bell[idx] >= 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", rdir, ie->name);
 			if (slurp_int_pair(path, &rpid, &rfd) < 0) {
@@ -390,8 +379,8 @@ static void case_reader_queue(void)
 		}
 		struct rstat *r = &sh->r[i];
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-			tl_fail(__FILE__, __LINE__,
-				"reader %d status %#x: %s", i, st, r->err);
+			tl_fail(__FILE__, __LINE__, "reader %d status %#x: %s",
+				i, st, r->err);
 		CHECK_EQ(r->done, 1);
 		/* it read everything from its publishing to the end */
 		CHECK(r->start <= reg_at[i]);
@@ -409,9 +398,7 @@ static void case_reader_queue(void)
 		if (pidfds[i] >= 0)
 			close(pidfds[i]);
 	}
-	close(ep);
-	close(in);
-	close(wfd);
+	close_fds(ep, in, wfd);
 	for (int i = 0; i < N_READERS; i++) {
 		char p[300];
 		snprintf(p, sizeof(p), "%s/r%d", rdir, i);

@@ -7,6 +7,7 @@
  * See docs: linux-semantics.md sections 4.1, 4.2 (nested epoll), 6.4 and 7.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,14 +20,9 @@
 	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM |   \
 	 POLLWRBAND | POLLMSG | POLLRDHUP)
 
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
 static int poll1(int fd, short events, int timeout)
 {
-	struct pollfd p = { .fd = fd, .events = events, .revents = 0x7fff };
+	struct pollfd p = {.fd = fd, .events = events, .revents = 0x7fff};
 	int r = poll(&p, 1, timeout);
 
 	if (r < 0)
@@ -38,38 +34,13 @@ static int poll1(int fd, short events, int timeout)
 
 static int ppoll1(int fd, short events)
 {
-	struct pollfd p = { .fd = fd, .events = events, .revents = 0x7fff };
-	struct kts z = { 0, 0 };
+	struct pollfd p = {.fd = fd, .events = events, .revents = 0x7fff};
+	struct kts z = {0, 0};
 	long r = syscall(SYS_ppoll, &p, 1, &z, NULL, 0);
 
 	if (r < 0)
 		return -1000 - errno;
 	return (unsigned short)p.revents;
-}
-
-static int add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = data };
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static void efd_write(int efd, uint64_t v)
-{
-	CHECK_EQ(write(efd, &v, 8), 8);
-}
-
-static uint64_t efd_read(int efd)
-{
-	uint64_t v = 0;
-	CHECK_EQ(read(efd, &v, 8), 8);
-	return v;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* Writes a sequence of eventfd values at given delays. */
@@ -97,10 +68,18 @@ static void *script_main(void *arg)
 
 static void script_start(struct script *s)
 {
-	if (pthread_create(&s->th, NULL, script_main, s) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
+	start_thread(&s->th, script_main, s);
+}
+
+/* An EPOLL_CLOEXEC instance watching a new EFD_CLOEXEC eventfd *efd
+ * (counter init) with events and data. */
+static int ep_efd(int *efd, unsigned init, uint32_t events, uint64_t data)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	*efd = eventfd(init, EFD_CLOEXEC);
+	CHECK_OK(add(ep, *efd, events, data));
+	return ep;
 }
 
 static void ready_entry_reports_in_rdnorm(void)
@@ -118,40 +97,34 @@ static void ready_entry_reports_in_rdnorm(void)
 	CHECK_EQ(poll1(ep, POLLOUT | POLLWRNORM | POLLPRI, 0), 0);
 	CHECK_EQ(poll1(ep, 0, 0), 0);
 	CHECK_EQ(ppoll1(ep, ALLEV), POLLIN | POLLRDNORM);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void never_out(void)
 {
 	/* An entry watching and reporting OUT makes the epoll fd readable,
 	 * never writable. */
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN | EPOLLOUT, 1);
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	CHECK_OK(add(ep, efd, EPOLLIN | EPOLLOUT, 1));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_OK(add(ep, p[1], EPOLLOUT, 2));
 	CHECK_EQ(poll1(ep, POLLOUT | POLLWRNORM, 0), 0);
 	CHECK_EQ(ppoll1(ep, ALLEV), POLLIN | POLLRDNORM);
-	close(p[0]);
-	close(p[1]);
-	close(efd);
-	close(ep);
+	close_fds(p[0], p[1], efd, ep);
 }
 
 static void not_ready_entries(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1); /* counter 0 */
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));	   /* counter 0 */
 	CHECK_OK(add(ep, p[0], EPOLLIN | EPOLLET, 2)); /* empty pipe */
-	CHECK_OK(add(ep, p[1], EPOLLIN, 3));	   /* write end: never IN */
+	CHECK_OK(add(ep, p[1], EPOLLIN, 3));	       /* write end: never IN */
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
 	CHECK_EQ(ppoll1(ep, ALLEV), 0);
 	double t0 = tl_now_ms();
@@ -160,10 +133,7 @@ static void not_ready_entries(void)
 	/* Any one entry becoming ready is enough. */
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
-	close(p[0]);
-	close(p[1]);
-	close(efd);
-	close(ep);
+	close_fds(p[0], p[1], efd, ep);
 }
 
 static void implicit_err_entry_makes_ready(void)
@@ -181,8 +151,7 @@ static void implicit_err_entry_makes_ready(void)
 	struct epoll_event ev;
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(ev.events, EPOLLERR);
-	close(p[1]);
-	close(ep);
+	close_fds(p[1], ep);
 }
 
 static void stale_entries_not_ready(void)
@@ -208,19 +177,15 @@ static void stale_entries_not_ready(void)
 	/* A write of 0 queues the eventfd entry with nothing to read. */
 	efd_write(efd, 0);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
-	close(p[0]);
-	close(p[1]);
-	close(efd);
-	close(ep);
+	close_fds(p[0], p[1], efd, ep);
 }
 
 static void et_harvested_not_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN | EPOLLET, 9);
 	struct epoll_event ev;
 
-	CHECK_OK(add(ep, efd, EPOLLIN | EPOLLET, 9));
 	efd_write(efd, 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	/* Polling did not consume the edge. */
@@ -234,33 +199,29 @@ static void et_harvested_not_ready(void)
 	/* A new write is a new edge. */
 	efd_write(efd, 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void lt_harvested_still_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(2, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 2, EPOLLIN, 4);
 	struct epoll_event ev;
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 4));
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	efd_read(efd);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void oneshot_fired_not_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(1, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 1, EPOLLIN | EPOLLONESHOT, 5);
 	struct epoll_event ev;
 
-	CHECK_OK(add(ep, efd, EPOLLIN | EPOLLONESHOT, 5));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
@@ -271,17 +232,15 @@ static void oneshot_fired_not_ready(void)
 	ev.data.u64 = 5;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_MOD, efd, &ev));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void removed_entry_not_ready(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(1, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 1, EPOLLIN, 1);
 	int efd2 = eventfd(1, EFD_CLOEXEC);
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	CHECK_OK(add(ep, efd2, EPOLLIN, 2));
 	CHECK_EQ(poll1(ep, ALLEV, 0), POLLIN | POLLRDNORM);
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_DEL, efd, NULL));
@@ -289,8 +248,7 @@ static void removed_entry_not_ready(void)
 	/* Closing the last reference removes the registration. */
 	close(efd2);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void nested_epoll(void)
@@ -317,20 +275,15 @@ static void nested_epoll(void)
 	efd_read(efd);
 	CHECK_EQ(poll1(e3, ALLEV, 0), 0);
 	CHECK_EQ(poll1(e2, ALLEV, 0), 0);
-	close(efd);
-	close(e3);
-	close(e2);
-	close(e1);
+	close_fds(efd, e3, e2, e1);
 }
 
 static void blocking_poll_woken_through_epoll(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
-	struct script s = { .fd = efd, .n = 1, .delay_ms = { 150 },
-			    .value = { 1 } };
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1);
+	struct script s = {.fd = efd, .n = 1, .delay_ms = {150}, .value = {1}};
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	script_start(&s);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll1(ep, POLLIN | POLLOUT | POLLRDNORM, -1),
@@ -343,8 +296,7 @@ static void blocking_poll_woken_through_epoll(void)
 	struct epoll_event ev;
 	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);
 	CHECK_EQ(ev.data.u64, 1);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void blocking_ppoll_woken_through_nested_epoll(void)
@@ -352,14 +304,13 @@ static void blocking_ppoll_woken_through_nested_epoll(void)
 	int e1 = epoll_create1(EPOLL_CLOEXEC);
 	int e2 = epoll_create1(EPOLL_CLOEXEC);
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct script s = { .fd = efd, .n = 1, .delay_ms = { 150 },
-			    .value = { 3 } };
+	struct script s = {.fd = efd, .n = 1, .delay_ms = {150}, .value = {3}};
 
 	CHECK_OK(add(e1, efd, EPOLLIN | EPOLLET, 1));
 	CHECK_OK(add(e2, e1, EPOLLIN, 2));
 	script_start(&s);
-	struct pollfd p = { .fd = e2, .events = POLLIN };
-	struct kts ts = { 10, 0 };
+	struct pollfd p = {.fd = e2, .events = POLLIN};
+	struct kts ts = {10, 0};
 	double t0 = tl_now_ms();
 	CHECK_EQ(syscall(SYS_ppoll, &p, 1, &ts, NULL, 0), 1);
 	double el = tl_now_ms() - t0;
@@ -367,9 +318,7 @@ static void blocking_ppoll_woken_through_nested_epoll(void)
 	CHECK(el >= 100);
 	CHECK(el < 3000);
 	pthread_join(s.th, NULL);
-	close(efd);
-	close(e2);
-	close(e1);
+	close_fds(efd, e2, e1);
 }
 
 static void stale_wakeup_does_not_end_wait(void)
@@ -377,12 +326,11 @@ static void stale_wakeup_does_not_end_wait(void)
 	/* A write of 0 wakes the epoll entry (IN key) but nothing is
 	 * readable: poll on the epoll fd keeps waiting until the real
 	 * write. */
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
-	struct script s = { .fd = efd, .n = 2, .delay_ms = { 100, 350 },
-			    .value = { 0, 1 } };
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1);
+	struct script s = {
+	    .fd = efd, .n = 2, .delay_ms = {100, 350}, .value = {0, 1}};
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	script_start(&s);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll1(ep, POLLIN, 5000), POLLIN);
@@ -390,21 +338,19 @@ static void stale_wakeup_does_not_end_wait(void)
 	CHECK(el >= 300);
 	CHECK(el < 3000);
 	pthread_join(s.th, NULL);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void eventfd_and_epoll_together(void)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd;
+	int ep = ep_efd(&efd, 0, EPOLLIN, 1);
 	int other = eventfd(0, EFD_CLOEXEC);
 
-	CHECK_OK(add(ep, efd, EPOLLIN, 1));
 	struct pollfd a[3] = {
-		{ .fd = efd, .events = POLLIN | POLLOUT },
-		{ .fd = ep, .events = POLLIN | POLLOUT },
-		{ .fd = other, .events = POLLIN },
+	    {.fd = efd, .events = POLLIN | POLLOUT},
+	    {.fd = ep, .events = POLLIN | POLLOUT},
+	    {.fd = other, .events = POLLIN},
 	};
 	/* Counter 0: the eventfd is writable only; the epoll is idle. */
 	CHECK_EQ(poll(a, 3, 0), 1);
@@ -421,8 +367,8 @@ static void eventfd_and_epoll_together(void)
 	/* Blocking on both: the other eventfd wakes it, the epoll stays
 	 * idle. */
 	a[0].events = POLLIN;
-	struct script s = { .fd = other, .n = 1, .delay_ms = { 120 },
-			    .value = { 1 } };
+	struct script s = {
+	    .fd = other, .n = 1, .delay_ms = {120}, .value = {1}};
 	script_start(&s);
 	CHECK_EQ(poll(a, 3, 5000), 1);
 	CHECK_EQ(a[0].revents, 0);
@@ -432,17 +378,14 @@ static void eventfd_and_epoll_together(void)
 	efd_read(other);
 
 	/* Now the shared eventfd: both its own entry and the epoll fire. */
-	struct script s2 = { .fd = efd, .n = 1, .delay_ms = { 120 },
-			     .value = { 1 } };
+	struct script s2 = {.fd = efd, .n = 1, .delay_ms = {120}, .value = {1}};
 	script_start(&s2);
 	CHECK_EQ(poll(a, 3, 5000) >= 1, 1);
 	pthread_join(s2.th, NULL);
 	CHECK_EQ(poll(a, 3, 0), 2);
 	CHECK_EQ(a[0].revents, POLLIN);
 	CHECK_EQ(a[1].revents, POLLIN);
-	close(other);
-	close(efd);
-	close(ep);
+	close_fds(other, efd, ep);
 }
 
 static void epoll_with_many_entries(void)
@@ -464,11 +407,9 @@ static void epoll_with_many_entries(void)
 	CHECK_EQ(read(p[150][0], &c, 1), 1);
 	CHECK_EQ(poll1(ep, ALLEV, 0), 0);
 	for (int i = 0; i < 200; i++) {
-		close(p[i][0]);
-		close(p[i][1]);
+		close_fds(p[i][0], p[i][1]);
 	}
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 int main(void)

@@ -5,6 +5,7 @@
  * See docs: linux-semantics.md sections 1.1, 1.2, 6.4 and 7.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -20,16 +21,11 @@
 	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM |   \
 	 POLLWRBAND | POLLMSG | POLLRDHUP)
 
-static long raw_poll(void *fds, unsigned long nfds, long timeout)
-{
-	return syscall(SYS_poll, fds, nfds, timeout);
-}
-
 /* Poll one fd with a zero timeout; returns revents, or -1000 - errno on
  * failure, and stores the return value in *ret when ret != NULL. */
 static int poll1(int fd, short events, int timeout, int *ret)
 {
-	struct pollfd p = { .fd = fd, .events = events, .revents = 0x7fff };
+	struct pollfd p = {.fd = fd, .events = events, .revents = 0x7fff};
 	int r = poll(&p, 1, timeout);
 
 	if (ret)
@@ -50,8 +46,7 @@ static int closed_fd(void)
 		close(tmp);
 		return 1 << 20; /* above any fd table this test creates */
 	}
-	close(tmp);
-	close(fd);
+	close_fds(tmp, fd);
 	return fd;
 }
 
@@ -133,7 +128,7 @@ static void nfds_is_unsigned_int(void)
 	/* The kernel takes nfds as an unsigned int: upper register bits are
 	 * dropped, so 0x100000001 polls exactly one entry. */
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd p[1] = { { .fd = efd, .events = POLLOUT, .revents = 0 } };
+	struct pollfd p[1] = {{.fd = efd, .events = POLLOUT, .revents = 0}};
 
 	CHECK(efd >= 0);
 	CHECK_EQ(raw_poll(p, 0x100000001UL, 0), 1);
@@ -181,10 +176,10 @@ static void negative_fd_ignored(void)
 	int p[2];
 	CHECK_OK(pipe(p));
 	struct pollfd a[4] = {
-		{ .fd = -1, .events = (short)0xffff, .revents = 0x7fff },
-		{ .fd = -5, .events = POLLIN, .revents = 0x1234 },
-		{ .fd = INT_MIN, .events = 0, .revents = -1 },
-		{ .fd = p[1], .events = POLLOUT, .revents = 0 },
+	    {.fd = -1, .events = (short)0xffff, .revents = 0x7fff},
+	    {.fd = -5, .events = POLLIN, .revents = 0x1234},
+	    {.fd = INT_MIN, .events = 0, .revents = -1},
+	    {.fd = p[1], .events = POLLOUT, .revents = 0},
 	};
 	CHECK_EQ(poll(a, 3, 0), 0);
 	CHECK_EQ(a[0].revents, 0);
@@ -195,8 +190,7 @@ static void negative_fd_ignored(void)
 	CHECK_EQ(poll(a, 4, 0), 1);
 	CHECK_EQ(a[0].revents, 0);
 	CHECK_EQ(a[3].revents, POLLOUT);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void closed_fd_nval_counted(void)
@@ -231,8 +225,7 @@ static void opath_fd_nval(void)
 	CHECK_EQ(poll1(f, POLLIN | POLLOUT, 0, &r), POLLNVAL);
 	CHECK_EQ(poll1(f, 0, 0, &r), POLLNVAL);
 	CHECK_EQ(r, 1);
-	close(d);
-	close(f);
+	close_fds(d, f);
 }
 
 static void err_hup_reported_unrequested(void)
@@ -286,24 +279,22 @@ static void revents_masked_by_events(void)
 	CHECK_EQ(poll1(p[0], POLLRDNORM, 0, NULL), POLLRDNORM);
 	CHECK_EQ(poll1(p[0], POLLIN | POLLOUT | POLLPRI, 0, NULL), POLLIN);
 	CHECK_EQ(poll1(p[0], POLLOUT, 0, NULL), 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void default_pollmask_files(void)
 {
-	const char *paths[] = { "/proc/self/exe", "/", "/dev/null",
-				"/dev/zero" };
-	int flags[] = { O_RDONLY, O_RDONLY | O_DIRECTORY, O_RDWR, O_RDONLY };
+	const char *paths[] = {"/proc/self/exe", "/", "/dev/null", "/dev/zero"};
+	int flags[] = {O_RDONLY, O_RDONLY | O_DIRECTORY, O_RDWR, O_RDONLY};
 
 	for (int i = 0; i < 4; i++) {
 		int fd = open(paths[i], flags[i] | O_CLOEXEC);
 		int r;
 
 		CHECK(fd >= 0);
-		CHECK_EQ(poll1(fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0,
-			       &r),
-			 0x5);
+		CHECK_EQ(
+		    poll1(fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0, &r),
+		    0x5);
 		CHECK_EQ(r, 1);
 		CHECK_EQ(poll1(fd, POLLRDNORM | POLLWRNORM | POLLPRI, 0, &r),
 			 0x140);
@@ -323,18 +314,17 @@ static void default_pollmask_files(void)
 	int wo = open(path, O_WRONLY | O_CLOEXEC);
 	CHECK(wo >= 0);
 	CHECK_EQ(poll1(wo, POLLIN, 0, NULL), POLLIN);
-	close(wo);
-	close(fd);
+	close_fds(wo, fd);
 }
 
 static void duplicates_count_separately(void)
 {
 	int efd = eventfd(1, EFD_CLOEXEC);
 	struct pollfd a[4] = {
-		{ .fd = efd, .events = POLLIN },
-		{ .fd = efd, .events = POLLIN },
-		{ .fd = efd, .events = POLLOUT },
-		{ .fd = efd, .events = POLLRDNORM },
+	    {.fd = efd, .events = POLLIN},
+	    {.fd = efd, .events = POLLIN},
+	    {.fd = efd, .events = POLLOUT},
+	    {.fd = efd, .events = POLLRDNORM},
 	};
 
 	CHECK(efd >= 0);
@@ -354,12 +344,12 @@ static void return_counts_entries_not_bits(void)
 	CHECK_OK(pipe(p));
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	struct pollfd a[6] = {
-		{ .fd = p[0], .events = (short)0xffff },   /* IN|RDNORM */
-		{ .fd = bad, .events = 0 },                /* NVAL */
-		{ .fd = -1, .events = POLLIN },            /* ignored */
-		{ .fd = p[1], .events = POLLIN },          /* nothing */
-		{ .fd = p[1], .events = (short)0xffff },   /* OUT|WRNORM */
-		{ .fd = p[0], .events = POLLOUT },         /* nothing */
+	    {.fd = p[0], .events = (short)0xffff}, /* IN|RDNORM */
+	    {.fd = bad, .events = 0},		   /* NVAL */
+	    {.fd = -1, .events = POLLIN},	   /* ignored */
+	    {.fd = p[1], .events = POLLIN},	   /* nothing */
+	    {.fd = p[1], .events = (short)0xffff}, /* OUT|WRNORM */
+	    {.fd = p[0], .events = POLLOUT},	   /* nothing */
 	};
 	CHECK_EQ(poll(a, 6, 0), 3);
 	CHECK_EQ(a[0].revents, POLLIN | POLLRDNORM);
@@ -368,8 +358,7 @@ static void return_counts_entries_not_bits(void)
 	CHECK_EQ(a[3].revents, 0);
 	CHECK_EQ(a[4].revents, POLLOUT | POLLWRNORM);
 	CHECK_EQ(a[5].revents, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void stale_revents_cleared(void)
@@ -378,9 +367,9 @@ static void stale_revents_cleared(void)
 
 	CHECK_OK(pipe(p));
 	struct pollfd a[3] = {
-		{ .fd = p[0], .events = POLLIN, .revents = 0x7fff },
-		{ .fd = -1, .events = POLLIN, .revents = 0x7fff },
-		{ .fd = p[1], .events = POLLIN, .revents = 0x7fff },
+	    {.fd = p[0], .events = POLLIN, .revents = 0x7fff},
+	    {.fd = -1, .events = POLLIN, .revents = 0x7fff},
+	    {.fd = p[1], .events = POLLIN, .revents = 0x7fff},
 	};
 	/* Zero timeout, nothing ready. */
 	CHECK_EQ(poll(a, 3, 0), 0);
@@ -400,8 +389,7 @@ static void stale_revents_cleared(void)
 	CHECK_EQ(a[0].revents, 0);
 	CHECK_EQ(a[1].revents, 0);
 	CHECK_EQ(a[2].revents, POLLOUT);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void fd_and_events_never_written(void)
@@ -411,12 +399,12 @@ static void fd_and_events_never_written(void)
 
 	CHECK_OK(pipe(p));
 	struct pollfd a[5] = {
-		{ .fd = p[1], .events = (short)0xffff, .revents = 0 },
-		{ .fd = bad, .events = 0, .revents = 0 },
-		{ .fd = -7, .events = (short)0xabcd, .revents = 0 },
-		{ .fd = p[0], .events = POLLIN | POLLNVAL, .revents = 0 },
-		/* Beyond nfds: must stay untouched. */
-		{ .fd = 12345, .events = 0x5a5a, .revents = 0x7fff },
+	    {.fd = p[1], .events = (short)0xffff, .revents = 0},
+	    {.fd = bad, .events = 0, .revents = 0},
+	    {.fd = -7, .events = (short)0xabcd, .revents = 0},
+	    {.fd = p[0], .events = POLLIN | POLLNVAL, .revents = 0},
+	    /* Beyond nfds: must stay untouched. */
+	    {.fd = 12345, .events = 0x5a5a, .revents = 0x7fff},
 	};
 	CHECK_EQ(poll(a, 4, 0), 2);
 	CHECK_EQ(a[0].fd, p[1]);
@@ -433,18 +421,15 @@ static void fd_and_events_never_written(void)
 	CHECK_EQ(a[0].revents, POLLOUT | POLLWRNORM);
 	CHECK_EQ(a[1].revents, POLLNVAL);
 	CHECK_EQ(a[3].revents, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void readonly_array_efault(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pollfd *a = map_page();
 
-	CHECK(a != MAP_FAILED);
-	if (a == MAP_FAILED)
+	if (!a)
 		return;
 	a[0].fd = efd;
 	a[0].events = POLLOUT;
@@ -481,13 +466,10 @@ static void bad_pointer_efault(void)
 
 	/* Array straddling into an unmapped page: EFAULT, and the mapped
 	 * entry's revents are not written. */
-	char *b = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(b != MAP_FAILED);
-	if (b == MAP_FAILED)
+	char *end = mem_edge(0);
+	if (!end)
 		return;
-	CHECK_OK(munmap(b + 4096, 4096));
-	struct pollfd *e = (struct pollfd *)(b + 4096 - sizeof(*e));
+	struct pollfd *e = (struct pollfd *)(end - sizeof(*e));
 	e->fd = efd;
 	e->events = POLLOUT;
 	e->revents = 0x7fff;
@@ -496,7 +478,7 @@ static void bad_pointer_efault(void)
 	/* The single entry that fits works. */
 	CHECK_EQ(raw_poll(e, 1, 0), 1);
 	CHECK_EQ(e->revents, POLLOUT);
-	munmap(b, 4096);
+	mem_edge_free(end, 0);
 	close(efd);
 }
 
@@ -559,26 +541,21 @@ static void unix_socket_readiness(void)
 	CHECK_EQ(send(sv[1], "d", 1, 0), 1);
 	CHECK_EQ(poll1(sv[0], POLLIN | POLLRDNORM, 0, NULL),
 		 POLLIN | POLLRDNORM);
-	close(sv[0]);
-	close(sv[1]);
+	close_fds(sv[0], sv[1]);
 }
 
 static void tcp_socket_readiness(void)
 {
 	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
+	struct sockaddr_in a;
+	socklen_t al;
 	int r;
 
-	CHECK(t >= 0 && l >= 0);
+	CHECK(t >= 0);
 	/* A fresh, unconnected TCP socket: OUT|WRNORM|HUP. */
 	CHECK_EQ(poll1(t, ALLEV, 0, NULL), 0x114);
 	CHECK_EQ(poll1(t, 0, 0, NULL), POLLHUP);
-	CHECK_OK(bind(l, (struct sockaddr *)&a, al));
-	CHECK_OK(listen(l, 4));
-	CHECK_OK(getsockname(l, (struct sockaddr *)&a, &al));
+	int l = tcp_listener(&a, &al, 4);
 	CHECK_EQ(poll1(l, ALLEV, 0, &r), 0);
 	CHECK_EQ(r, 0);
 	CHECK_OK(connect(t, (struct sockaddr *)&a, al));
@@ -596,9 +573,7 @@ static void tcp_socket_readiness(void)
 	CHECK_EQ(poll1(c, POLLRDHUP, 2000, NULL), POLLRDHUP);
 	CHECK_EQ(poll1(c, ALLEV, 0, NULL),
 		 POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP);
-	close(c);
-	close(t);
-	close(l);
+	close_fds(c, t, l);
 }
 
 static void pty_readiness(void)
@@ -673,8 +648,7 @@ static void full_pipe_not_writable(void)
 	CHECK_EQ(poll1(p[1], POLLOUT | POLLWRNORM, 0, &r),
 		 POLLOUT | POLLWRNORM);
 	CHECK_EQ(r, 1);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void mixed_entries_one_call(void)
@@ -687,14 +661,14 @@ static void mixed_entries_one_call(void)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	struct pollfd a[8] = {
-		{ .fd = p[0], .events = POLLIN },
-		{ .fd = efd, .events = POLLIN | POLLRDNORM },
-		{ .fd = bad, .events = POLLIN },
-		{ .fd = dn, .events = POLLIN | POLLPRI },
-		{ .fd = sv[0], .events = POLLIN | POLLOUT },
-		{ .fd = -1, .events = POLLIN },
-		{ .fd = p[1], .events = POLLOUT },
-		{ .fd = sv[1], .events = POLLIN },
+	    {.fd = p[0], .events = POLLIN},
+	    {.fd = efd, .events = POLLIN | POLLRDNORM},
+	    {.fd = bad, .events = POLLIN},
+	    {.fd = dn, .events = POLLIN | POLLPRI},
+	    {.fd = sv[0], .events = POLLIN | POLLOUT},
+	    {.fd = -1, .events = POLLIN},
+	    {.fd = p[1], .events = POLLOUT},
+	    {.fd = sv[1], .events = POLLIN},
 	};
 	CHECK_EQ(poll(a, 8, 0), 5);
 	CHECK_EQ(a[0].revents, 0);
@@ -705,12 +679,7 @@ static void mixed_entries_one_call(void)
 	CHECK_EQ(a[5].revents, 0);
 	CHECK_EQ(a[6].revents, POLLOUT);
 	CHECK_EQ(a[7].revents, 0);
-	close(p[0]);
-	close(p[1]);
-	close(sv[0]);
-	close(sv[1]);
-	close(efd);
-	close(dn);
+	close_fds(p[0], p[1], sv[0], sv[1], efd, dn);
 }
 
 int main(void)

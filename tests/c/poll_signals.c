@@ -9,6 +9,8 @@
  * See docs: linux-semantics.md sections 1.4, 1.5, 7.3, 7.4 and 8.
  */
 #include "testlib.h"
+#include "testutil.h"
+#include "testsig.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,253 +20,30 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-static pid_t main_tid;
-static volatile sig_atomic_t handler_runs;
-static volatile double handler_time;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	handler_runs++;
-	handler_time = tl_now_ms();
-}
-
-static void install(int sig, int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	handler_runs = 0;
-	handler_time = 0;
-}
-
-static void set_disposition(int sig, void (*h)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = h;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
-static void block(int sig, int how)
-{
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	sigprocmask(how, &s, NULL);
-}
-
-static int is_blocked(int sig)
-{
-	sigset_t s;
-
-	sigprocmask(SIG_BLOCK, NULL, &s);
-	return sigismember(&s, sig);
-}
-
-static int is_pending(int sig)
-{
-	sigset_t s;
-
-	sigpending(&s);
-	return sigismember(&s, sig);
-}
-
-/* Consume a pending, blocked signal. */
-static void drain(int sig)
-{
-	sigset_t s;
-	struct timespec z = { 0, 0 };
-
-	sigemptyset(&s);
-	sigaddset(&s, sig);
-	while (sigtimedwait(&s, NULL, &z) == sig)
-		;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static long long raw_ppoll(void *fds, unsigned long nfds, void *tsp,
-			   void *mask, unsigned long masksize)
-{
-	return syscall(SYS_ppoll, fds, nfds, tsp, mask, masksize);
-}
-
-/* First field of /proc/<path>/syscall: the syscall number the task is
- * blocked in, or -1 ("running") / -2 (unreadable). */
-static long current_syscall(const char *path)
-{
-	char buf[256];
-	FILE *f = fopen(path, "r");
-	long nr = -2;
-
-	if (!f)
-		return -2;
-	if (fgets(buf, sizeof(buf), f)) {
-		if (strncmp(buf, "running", 7) == 0)
-			nr = -1;
-		else
-			nr = strtol(buf, NULL, 10);
-	}
-	fclose(f);
-	return nr;
-}
-
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms)
-{
-	char path[96];
-	double end = tl_now_ms() + max_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	while (tl_now_ms() < end) {
-		if (current_syscall(path) == nr)
-			return 1;
-		sleep_ms(2);
-	}
-	return 0;
-}
-
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	char st = '?';
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return st;
-	if (fgets(buf, sizeof(buf), f)) {
-		char *p = strrchr(buf, ')');
-		if (p && p[1] == ' ')
-			st = p[2];
-	}
-	fclose(f);
-	return st;
-}
-
-/* Sends 'sig' to the main thread once it is inside syscall 'nr'. */
-struct sender {
-	pthread_t th;
-	pthread_t target;
-	long nr;
-	int sig;
-	int extra_ms;
-	int found;
-	double sent_at;
-};
-
-static void *sender_main(void *arg)
-{
-	struct sender *s = arg;
-
-	s->found = wait_in_syscall(getpid(), main_tid, s->nr, 8000);
-	sleep_ms(s->extra_ms);
-	s->sent_at = tl_now_ms();
-	pthread_kill(s->target, s->sig);
-	return NULL;
-}
-
-static void sender_start(struct sender *s, long nr, int sig, int extra_ms)
-{
-	s->target = pthread_self();
-	s->nr = nr;
-	s->sig = sig;
-	s->extra_ms = extra_ms;
-	s->found = 0;
-	s->sent_at = 0;
-	if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-/* Guard: writes to fd after ms unless cancelled, to end a wrong endless
- * wait. */
-struct guard {
-	pthread_t th;
-	int fd;
-	int ms;
-	volatile int cancel;
-};
-
-static void *guard_main(void *arg)
-{
-	struct guard *g = arg;
-	double end = tl_now_ms() + g->ms;
-
-	while (tl_now_ms() < end) {
-		if (g->cancel)
-			return NULL;
-		sleep_ms(5);
-	}
-	if (!g->cancel && write(g->fd, "g", 1) != 1)
-		perror("guard write");
-	return NULL;
-}
-
-static void guard_start(struct guard *g, int fd, int ms)
-{
-	g->fd = fd;
-	g->ms = ms;
-	g->cancel = 0;
-	if (pthread_create(&g->th, NULL, guard_main, g) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-static void guard_stop(struct guard *g)
-{
-	g->cancel = 1;
-	pthread_join(g->th, NULL);
-}
-
 static void poll_handler_eintr(int flags, int timeout)
 {
 	int p[2];
 	struct sender s;
 	struct guard g;
 
-	CHECK_OK(pipe2(p, O_CLOEXEC));
+	guarded_pipe(p, &g, 10000);
 	install(SIGUSR1, flags);
-	guard_start(&g, p[1], 10000);
-	sender_start(&s, SYS_poll, SIGUSR1, 20);
+	sender_start(&s, SYS_poll, SIGUSR1, 20, 8000);
 	struct pollfd a[2] = {
-		{ .fd = p[0], .events = POLLIN, .revents = 0x7fff },
-		{ .fd = -1, .events = POLLIN, .revents = 0x7fff },
+	    {.fd = p[0], .events = POLLIN, .revents = 0x7fff},
+	    {.fd = -1, .events = POLLIN, .revents = 0x7fff},
 	};
 	double t0 = tl_now_ms();
 	CHECK_ERR(syscall(SYS_poll, a, 2, timeout), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
+	sender_handled(&s, t1);
 	guard_stop(&g);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
 	CHECK(t1 - t0 < 3000);
 	/* revents are written (as 0) on interruption too. */
 	CHECK_EQ(a[0].revents, 0);
 	CHECK_EQ(a[1].revents, 0);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void poll_sa_restart_handler_eintr(void)
@@ -289,16 +68,13 @@ static void ppoll_handler_eintr(int flags)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, flags);
-	sender_start(&s, SYS_ppoll, SIGUSR1, 150);
-	struct pollfd a = { .fd = p[0], .events = POLLIN, .revents = 0x7fff };
-	struct kts ts = { 4, 0 };
+	sender_start(&s, SYS_ppoll, SIGUSR1, 150, 8000);
+	struct pollfd a = {.fd = p[0], .events = POLLIN, .revents = 0x7fff};
+	struct kts ts = {4, 0};
 	double t0 = tl_now_ms();
 	CHECK_ERR(raw_ppoll(&a, 1, &ts, NULL, 0), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
+	sender_handled(&s, t1);
 	CHECK_EQ(a.revents, 0);
 	/* The remaining time was written back. */
 	double rem = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
@@ -307,8 +83,7 @@ static void ppoll_handler_eintr(int flags)
 	CHECK(rem > 500.0);
 	CHECK(rem + (t1 - t0) > 3950.0 && rem + (t1 - t0) < 4300.0);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_sa_restart_handler_eintr(void)
@@ -327,21 +102,16 @@ static void ppoll_null_timeout_handler_eintr(void)
 	struct sender s;
 	struct guard g;
 
-	CHECK_OK(pipe2(p, O_CLOEXEC));
+	guarded_pipe(p, &g, 10000);
 	install(SIGUSR1, SA_RESTART);
-	guard_start(&g, p[1], 10000);
-	sender_start(&s, SYS_ppoll, SIGUSR1, 20);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	sender_start(&s, SYS_ppoll, SIGUSR1, 20, 8000);
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	CHECK_ERR(raw_ppoll(&a, 1, NULL, NULL, 0), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
+	sender_handled(&s, t1);
 	guard_stop(&g);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void zero_timeout_blocked_pending_signal(void)
@@ -352,24 +122,23 @@ static void zero_timeout_blocked_pending_signal(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, 0);
-	block(SIGUSR1, SIG_BLOCK);
+	block(SIGUSR1);
 	raise(SIGUSR1);
 	CHECK(is_pending(SIGUSR1));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	CHECK_EQ(poll(&a, 1, 0), 0);
 	CHECK_EQ(poll(&a, 1, 30), 0);
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 	CHECK_EQ(raw_ppoll(&a, 1, &z, NULL, 0), 0);
 	/* A ppoll mask that blocks it too. */
 	uint64_t m = 1ULL << (SIGUSR1 - 1);
 	CHECK_EQ(raw_ppoll(&a, 1, &z, &m, 8), 0);
 	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
-	drain(SIGUSR1);
-	block(SIGUSR1, SIG_UNBLOCK);
+	drain_signal(SIGUSR1);
+	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_blocks_pending_signal(void)
@@ -380,10 +149,10 @@ static void ppoll_mask_blocks_pending_signal(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, 0);
-	block(SIGUSR1, SIG_BLOCK);
+	block(SIGUSR1);
 	raise(SIGUSR1);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 80 * 1000000LL };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 80 * 1000000LL};
 	uint64_t m = (1ULL << (SIGUSR1 - 1)) | (1ULL << (SIGUSR2 - 1));
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, &m, 8), 0);
@@ -391,11 +160,10 @@ static void ppoll_mask_blocks_pending_signal(void)
 	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
-	drain(SIGUSR1);
-	block(SIGUSR1, SIG_UNBLOCK);
+	drain_signal(SIGUSR1);
+	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_blocks_arriving_signal(void)
@@ -408,9 +176,9 @@ static void ppoll_mask_blocks_arriving_signal(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, 0);
-	sender_start(&s, SYS_ppoll, SIGUSR1, 30);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 500 * 1000000LL };
+	sender_start(&s, SYS_ppoll, SIGUSR1, 30, 8000);
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 500 * 1000000LL};
 	uint64_t m = 1ULL << (SIGUSR1 - 1);
 	double t0 = tl_now_ms();
 	long long r = raw_ppoll(&a, 1, &ts, &m, 8);
@@ -426,8 +194,7 @@ static void ppoll_mask_blocks_arriving_signal(void)
 	CHECK(handler_time >= t0 + 499.5);
 	CHECK(!is_blocked(SIGUSR1));
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_unblocks_pending_zero_timeout(void)
@@ -439,10 +206,10 @@ static void ppoll_mask_unblocks_pending_zero_timeout(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, SA_RESTART);
-	block(SIGUSR1, SIG_BLOCK);
+	block(SIGUSR1);
 	raise(SIGUSR1);
-	struct pollfd a = { .fd = p[0], .events = POLLIN, .revents = 0x7fff };
-	struct kts z = { 0, 0 };
+	struct pollfd a = {.fd = p[0], .events = POLLIN, .revents = 0x7fff};
+	struct kts z = {0, 0};
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &z, &m, 8);
 	int e = errno;
@@ -452,11 +219,10 @@ static void ppoll_mask_unblocks_pending_zero_timeout(void)
 	CHECK(is_blocked(SIGUSR1));
 	CHECK(!is_pending(SIGUSR1));
 	CHECK_EQ(a.revents, 0);
-	drain(SIGUSR1);
-	block(SIGUSR1, SIG_UNBLOCK);
+	drain_signal(SIGUSR1);
+	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_mask_unblocks_pending_fd_ready(void)
@@ -466,10 +232,10 @@ static void ppoll_mask_unblocks_pending_fd_ready(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 
 	install(SIGUSR1, 0);
-	block(SIGUSR1, SIG_BLOCK);
+	block(SIGUSR1);
 	raise(SIGUSR1);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
-	struct kts z = { 0, 0 };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
+	struct kts z = {0, 0};
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &z, &m, 8);
 	CHECK_EQ(r, 1);
@@ -477,8 +243,8 @@ static void ppoll_mask_unblocks_pending_fd_ready(void)
 	CHECK_EQ(handler_runs, 0);
 	CHECK(is_pending(SIGUSR1));
 	CHECK(is_blocked(SIGUSR1));
-	drain(SIGUSR1);
-	block(SIGUSR1, SIG_UNBLOCK);
+	drain_signal(SIGUSR1);
+	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
 	close(efd);
 }
@@ -492,10 +258,10 @@ static void ppoll_mask_unblocks_arriving_signal(void)
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, SA_RESTART);
-	block(SIGUSR1, SIG_BLOCK);
-	sender_start(&s, SYS_ppoll, SIGUSR1, 30);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 3, 0 };
+	block(SIGUSR1);
+	sender_start(&s, SYS_ppoll, SIGUSR1, 30, 8000);
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {3, 0};
 	uint64_t m = 0;
 	long long r = raw_ppoll(&a, 1, &ts, &m, 8);
 	int e = errno;
@@ -507,11 +273,10 @@ static void ppoll_mask_unblocks_arriving_signal(void)
 	CHECK_EQ(handler_runs, 1);
 	CHECK(t1 - s.sent_at < 1500);
 	CHECK(is_blocked(SIGUSR1));
-	drain(SIGUSR1);
-	block(SIGUSR1, SIG_UNBLOCK);
+	drain_signal(SIGUSR1);
+	unblock(SIGUSR1);
 	set_disposition(SIGUSR1, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ignored_signals_do_not_interrupt(void)
@@ -524,25 +289,24 @@ static void ignored_signals_do_not_interrupt(void)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	set_disposition(SIGUSR2, SIG_IGN);
 	set_disposition(SIGWINCH, SIG_DFL);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 
-	sender_start(&s, SYS_poll, SIGUSR2, 20);
+	sender_start(&s, SYS_poll, SIGUSR2, 20, 8000);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll(&a, 1, 300), 0);
 	CHECK(tl_now_ms() - t0 >= 299.5);
 	pthread_join(s.th, NULL);
 	CHECK(s.found);
 
-	sender_start(&s, SYS_ppoll, SIGWINCH, 20);
-	struct kts ts = { 0, 300 * 1000000LL };
+	sender_start(&s, SYS_ppoll, SIGWINCH, 20, 8000);
+	struct kts ts = {0, 300 * 1000000LL};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
 	CHECK(tl_now_ms() - t0 >= 299.5);
 	pthread_join(s.th, NULL);
 	CHECK(s.found);
 	set_disposition(SIGUSR2, SIG_DFL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 /* SIGSTOP + SIGCONT (no handler) on a child blocked in poll or ppoll with a
@@ -573,7 +337,7 @@ static void stop_cont_child(int use_ppoll, int stop_at_ms, int cont_at_ms,
 	}
 	if (pid == 0) {
 		struct stop_result r;
-		struct pollfd a = { .fd = never[0], .events = POLLIN };
+		struct pollfd a = {.fd = never[0], .events = POLLIN};
 
 		memset(&r, 0, sizeof(r));
 		r.t0 = tl_now_ms();
@@ -595,16 +359,16 @@ static void stop_cont_child(int use_ppoll, int stop_at_ms, int cont_at_ms,
 	close(rp[1]);
 	double t0;
 	CHECK_EQ(read(rp[0], &t0, sizeof(t0)), sizeof(t0));
-	*in_call = wait_in_syscall(pid, pid, use_ppoll ? SYS_ppoll : SYS_poll,
-				   3000);
+	*in_call = wait_in_syscall_every(
+	    pid, pid, use_ppoll ? SYS_ppoll : SYS_poll, 3000, 2);
 	while (tl_now_ms() < t0 + stop_at_ms)
 		sleep_ms(1);
 	double ts = tl_now_ms();
 	kill(pid, SIGSTOP);
 	/* Wait until it is really stopped. */
-	for (int i = 0; i < 2000 && proc_state(pid) != 'T'; i++)
+	for (int i = 0; i < 2000 && task_state(pid, 0) != 'T'; i++)
 		sleep_ms(1);
-	CHECK_EQ(proc_state(pid), 'T');
+	CHECK_EQ(task_state(pid, 0), 'T');
 	while (tl_now_ms() < t0 + cont_at_ms)
 		sleep_ms(1);
 	double tc = tl_now_ms();
@@ -615,9 +379,7 @@ static void stop_cont_child(int use_ppoll, int stop_at_ms, int cont_at_ms,
 	int status = 0;
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	close(rp[0]);
-	close(never[0]);
-	close(never[1]);
+	close_fds(rp[0], never[0], never[1]);
 }
 
 static void poll_stop_cont_keeps_absolute_deadline(void)
@@ -678,7 +440,6 @@ static void ppoll_stop_cont_uses_remaining_time(void)
 
 int main(void)
 {
-	main_tid = (pid_t)syscall(SYS_gettid);
 	RUN(poll_sa_restart_handler_eintr);
 	RUN(poll_plain_handler_eintr);
 	RUN(poll_infinite_sa_restart_handler_eintr);

@@ -6,6 +6,7 @@
  * See docs: linux-semantics.md sections 1.2, 1.3, 1.4 and 7.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -18,110 +19,27 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-static long raw_poll(void *fds, unsigned long nfds, long timeout)
-{
-	return syscall(SYS_poll, fds, nfds, timeout);
-}
-
-static long raw_ppoll(void *fds, unsigned long nfds, void *tsp, void *mask,
-		      unsigned long masksize)
-{
-	return syscall(SYS_ppoll, fds, nfds, tsp, mask, masksize);
-}
-
-static double kts_ms(const struct kts *t)
-{
-	return t->tv_sec * 1e3 + t->tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* A thread that writes to fd after delay_ms (8 bytes of 1 for an eventfd,
- * one byte otherwise), unless cancelled first through 'cancel'. */
-struct writer {
-	pthread_t th;
-	int fd;
-	int delay_ms;
-	int is_eventfd;
-	volatile int cancel;
-	volatile int wrote;
-};
-
-static void *writer_main(void *arg)
-{
-	struct writer *w = arg;
-	double end = tl_now_ms() + w->delay_ms;
-
-	while (tl_now_ms() < end) {
-		if (w->cancel)
-			return NULL;
-		sleep_ms(5);
-	}
-	if (w->cancel)
-		return NULL;
-	if (w->is_eventfd) {
-		uint64_t one = 1;
-		if (write(w->fd, &one, 8) == 8)
-			w->wrote = 1;
-	} else {
-		if (write(w->fd, "w", 1) == 1)
-			w->wrote = 1;
-	}
-	return NULL;
-}
-
-static void writer_start(struct writer *w, int fd, int delay_ms,
-			 int is_eventfd)
-{
-	w->fd = fd;
-	w->delay_ms = delay_ms;
-	w->is_eventfd = is_eventfd;
-	w->cancel = 0;
-	w->wrote = 0;
-	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-static void writer_join(struct writer *w)
-{
-	w->cancel = 1;
-	pthread_join(w->th, NULL);
-}
-
 static void zero_timeout_immediate(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	for (int i = 0; i < 20; i++)
 		CHECK_EQ(poll(&a, 1, 0), 0);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void timeouts_never_early(void)
 {
 	int p[2];
-	const int ms[] = { 1, 50, 200 };
+	const int ms[] = {1, 50, 200};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	for (int i = 0; i < 3; i++) {
-		struct pollfd a = { .fd = p[0], .events = POLLIN,
-				    .revents = 0x7fff };
+		struct pollfd a = {
+		    .fd = p[0], .events = POLLIN, .revents = 0x7fff};
 		double t0 = tl_now_ms();
 		CHECK_EQ(poll(&a, 1, ms[i]), 0);
 		double el = tl_now_ms() - t0;
@@ -133,37 +51,34 @@ static void timeouts_never_early(void)
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll(NULL, 0, 50), 0);
 	CHECK(tl_now_ms() - t0 >= 49.5);
-	struct kts ts = { 0, 50 * 1000000LL };
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct kts ts = {0, 50 * 1000000LL};
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
 	double el = tl_now_ms() - t0;
 	CHECK(el >= 49.5);
 	CHECK(el < 1550);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void negative_timeout_waits_forever(void)
 {
-	const int tmo[] = { -1, -1000, INT_MIN };
+	const int tmo[] = {-1, -1000, INT_MIN};
 
 	for (int i = 0; i < 3; i++) {
 		int p[2];
-		struct writer w;
+		struct guard w;
 
-		CHECK_OK(pipe2(p, O_CLOEXEC));
-		writer_start(&w, p[1], 150, 0);
-		struct pollfd a = { .fd = p[0], .events = POLLIN };
+		guarded_pipe(p, &w, 150);
+		struct pollfd a = {.fd = p[0], .events = POLLIN};
 		double t0 = tl_now_ms();
 		CHECK_EQ(poll(&a, 1, tmo[i]), 1);
 		double el = tl_now_ms() - t0;
 		CHECK_EQ(a.revents, POLLIN);
 		CHECK(el >= 100);
 		CHECK(el < 3000);
-		writer_join(&w);
-		close(p[0]);
-		close(p[1]);
+		guard_stop(&w);
+		close_fds(p[0], p[1]);
 	}
 }
 
@@ -173,11 +88,10 @@ static void timeout_is_an_int(void)
 	 * register is ignored. 0x100000000 is 0 ms, 0xffffffff00000032 is
 	 * 50 ms. A guard thread ends a wrong, endless wait after 3 s. */
 	int p[2];
-	struct writer w;
+	struct guard w;
 
-	CHECK_OK(pipe2(p, O_CLOEXEC));
-	writer_start(&w, p[1], 3000, 0);
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	guarded_pipe(p, &w, 3000);
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_poll(&a, 1, 0x100000000L), 0);
 	CHECK(tl_now_ms() - t0 < 1000);
@@ -186,19 +100,18 @@ static void timeout_is_an_int(void)
 	double el = tl_now_ms() - t0;
 	CHECK(el >= 49.5);
 	CHECK(el < 2000);
-	writer_join(&w);
-	close(p[0]);
-	close(p[1]);
+	guard_stop(&w);
+	close_fds(p[0], p[1]);
 }
 
 static void large_timeout_ready_at_once(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 	double t0 = tl_now_ms();
 
 	CHECK_EQ(poll(&a, 1, INT_MAX), 1);
-	struct kts ts = { LLONG_MAX, 999999999 };
+	struct kts ts = {LLONG_MAX, 999999999};
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 1);
 	CHECK(tl_now_ms() - t0 < 1000);
 	/* The deadline saturates; the remaining time written back is
@@ -211,11 +124,10 @@ static void large_timeout_ready_at_once(void)
 static void ppoll_timespec_einval(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 	const struct kts bad[] = {
-		{ 0, 1000000000 }, { -1, 0 },	      { 0, -1 },
-		{ LLONG_MIN, 0 },  { 0, LLONG_MAX }, { -1, 999999999 },
-		{ 1, 1000000000 },
+	    {0, 1000000000}, {-1, 0},	      {0, -1},	       {LLONG_MIN, 0},
+	    {0, LLONG_MAX},  {-1, 999999999}, {1, 1000000000},
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -226,7 +138,7 @@ static void ppoll_timespec_einval(void)
 		CHECK_EQ(ts.tv_nsec, bad[i].tv_nsec);
 	}
 	/* The largest valid nanoseconds value is fine. */
-	struct kts ok = { 0, 999999999 };
+	struct kts ok = {0, 999999999};
 	CHECK_EQ(raw_ppoll(&a, 1, &ok, NULL, 0), 1);
 	close(efd);
 }
@@ -234,18 +146,15 @@ static void ppoll_timespec_einval(void)
 static void ppoll_timespec_efault(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 
 	CHECK_ERR(raw_ppoll(&a, 1, (void *)8, NULL, 0), EFAULT);
 	CHECK_ERR(raw_ppoll(&a, 1, (void *)-16L, NULL, 0), EFAULT);
 	/* Straddling into an unmapped page. */
-	char *b = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(b != MAP_FAILED);
-	if (b != MAP_FAILED) {
-		CHECK_OK(munmap(b + 4096, 4096));
-		CHECK_ERR(raw_ppoll(&a, 1, b + 4096 - 8, NULL, 0), EFAULT);
-		munmap(b, 4096);
+	char *end = mem_edge(0);
+	if (end) {
+		CHECK_ERR(raw_ppoll(&a, 1, end - 8, NULL, 0), EFAULT);
+		mem_edge_free(end, 0);
 	}
 	close(efd);
 }
@@ -253,9 +162,9 @@ static void ppoll_timespec_efault(void)
 static void ppoll_sigmask_size(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
 	uint64_t mask = 0;
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 
 	/* NULL mask: the size is not looked at. */
 	CHECK_EQ(raw_ppoll(&a, 1, &z, NULL, 4), 1);
@@ -276,8 +185,8 @@ static void ppoll_check_order(void)
 {
 	struct rlimit rl;
 	uint64_t mask = 0;
-	struct kts neg = { -1, 0 };
-	struct kts z = { 0, 0 };
+	struct kts neg = {-1, 0};
+	struct kts z = {0, 0};
 
 	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
 	unsigned long toomany = rl.rlim_cur + 1;
@@ -301,7 +210,7 @@ static void ppoll_check_order(void)
 	/* Both EINVAL, told apart by the write-back: the mask size check
 	 * returns before the timeout is written, the nfds check after. */
 	if (rl.rlim_cur < 0xffffffffUL) {
-		struct kts ts = { 5, 0 };
+		struct kts ts = {5, 0};
 		CHECK_ERR(raw_ppoll(NULL, toomany, &ts, &mask, 4), EINVAL);
 		CHECK_EQ(ts.tv_sec, 5);
 		CHECK_EQ(ts.tv_nsec, 0);
@@ -313,31 +222,31 @@ static void ppoll_check_order(void)
 static void ppoll_null_timeout_forever(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct writer w;
-	struct pollfd a = { .fd = efd, .events = POLLIN };
+	struct guard w;
+	struct pollfd a = {.fd = efd, .events = POLLIN};
 
-	writer_start(&w, efd, 200, 1);
+	guard_start(&w, efd, 200, 1);
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, NULL, NULL, 0), 1);
 	double el = tl_now_ms() - t0;
 	CHECK_EQ(a.revents, POLLIN);
 	CHECK(el >= 150);
 	CHECK(el < 3000);
-	writer_join(&w);
+	guard_stop(&w);
 	/* Through glibc as well. */
 	uint64_t v;
 	CHECK_EQ(read(efd, &v, 8), 8);
-	writer_start(&w, efd, 100, 1);
+	guard_start(&w, efd, 100, 1);
 	CHECK_EQ(ppoll(&a, 1, NULL, NULL), 1);
-	writer_join(&w);
+	guard_stop(&w);
 	close(efd);
 }
 
 static void ppoll_writeback_ready_at_once(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
-	struct kts ts = { 5, 0 };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
+	struct kts ts = {5, 0};
 
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 1);
 	CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
@@ -350,15 +259,15 @@ static void ppoll_writeback_ready_at_once(void)
 static void ppoll_writeback_partial_wait(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLIN };
-	struct kts ts = { 2, 0 };
-	struct writer w;
+	struct pollfd a = {.fd = efd, .events = POLLIN};
+	struct kts ts = {2, 0};
+	struct guard w;
 
-	writer_start(&w, efd, 200, 1);
+	guard_start(&w, efd, 200, 1);
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 1);
 	double el = tl_now_ms() - t0;
-	writer_join(&w);
+	guard_stop(&w);
 	CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
 	double rem = kts_ms(&ts);
 	CHECK(rem < 1900.0);
@@ -372,8 +281,8 @@ static void ppoll_writeback_expired(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 50 * 1000000LL };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 50 * 1000000LL};
 	double t0 = tl_now_ms();
 
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
@@ -386,16 +295,15 @@ static void ppoll_writeback_expired(void)
 	CHECK_EQ(raw_ppoll(NULL, 0, &ts, NULL, 0), 0);
 	CHECK_EQ(ts.tv_sec, 0);
 	CHECK_EQ(ts.tv_nsec, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_zero_timeout_not_blocking(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
-	struct kts ts = { 0, 0 };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
+	struct kts ts = {0, 0};
 	double t0 = tl_now_ms();
 
 	CHECK_EQ(raw_ppoll(&a, 1, &ts, NULL, 0), 0);
@@ -404,38 +312,27 @@ static void ppoll_zero_timeout_not_blocking(void)
 	CHECK_EQ(ts.tv_nsec, 0);
 	/* A zero timeout in read-only memory: nothing is written, and the
 	 * call returns normally. */
-	struct kts *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro != MAP_FAILED) {
-		ro->tv_sec = 0;
-		ro->tv_nsec = 0;
-		CHECK_OK(mprotect(ro, 4096, PROT_READ));
+	struct kts *ro = ro_copy(&(struct kts){0, 0}, sizeof(*ro));
+	if (ro) {
 		CHECK_EQ(raw_ppoll(&a, 1, ro, NULL, 0), 0);
 		a.fd = p[1];
 		a.events = POLLOUT;
 		CHECK_EQ(raw_ppoll(&a, 1, ro, NULL, 0), 1);
 		munmap(ro, 4096);
 	}
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_writeback_fault_ignored(void)
 {
 	int p[2];
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	struct kts *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro == MAP_FAILED)
+	struct kts *ro = ro_copy(&(struct kts){0, 60 * 1000000LL}, sizeof(*ro));
+	if (!ro)
 		return;
-	ro->tv_sec = 0;
-	ro->tv_nsec = 60 * 1000000LL;
-	CHECK_OK(mprotect(ro, 4096, PROT_READ));
 
 	/* Timed out: 0, although writing {0,0} back faults. */
-	struct pollfd a = { .fd = p[0], .events = POLLIN };
+	struct pollfd a = {.fd = p[0], .events = POLLIN};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_ppoll(&a, 1, ro, NULL, 0), 0);
 	double el = tl_now_ms() - t0;
@@ -449,8 +346,7 @@ static void ppoll_writeback_fault_ignored(void)
 	CHECK_EQ(ro->tv_sec, 0);
 	CHECK_EQ(ro->tv_nsec, 60 * 1000000LL);
 	munmap(ro, 4096);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ppoll_writeback_after_late_errors(void)
@@ -488,8 +384,8 @@ static void ppoll_writeback_after_late_errors(void)
 static void glibc_ppoll_keeps_timespec(void)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);
-	struct pollfd a = { .fd = efd, .events = POLLOUT };
-	struct timespec ts = { 5, 0 };
+	struct pollfd a = {.fd = efd, .events = POLLOUT};
+	struct timespec ts = {5, 0};
 
 	CHECK_EQ(ppoll(&a, 1, &ts, NULL), 1);
 	CHECK_EQ(ts.tv_sec, 5);
@@ -500,14 +396,14 @@ static void glibc_ppoll_keeps_timespec(void)
 static void poll_woken_by_thread_write(void)
 {
 	int p[2];
-	struct writer w;
+	struct guard w;
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	struct pollfd a[2] = {
-		{ .fd = p[0], .events = POLLIN | POLLRDNORM, .revents = 0x7fff },
-		{ .fd = p[1], .events = POLLIN, .revents = 0x7fff },
+	    {.fd = p[0], .events = POLLIN | POLLRDNORM, .revents = 0x7fff},
+	    {.fd = p[1], .events = POLLIN, .revents = 0x7fff},
 	};
-	writer_start(&w, p[1], 150, 0);
+	guard_start(&w, p[1], 150, 0);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll(a, 2, 10000), 1);
 	double el = tl_now_ms() - t0;
@@ -515,9 +411,8 @@ static void poll_woken_by_thread_write(void)
 	CHECK(el < 3000);
 	CHECK_EQ(a[0].revents, POLLIN | POLLRDNORM);
 	CHECK_EQ(a[1].revents, 0);
-	writer_join(&w);
-	close(p[0]);
-	close(p[1]);
+	guard_stop(&w);
+	close_fds(p[0], p[1]);
 }
 
 #define NPIPES 300
@@ -538,36 +433,34 @@ static int bigset_open(struct bigset *b)
 		if (pipe2(b->pipes[i], O_CLOEXEC) != 0)
 			return -1;
 		/* read ends for IN, write ends for nothing that can fire */
-		b->pfd[b->n++] = (struct pollfd){ b->pipes[i][0], POLLIN, 0 };
-		b->pfd[b->n++] = (struct pollfd){ b->pipes[i][1], POLLPRI, 0 };
+		b->pfd[b->n++] = (struct pollfd){b->pipes[i][0], POLLIN, 0};
+		b->pfd[b->n++] = (struct pollfd){b->pipes[i][1], POLLPRI, 0};
 	}
 	for (int i = 0; i < NEFDS; i++) {
 		b->efds[i] = eventfd(0, EFD_CLOEXEC);
 		if (b->efds[i] < 0)
 			return -1;
-		b->pfd[b->n++] = (struct pollfd){ b->efds[i], POLLIN, 0 };
+		b->pfd[b->n++] = (struct pollfd){b->efds[i], POLLIN, 0};
 	}
 	b->ep = epoll_create1(EPOLL_CLOEXEC);
 	b->inner = eventfd(0, EFD_CLOEXEC);
 	if (b->ep < 0 || b->inner < 0)
 		return -1;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7};
 	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->inner, &ev) != 0)
 		return -1;
-	b->pfd[b->n++] = (struct pollfd){ b->ep, POLLIN | POLLOUT, 0 };
+	b->pfd[b->n++] = (struct pollfd){b->ep, POLLIN | POLLOUT, 0};
 	return 0;
 }
 
 static void bigset_close(struct bigset *b)
 {
 	for (int i = 0; i < NPIPES; i++) {
-		close(b->pipes[i][0]);
-		close(b->pipes[i][1]);
+		close_fds(b->pipes[i][0], b->pipes[i][1]);
 	}
 	for (int i = 0; i < NEFDS; i++)
 		close(b->efds[i]);
-	close(b->ep);
-	close(b->inner);
+	close_fds(b->ep, b->inner);
 }
 
 static void big_mixed_set_times_out(void)
@@ -592,10 +485,10 @@ static void big_mixed_set_times_out(void)
 static void big_mixed_set_woken_through_epoll(void)
 {
 	static struct bigset b;
-	struct writer w;
+	struct guard w;
 
 	CHECK_OK(bigset_open(&b));
-	writer_start(&w, b.inner, 200, 1);
+	guard_start(&w, b.inner, 200, 1);
 	double t0 = tl_now_ms();
 	CHECK_EQ(poll(b.pfd, b.n, -1), 1);
 	double el = tl_now_ms() - t0;
@@ -606,29 +499,29 @@ static void big_mixed_set_woken_through_epoll(void)
 	for (int i = 0; i < b.n; i++)
 		nz += b.pfd[i].revents != 0;
 	CHECK_EQ(nz, 1);
-	writer_join(&w);
+	guard_stop(&w);
 
 	/* Then a plain pipe near the end of the set, through ppoll. */
 	uint64_t v;
 	CHECK_EQ(read(b.inner, &v, 8), 8);
-	writer_start(&w, b.pipes[NPIPES - 1][1], 150, 0);
+	guard_start(&w, b.pipes[NPIPES - 1][1], 150, 0);
 	t0 = tl_now_ms();
-	struct kts ts = { 10, 0 };
+	struct kts ts = {10, 0};
 	CHECK_EQ(raw_ppoll(b.pfd, b.n, &ts, NULL, 0), 1);
 	el = tl_now_ms() - t0;
 	CHECK(el >= 100);
 	CHECK(el < 3000);
 	CHECK_EQ(b.pfd[(NPIPES - 1) * 2].revents, POLLIN);
 	CHECK(kts_ms(&ts) < 9900.0 && kts_ms(&ts) > 7000.0);
-	writer_join(&w);
+	guard_stop(&w);
 
 	/* And an eventfd. */
 	char c;
 	CHECK_EQ(read(b.pipes[NPIPES - 1][0], &c, 1), 1);
-	writer_start(&w, b.efds[NEFDS / 2], 100, 1);
+	guard_start(&w, b.efds[NEFDS / 2], 100, 1);
 	CHECK_EQ(poll(b.pfd, b.n, 10000), 1);
 	CHECK_EQ(b.pfd[NPIPES * 2 + NEFDS / 2].revents, POLLIN);
-	writer_join(&w);
+	guard_stop(&w);
 	bigset_close(&b);
 }
 

@@ -3,29 +3,13 @@
  * with -static), so no dynamic loader or libc.so is involved.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static void eventfd_roundtrip(void)
 {
@@ -44,7 +28,7 @@ static void eventfd_roundtrip(void)
 static void eventfd_poll(void)
 {
 	int fd = eventfd(0, EFD_NONBLOCK);
-	struct pollfd p = { fd, POLLIN | POLLOUT, 0 };
+	struct pollfd p = {fd, POLLIN | POLLOUT, 0};
 	uint64_t v = 0;
 
 	CHECK(fd >= 0);
@@ -89,24 +73,7 @@ static void epoll_basic(void)
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL));
 	CHECK_OK(wr(fd, 1));
 	CHECK_EQ(epoll_wait(ep, out, 4, 0), 0);
-	close(ep);
-	close(fd);
-}
-
-struct delayed {
-	int fd;
-	int ms;
-	uint64_t val;
-	int err;
-};
-
-static void *delayed_write(void *p)
-{
-	struct delayed *d = p;
-
-	sleep_ms(d->ms);
-	d->err = wr(d->fd, d->val);
-	return NULL;
+	close_fds(ep, fd);
 }
 
 static void epoll_wait_blocks_until_write(void)
@@ -114,8 +81,7 @@ static void epoll_wait_blocks_until_write(void)
 	int fd = eventfd(0, 0);
 	int ep = epoll_create1(0);
 	struct epoll_event ev, out[2];
-	struct delayed d;
-	pthread_t th;
+	struct op d;
 	double t0, t;
 	uint64_t v = 0;
 
@@ -124,20 +90,16 @@ static void epoll_wait_blocks_until_write(void)
 	ev.events = EPOLLIN;
 	ev.data.fd = fd;
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
-	d.fd = fd;
-	d.ms = 150;
-	d.val = 99;
-	d.err = 0;
-	t0 = tl_now_ms();
-	CHECK_EQ(pthread_create(&th, NULL, delayed_write, &d), 0);
+	op_start(&d, fd, OP_WRITE, 99, 150);
+	t0 = d.t_start;
 	CHECK_EQ(epoll_wait(ep, out, 2, 5000), 1);
 	t = tl_now_ms() - t0;
 	CHECK_EQ(out[0].data.fd, fd);
 	CHECK_EQ(out[0].events, EPOLLIN);
 	CHECK(t >= 140);
 	CHECK(t < 5000);
-	pthread_join(th, NULL);
-	CHECK_EQ(d.err, 0);
+	op_join(&d);
+	CHECK_EQ(d.ret, 8); /* the write worked */
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 99);
 	/* And a plain timeout with nothing ready. */
@@ -146,8 +108,7 @@ static void epoll_wait_blocks_until_write(void)
 	t = tl_now_ms() - t0;
 	CHECK(t >= 99);
 	CHECK(t < 100 + 1000);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 }
 
 static void fork_child_writes(void)
@@ -177,8 +138,7 @@ static void fork_child_writes(void)
 	CHECK_EQ(v, 12);
 	CHECK_EQ(waitpid(pid, &st, 0), pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(ep);
-	close(fd);
+	close_fds(ep, fd);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
  *   --orphan EFD PIPEFD                   the grandchild of orphan_grandchild
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -24,58 +25,6 @@
 #include <sys/wait.h>
 
 extern char **environ;
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int timeout_ms)
-{
-	char path[96], buf[256];
-	double end = tl_now_ms() + timeout_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
-		 (int)tid);
-	while (tl_now_ms() < end) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			if (n > 0 && buf[0] >= '0' && buf[0] <= '9' &&
-			    strtol(buf, NULL, 10) == nr)
-				return 1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
-}
-
-static int wait_exit(pid_t pid)
-{
-	int st = 0;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return -1000 - WTERMSIG(st);
-	return -1;
-}
 
 static int is_eventfd(int fd)
 {
@@ -107,25 +56,13 @@ static int eventfd_roundtrip(uint64_t v, int flags)
 
 /* ---- spawning in various ways --------------------------------------- */
 
-static pid_t spawn_fork(char **argv)
+/* fork() (or vfork()) and exec this program with argv. */
+static pid_t spawn_fork(char **argv, int use_vfork)
 {
 	pid_t pid;
 
 	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static pid_t spawn_vfork(char **argv)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = vfork();
+	pid = use_vfork ? vfork() : fork();
 	if (pid == 0) {
 		execv("/proc/self/exe", argv);
 		_exit(127);
@@ -163,9 +100,9 @@ static pid_t spawn_mode(char mode, char **argv)
 {
 	switch (mode) {
 	case 'f':
-		return spawn_fork(argv);
+		return spawn_fork(argv, 0);
 	case 'v':
-		return spawn_vfork(argv);
+		return spawn_fork(argv, 1);
 	case 'c':
 		return spawn_clone(argv);
 	case 's':
@@ -240,16 +177,20 @@ static void run_chain(const char *modes)
 {
 	int shared = eventfd(0, 0);
 	char nshared[16];
-	char *argv[] = { (char *)"proc_fork_exec", (char *)"--chain",
-			 (char *)modes, nshared, (char *)"0", (char *)"-1",
-			 NULL };
+	char *argv[] = {(char *)"proc_fork_exec",
+			(char *)"--chain",
+			(char *)modes,
+			nshared,
+			(char *)"0",
+			(char *)"-1",
+			NULL};
 	pid_t pid;
 	uint64_t v = 0;
 	size_t levels = strlen(modes) + 1;
 
 	CHECK(shared >= 0);
 	snprintf(nshared, sizeof(nshared), "%d", shared);
-	pid = spawn_fork(argv);
+	pid = spawn_fork(argv, 0);
 	CHECK(pid > 0);
 	if (pid <= 0)
 		return;
@@ -289,10 +230,10 @@ static void chain_mixed(void)
 
 static void exit_codes(void)
 {
-	static const int codes[] = { 0, 1, 42, 127, 200, 255 };
+	static const int codes[] = {0, 1, 42, 127, 200, 255};
 	size_t i;
 	char n[16];
-	char *argv[] = { (char *)"proc_fork_exec", (char *)"--exit", n, NULL };
+	char *argv[] = {(char *)"proc_fork_exec", (char *)"--exit", n, NULL};
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		pid_t pid;
@@ -308,8 +249,7 @@ static void exec_keeps_pid(void)
 {
 	int p[2];
 	char n[16];
-	char *argv[] = { (char *)"proc_fork_exec", (char *)"--report", n,
-			 NULL };
+	char *argv[] = {(char *)"proc_fork_exec", (char *)"--report", n, NULL};
 	const char modes[] = "fvcs";
 	int i;
 
@@ -334,11 +274,9 @@ static void exec_enoent(void)
 	int efd = eventfd(0, EFD_NONBLOCK);
 
 	CHECK(efd >= 0);
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
-		char *argv[] = { (char *)"nope", NULL };
+		char *argv[] = {(char *)"nope", NULL};
 		execv("/nonexistent/interpoll-test", argv);
 		/* The failed exec left us intact, eventfd included. */
 		{
@@ -359,14 +297,14 @@ static void exec_enoent(void)
 
 static void child_killed_while_blocked(void)
 {
-	static const int sigs[] = { SIGTERM, SIGKILL, SIGINT, SIGHUP };
+	static const int sigs[] = {SIGTERM, SIGKILL, SIGINT, SIGHUP};
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		int fd = eventfd(0, 0);
 		char n[16];
-		char *argv[] = { (char *)"proc_fork_exec", (char *)"--block",
-				 n, NULL };
+		char *argv[] = {(char *)"proc_fork_exec", (char *)"--block", n,
+				NULL};
 		pid_t pid;
 		int st = 0;
 
@@ -388,18 +326,18 @@ static void child_killed_while_blocked(void)
 
 static void child_raises_signal(void)
 {
-	static const int sigs[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGKILL };
+	static const int sigs[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGKILL};
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		char n[16];
-		char *argv[] = { (char *)"proc_fork_exec", (char *)"--raise",
-				 n, NULL };
+		char *argv[] = {(char *)"proc_fork_exec", (char *)"--raise", n,
+				NULL};
 		pid_t pid;
 		int st = 0;
 
 		snprintf(n, sizeof(n), "%d", sigs[i]);
-		pid = spawn_fork(argv);
+		pid = spawn_fork(argv, 0);
 		CHECK(pid > 0);
 		if (pid <= 0)
 			continue;
@@ -419,15 +357,12 @@ static void orphan_grandchild(void)
 	pid_t c, g = 0;
 	char buf[64];
 	ssize_t n;
-	int st = 0;
 	pid_t top = getpid();
 
 	CHECK(efd >= 0);
 	CHECK_OK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
 	CHECK_OK(pipe(p));
-	fflush(stdout);
-	c = fork();
-	CHECK(c >= 0);
+	c = fork_child();
 	if (c == 0) {
 		pid_t gp, cpid = getpid();
 		close(p[0]);
@@ -437,8 +372,8 @@ static void orphan_grandchild(void)
 		if (gp == 0) {
 			double end = tl_now_ms() + 3000;
 			char nefd[16], np[16];
-			char *argv[] = { (char *)"proc_fork_exec",
-					 (char *)"--orphan", nefd, np, NULL };
+			char *argv[] = {(char *)"proc_fork_exec",
+					(char *)"--orphan", nefd, np, NULL};
 			/* Wait for C to die and for the reparenting. */
 			while (getppid() == cpid && tl_now_ms() < end)
 				sleep_ms(5);
@@ -470,9 +405,7 @@ static void orphan_grandchild(void)
 			CHECK(strcmp(buf, "orphan-ok") == 0);
 		}
 		/* We are G's parent now, so we reap it. */
-		CHECK_EQ(waitpid(g, &st, 0), g);
-		CHECK(WIFEXITED(st));
-		CHECK_EQ(WEXITSTATUS(st), 0);
+		expect_exit_0(g);
 	}
 	close(p[0]);
 	CHECK_OK(prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0));
@@ -532,9 +465,7 @@ static void fork_tree_wait_any(void)
 	for (i = 0; i < N; i++) {
 		fds[i] = eventfd(0, 0);
 		CHECK(fds[i] >= 0);
-		fflush(stdout);
-		pids[i] = fork();
-		CHECK(pids[i] >= 0);
+		pids[i] = fork_child();
 		if (pids[i] == 0) {
 			uint64_t v = 0;
 			if (rd(fds[i], &v))

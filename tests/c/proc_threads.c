@@ -6,6 +6,7 @@
  * Re-executes itself as `proc_threads --after-exec FD` for the exec case.
  */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -15,60 +16,6 @@
 #include <sys/wait.h>
 
 #define NTHREADS 8
-
-static int rd(int fd, uint64_t *v)
-{
-	return read(fd, v, sizeof(*v)) == 8 ? 0 : -1;
-}
-
-static int wr(int fd, uint64_t v)
-{
-	return write(fd, &v, sizeof(v)) == 8 ? 0 : -1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Wait until thread tid of process pid sleeps inside syscall nr, as shown
- * by /proc/<pid>/task/<tid>/syscall; at most timeout_ms. */
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int timeout_ms)
-{
-	char path[96], buf[256];
-	double end = tl_now_ms() + timeout_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
-		 (int)tid);
-	while (tl_now_ms() < end) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			if (n > 0 && buf[0] >= '0' && buf[0] <= '9' &&
-			    strtol(buf, NULL, 10) == nr)
-				return 1;
-		}
-		sleep_ms(5);
-	}
-	return 0;
-}
-
-static int wait_exit(pid_t pid)
-{
-	int st = 0;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return -1000 - WTERMSIG(st);
-	return -1;
-}
 
 static int atomic_get(int *p)
 {
@@ -91,8 +38,8 @@ static void *own_thread(void *p)
 
 	for (i = 0; i < 300; i++) {
 		int sem = (i + a->idx) & 1;
-		int fd = eventfd((unsigned)i, EFD_NONBLOCK |
-						       (sem ? EFD_SEMAPHORE : 0));
+		int fd = eventfd((unsigned)i,
+				 EFD_NONBLOCK | (sem ? EFD_SEMAPHORE : 0));
 		uint64_t v = 0, want = (uint64_t)a->idx * 1000 + i + 1;
 		if (fd < 0) {
 			a->errors++;
@@ -242,6 +189,17 @@ static void *blk_thread(void *p)
 		a->order = __atomic_fetch_add(a->seq, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
+}
+
+/* In a forked child: start a blk_thread on fd and wait until it is about
+ * to read (_exit(60) if there is no thread). */
+static void child_start_reader(struct blk_arg *a, pthread_t *th, int fd)
+{
+	a->fd = fd;
+	if (pthread_create(th, NULL, blk_thread, a))
+		_exit(60);
+	while (!atomic_get(&a->ready))
+		sleep_ms(1);
 }
 
 static int wait_ready(struct blk_arg *a)
@@ -478,8 +436,7 @@ static void close_while_blocked(void)
 	v = 0;
 	CHECK_OK(rd(fresh, &v));
 	CHECK_EQ(v, 3);
-	close(fresh);
-	close(keep);
+	close_fds(fresh, keep);
 }
 
 /* --- 8. the process exits while a thread is blocked ----------------- */
@@ -491,9 +448,7 @@ static void exit_group_with_blocked_thread(void)
 	 * status. */
 	pid_t pid;
 
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct blk_arg a[3];
 		pthread_t th[3];
@@ -536,9 +491,7 @@ static void exit_group_from_other_thread(void)
 	/* The main thread blocks in read; a second thread calls _exit(9). */
 	pid_t pid;
 
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct exiter e;
 		pthread_t th;
@@ -567,18 +520,12 @@ static void main_thread_exits_worker_continues(void)
 
 	CHECK(fd >= 0);
 	CHECK_OK(pipe(tp));
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct blk_arg a;
 		pthread_t th;
 		close(tp[0]);
-		a.fd = fd;
-		if (pthread_create(&th, NULL, blk_thread, &a))
-			_exit(60);
-		while (!atomic_get(&a.ready))
-			sleep_ms(1);
+		child_start_reader(&a, &th, fd);
 		if (write(tp[1], &a.tid, sizeof(a.tid)) != sizeof(a.tid))
 			_exit(61);
 		close(tp[1]);
@@ -643,8 +590,8 @@ static void *exec_thread(void *p)
 {
 	struct exec_arg *e = p;
 	char nfd[16];
-	char *argv[] = { (char *)"proc_threads", (char *)"--after-exec", nfd,
-			 NULL };
+	char *argv[] = {(char *)"proc_threads", (char *)"--after-exec", nfd,
+			NULL};
 
 	if (!wait_in_syscall(getpid(), e->reader_tid, SYS_read, 3000))
 		_exit(70);
@@ -692,23 +639,18 @@ static void exec_from_thread_with_blocked_reader(void)
 
 	CHECK(fd >= 0 && rfd >= 0);
 	CHECK_OK(pipe(tp));
-	fflush(stdout);
-	pid = fork();
-	CHECK(pid >= 0);
+	pid = fork_child();
 	if (pid == 0) {
 		static struct blk_arg a;
 		static struct exec_arg e;
 		pthread_t r, x;
 		close(tp[0]);
 		/* The reader blocks on rfd; nobody ever writes to it. */
-		a.fd = rfd;
-		if (pthread_create(&r, NULL, blk_thread, &a))
-			_exit(60);
-		while (!atomic_get(&a.ready))
-			sleep_ms(1);
+		child_start_reader(&a, &r, rfd);
 		e.fd = fd;
 		e.reader_tid = a.tid;
-		/* Tell the parent to write 5 into fd (read by the new image). */
+		/* Tell the parent to write 5 into fd (read by the new image).
+		 */
 		if (write(tp[1], "g", 1) != 1)
 			_exit(61);
 		close(tp[1]);
@@ -734,8 +676,7 @@ static void exec_from_thread_with_blocked_reader(void)
 	CHECK_OK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	CHECK_OK(rd(fd, &v));
 	CHECK_EQ(v, 17);
-	close(fd);
-	close(rfd);
+	close_fds(fd, rfd);
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
  * shows that the supervisor cleaned up and carried on serving the rest of
  * the guest tree. */
 #include "testlib.h"
+#include "testutil.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -15,12 +16,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 /* The parent is still served: ready event reported, empty wait times out. */
 static void parent_still_served(void)
@@ -38,8 +33,7 @@ static void parent_still_served(void)
 	CHECK_EQ(epoll_wait(ep, out, 2, 50), 0);
 	double dt = tl_now_ms() - t0;
 	CHECK(dt >= 50 && dt < 1050);
-	close(ep);
-	close(efd);
+	close_fds(ep, efd);
 }
 
 static void *block_forever(void *arg)
@@ -118,46 +112,51 @@ static int run_child(void *(*fn)(void *), int nthreads, enum how how)
 	return st;
 }
 
-static void killed_in_epoll_wait(void)
+/* The child is killed by SIGKILL; the parent is still served. */
+static void expect_killed(void *(*fn)(void *), int nthreads)
 {
-	int st = run_child(block_forever, 4, KILLED);
+	int st = run_child(fn, nthreads, KILLED);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	parent_still_served();
+}
+
+/* The child (8 threads running fn) exits with code as `how` says; the
+ * parent is still served. */
+static void expect_exit(void *(*fn)(void *), enum how how, int code)
+{
+	int st = run_child(fn, 8, how);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == code);
+	parent_still_served();
+}
+
+static void killed_in_epoll_wait(void)
+{
+	expect_killed(block_forever, 4);
 }
 
 static void killed_in_epoll_ctl(void)
 {
-	int st = run_child(ctl_loop, 2, KILLED);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	parent_still_served();
+	expect_killed(ctl_loop, 2);
 }
 
 static void killed_in_poll(void)
 {
-	int st = run_child(poll_forever, 4, KILLED);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	parent_still_served();
+	expect_killed(poll_forever, 4);
 }
 
 static void exits_while_threads_wait(void)
 {
-	int st = run_child(block_forever, 8, EXITS);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3);
-	parent_still_served();
+	expect_exit(block_forever, EXITS, 3);
 }
 
 static void exit_group_from_thread_while_others_wait(void)
 {
-	int st = run_child(block_forever, 8, EXIT_FROM_THREAD);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
-	parent_still_served();
+	expect_exit(block_forever, EXIT_FROM_THREAD, 7);
 }
 
 static void execve_from_thread_while_others_wait(void)
 {
-	int st = run_child(block_forever, 8, EXEC_FROM_THREAD);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 9);
-	parent_still_served();
+	expect_exit(block_forever, EXEC_FROM_THREAD, 9);
 }
 
 static void many_deaths_in_a_row(void)

@@ -22,6 +22,8 @@
  *   restarts with the remaining time.
  */
 #include "testlib.h"
+#include "testutil.h"
+#include "testsig.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -38,16 +40,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-struct kts {
-	long long tv_sec;
-	long long tv_nsec;
-};
-
-struct ktv {
-	long long tv_sec;
-	long long tv_usec;
-};
-
 struct sigarg {
 	const void *ss;
 	size_t len;
@@ -55,8 +47,6 @@ struct sigarg {
 
 #define BIGBITS 65536
 #define BIGLONGS (BIGBITS / 64)
-
-static pid_t main_tid;
 
 static long long raw_select(long n, void *r, void *w, void *e, void *tv)
 {
@@ -79,23 +69,6 @@ static int bisset(const unsigned long *s, int fd)
 	return (s[fd / 64] >> (fd % 64)) & 1;
 }
 
-static double ktv_ms(const struct ktv *t)
-{
-	return t->tv_sec * 1e3 + t->tv_usec / 1e3;
-}
-
-static double kts_ms(const struct kts *t)
-{
-	return t->tv_sec * 1e3 + t->tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static int fd_is_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
@@ -110,21 +83,6 @@ static int closed_fd(void)
 	return -1;
 }
 
-static int fdtable_size(void)
-{
-	char buf[256];
-	int n = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "FDSize: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 /* Three zeroed big bitmaps. */
 static unsigned long big_r[BIGLONGS], big_w[BIGLONGS], big_e[BIGLONGS];
 
@@ -135,7 +93,7 @@ static void big_zero(void)
 	memset(big_e, 0, sizeof(big_e));
 }
 
-static const struct ktv tv_zero = { 0, 0 };
+static const struct ktv tv_zero = {0, 0};
 
 /* select with a zero timeout, through a copy of the timeval. */
 static long long sel0(int n, void *r, void *w, void *e)
@@ -152,8 +110,8 @@ static void nfds_negative_einval(void)
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	struct ktv tv = { 0, 0 };
-	struct kts ts = { 0, 0 };
+	struct ktv tv = {0, 0};
+	struct kts ts = {0, 0};
 	CHECK_ERR(raw_select(-1, NULL, NULL, NULL, NULL), EINVAL);
 	CHECK_ERR(raw_select(-1, &r, NULL, NULL, &tv), EINVAL);
 	CHECK_ERR(raw_select(INT_MIN, &r, NULL, NULL, &tv), EINVAL);
@@ -164,10 +122,9 @@ static void nfds_negative_einval(void)
 	CHECK_ERR(raw_select(0xffffffffL, &r, NULL, NULL, &tv), EINVAL);
 	/* After the timeout is read. */
 	CHECK_ERR(raw_select(-1, NULL, NULL, NULL, (void *)8), EFAULT);
-	struct timeval gtv = { 0, 0 };
+	struct timeval gtv = {0, 0};
 	CHECK_ERR(select(-1, &r, NULL, NULL, &gtv), EINVAL);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void nfds_is_an_int(void)
@@ -179,16 +136,14 @@ static void nfds_is_an_int(void)
 	FD_ZERO(&w);
 	FD_SET(p[1], &w);
 	CHECK_EQ(sel0((int)0, NULL, NULL, NULL), 0);
-	struct ktv tv = { 0, 0 };
-	CHECK_EQ(raw_select(0x100000000L | (p[1] + 1), NULL, &w, NULL, &tv),
-		 1);
+	struct ktv tv = {0, 0};
+	CHECK_EQ(raw_select(0x100000000L | (p[1] + 1), NULL, &w, NULL, &tv), 1);
 	CHECK(FD_ISSET(p[1], &w));
 	/* nfds 0 after truncation: bad set pointers are never touched. */
 	CHECK_EQ(raw_select((long)0xffffffff00000000UL, (void *)8, (void *)8,
 			    (void *)8, &tv),
 		 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void nfds_above_fd_table(void)
@@ -199,7 +154,7 @@ static void nfds_above_fd_table(void)
 	CHECK_EQ(write(p[1], "x", 1), 1);
 	/* No sets: any nfds. */
 	CHECK_EQ(sel0(INT_MAX, NULL, NULL, NULL), 0);
-	struct kts ts = { 0, 0 };
+	struct kts ts = {0, 0};
 	CHECK_EQ(raw_pselect6(INT_MAX, NULL, NULL, NULL, &ts, NULL), 0);
 	/* With large sets. */
 	big_zero();
@@ -218,8 +173,7 @@ static void nfds_above_fd_table(void)
 		CHECK(bisset(big_r, hi));
 		close(hi);
 	}
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void nfds_capped_to_fd_table(void)
@@ -259,15 +213,14 @@ static void nfds_capped_to_fd_table(void)
 	bset(big_r, p[0]);
 	bset(big_w, low);
 	CHECK_ERR(sel0(INT_MAX, big_r, big_w, big_e), EBADF);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void ebadf_closed_fd_any_set(void)
 {
 	int p[2];
 	int bad = closed_fd();
-	unsigned long *sets[3] = { big_r, big_w, big_e };
+	unsigned long *sets[3] = {big_r, big_w, big_e};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	CHECK(bad > 0);
@@ -276,9 +229,9 @@ static void ebadf_closed_fd_any_set(void)
 		bset(big_r, p[0]);
 		bset(big_w, p[1]);
 		bset(sets[i], bad);
-		struct ktv tv = { 0, 0 };
+		struct ktv tv = {0, 0};
 		CHECK_ERR(raw_select(bad + 1, big_r, big_w, big_e, &tv), EBADF);
-		struct kts ts = { 0, 0 };
+		struct kts ts = {0, 0};
 		CHECK_ERR(raw_pselect6(bad + 1, big_r, big_w, big_e, &ts, NULL),
 			  EBADF);
 		/* The sets are not rewritten on error. */
@@ -290,15 +243,14 @@ static void ebadf_closed_fd_any_set(void)
 	fd_set r;
 	FD_ZERO(&r);
 	FD_SET(bad, &r);
-	struct timeval gtv = { 0, 0 };
+	struct timeval gtv = {0, 0};
 	CHECK_ERR(select(bad + 1, &r, NULL, NULL, &gtv), EBADF);
 	/* EBADF comes before any wait. */
 	double t0 = tl_now_ms();
-	struct ktv tv = { 3, 0 };
+	struct ktv tv = {3, 0};
 	CHECK_ERR(raw_select(bad + 1, &r, NULL, NULL, &tv), EBADF);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void closed_fd_at_or_above_nfds_ignored(void)
@@ -329,8 +281,7 @@ static void closed_fd_at_or_above_nfds_ignored(void)
 	CHECK_EQ(sel0(bad, big_r, big_w, big_e), 1);
 	/* Cleared when the long holding it is covered by nfds bits. */
 	CHECK_EQ(bisset(big_r, bad), bad % 64 == 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void efault_before_ebadf(void)
@@ -358,27 +309,23 @@ static void bad_set_pointer_efault(void)
 	CHECK_ERR(sel0(p[1] + 1, (void *)8, NULL, NULL), EFAULT);
 	CHECK_ERR(sel0(p[1] + 1, NULL, (void *)8, NULL), EFAULT);
 	CHECK_ERR(sel0(p[1] + 1, NULL, NULL, (void *)-64L), EFAULT);
-	struct kts ts = { 0, 0 };
+	struct kts ts = {0, 0};
 	CHECK_ERR(raw_pselect6(p[1] + 1, NULL, (void *)8, NULL, &ts, NULL),
 		  EFAULT);
 	/* nfds 0: the sets are neither read nor written. */
 	CHECK_EQ(sel0(0, (void *)8, (void *)8, (void *)8), 0);
 	/* A set straddling into an unmapped page: only FDS_BYTES(nfds)
 	 * (whole longs) are read. */
-	char *b = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(b != MAP_FAILED);
-	if (b == MAP_FAILED)
+	char *end = mem_edge(0);
+	if (!end)
 		return;
-	CHECK_OK(munmap(b + 4096, 4096));
-	unsigned long *tail = (unsigned long *)(b + 4096 - 8);
+	unsigned long *tail = (unsigned long *)(end - 8);
 	*tail = 1UL << p[1];
 	CHECK_EQ(sel0(64, NULL, tail, NULL), 1);
 	CHECK_EQ(*tail, 1UL << p[1]);
 	CHECK_ERR(sel0(65, NULL, tail, NULL), EFAULT);
-	munmap(b, 4096);
-	close(p[0]);
-	close(p[1]);
+	mem_edge_free(end, 0);
+	close_fds(p[0], p[1]);
 }
 
 static void readonly_set_efault_after_wait(void)
@@ -386,17 +333,14 @@ static void readonly_set_efault_after_wait(void)
 	int p[2];
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
-	unsigned long *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro == MAP_FAILED)
+	/* the read end: not readable */
+	unsigned long *ro =
+	    ro_copy((unsigned long[2]){1UL << p[0], 0}, 2 * sizeof(*ro));
+	if (!ro)
 		return;
-	ro[0] = 1UL << p[0];  /* read end: not readable */
-	ro[1] = 0;
-	CHECK_OK(mprotect(ro, 4096, PROT_READ));
 	/* Timed out: the zeroed set is written back: EFAULT, after the wait. */
 	double t0 = tl_now_ms();
-	struct ktv tv = { 0, 100000 };
+	struct ktv tv = {0, 100000};
 	CHECK_ERR(raw_select(p[0] + 1, ro, NULL, NULL, &tv), EFAULT);
 	CHECK(tl_now_ms() - t0 >= 99.5);
 	/* Ready elsewhere: EFAULT writing the read-only set. */
@@ -406,8 +350,7 @@ static void readonly_set_efault_after_wait(void)
 	CHECK_ERR(sel0(p[0] + 1, ro, NULL, NULL), EFAULT);
 	CHECK_EQ(ro[0], 1UL << p[0]);
 	munmap(ro, 4096);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void pipe_mapping(void)
@@ -437,8 +380,7 @@ static void pipe_mapping(void)
 	FD_SET(p[1], &w);
 	CHECK_EQ(sel0(n, &r, &w, NULL), 2);
 	CHECK(FD_ISSET(p[0], &r) && FD_ISSET(p[1], &w));
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 
 	/* Read end after the writer closed: HUP -> readable only. */
 	CHECK_OK(pipe2(p, O_CLOEXEC));
@@ -450,8 +392,7 @@ static void pipe_mapping(void)
 	FD_SET(p[0], &w);
 	FD_SET(p[0], &e);
 	CHECK_EQ(sel0(p[0] + 1, &r, &w, &e), 1);
-	CHECK(FD_ISSET(p[0], &r) && !FD_ISSET(p[0], &w) &&
-	      !FD_ISSET(p[0], &e));
+	CHECK(FD_ISSET(p[0], &r) && !FD_ISSET(p[0], &w) && !FD_ISSET(p[0], &e));
 	close(p[0]);
 
 	/* Write end after the reader closed: ERR -> readable and writable,
@@ -465,8 +406,7 @@ static void pipe_mapping(void)
 	FD_SET(p[1], &w);
 	FD_SET(p[1], &e);
 	CHECK_EQ(sel0(p[1] + 1, &r, &w, &e), 2);
-	CHECK(FD_ISSET(p[1], &r) && FD_ISSET(p[1], &w) &&
-	      !FD_ISSET(p[1], &e));
+	CHECK(FD_ISSET(p[1], &r) && FD_ISSET(p[1], &w) && !FD_ISSET(p[1], &e));
 	close(p[1]);
 }
 
@@ -504,34 +444,28 @@ static void file_and_opath_mapping(void)
 	FD_ZERO(&r);
 	FD_SET(op, &r);
 	double t0 = tl_now_ms();
-	struct ktv tv = { 3, 0 };
+	struct ktv tv = {3, 0};
 	CHECK_EQ(raw_select(op + 1, &r, NULL, NULL, &tv), 1);
 	CHECK(tl_now_ms() - t0 < 1000);
-	close(f);
-	close(dn);
-	close(op);
+	close_fds(f, dn, op);
 }
 
 static void oob_data_in_exceptfds(void)
 {
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a;
+	socklen_t al;
+	int l = tcp_listener(&a, &al, 1);
 	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
 	fd_set r, w, e;
 
-	CHECK(l >= 0 && t >= 0);
-	CHECK_OK(bind(l, (struct sockaddr *)&a, al));
-	CHECK_OK(listen(l, 1));
-	CHECK_OK(getsockname(l, (struct sockaddr *)&a, &al));
+	CHECK(t >= 0);
 	/* Listening socket: readable once a connection is pending. */
 	FD_ZERO(&r);
 	FD_SET(l, &r);
 	CHECK_EQ(sel0(l + 1, &r, NULL, NULL), 0);
 	CHECK_OK(connect(t, (struct sockaddr *)&a, al));
 	FD_SET(l, &r);
-	struct ktv tv = { 2, 0 };
+	struct ktv tv = {2, 0};
 	CHECK_EQ(raw_select(l + 1, &r, NULL, NULL, &tv), 1);
 	int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	CHECK(c >= 0);
@@ -559,9 +493,7 @@ static void oob_data_in_exceptfds(void)
 	FD_ZERO(&e);
 	FD_SET(c, &e);
 	CHECK_EQ(sel0(c + 1, NULL, NULL, &e), 0);
-	close(c);
-	close(t);
-	close(l);
+	close_fds(c, t, l);
 }
 
 static void return_counts_bits(void)
@@ -593,17 +525,15 @@ static void return_counts_bits(void)
 	FD_SET(efd, &r);
 	FD_SET(efd, &w);
 	FD_SET(p[1], &w);
-	struct kts ts = { 0, 0 };
+	struct kts ts = {0, 0};
 	CHECK_EQ(raw_pselect6(n, &r, &w, NULL, &ts, NULL), 3);
 	FD_ZERO(&r);
 	FD_ZERO(&w);
 	FD_SET(efd, &r);
 	FD_SET(efd, &w);
-	struct timeval gtv = { 0, 0 };
+	struct timeval gtv = {0, 0};
 	CHECK_EQ(select(n, &r, &w, NULL, &gtv), 2);
-	close(efd);
-	close(p[0]);
-	close(p[1]);
+	close_fds(efd, p[0], p[1]);
 }
 
 static void sets_rewritten_on_timeout(void)
@@ -618,7 +548,7 @@ static void sets_rewritten_on_timeout(void)
 	FD_SET(p[0], &r);
 	FD_SET(p[0], &e);
 	FD_SET(p[1], &e);
-	struct ktv tv = { 0, 50000 };
+	struct ktv tv = {0, 50000};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_select(p[1] + 1, &r, &w, &e, &tv), 0);
 	CHECK(tl_now_ms() - t0 >= 49.5);
@@ -626,20 +556,19 @@ static void sets_rewritten_on_timeout(void)
 	CHECK(!FD_ISSET(p[0], &e) && !FD_ISSET(p[1], &e));
 	CHECK_EQ(tv.tv_sec, 0);
 	CHECK_EQ(tv.tv_usec, 0);
-	close(p[0]);
-	close(p[1]);
+	close_fds(p[0], p[1]);
 }
 
 static void null_sets_sleep(void)
 {
-	struct ktv tv = { 0, 100000 };
+	struct ktv tv = {0, 100000};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_select(0, NULL, NULL, NULL, &tv), 0);
 	double el = tl_now_ms() - t0;
 	CHECK(el >= 99.5 && el < 2000);
 	CHECK_EQ(tv.tv_sec, 0);
 	CHECK_EQ(tv.tv_usec, 0);
-	struct kts ts = { 0, 100000000 };
+	struct kts ts = {0, 100000000};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_pselect6(10, NULL, NULL, NULL, &ts, NULL), 0);
 	el = tl_now_ms() - t0;
@@ -653,7 +582,7 @@ static void select_timeout_validation(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	fd_set w;
 	const struct ktv bad[] = {
-		{ -1, 0 }, { 0, -1 }, { 1, -1 }, { LLONG_MIN, 0 }, { -2, 999999 },
+	    {-1, 0}, {0, -1}, {1, -1}, {LLONG_MIN, 0}, {-2, 999999},
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -667,7 +596,7 @@ static void select_timeout_validation(void)
 	CHECK_ERR(raw_select(efd + 1, NULL, &w, NULL, (void *)8), EFAULT);
 	/* usec is folded into sec first: {-1, 2000000} is one second,
 	 * {0, 1500000} is 1.5 s, {1, -1000000} is zero. */
-	struct ktv tv = { -1, 2000000 };
+	struct ktv tv = {-1, 2000000};
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
 	CHECK_EQ(raw_select(efd + 1, NULL, &w, NULL, &tv), 1);
@@ -688,7 +617,7 @@ static void select_timeout_validation(void)
 	CHECK_EQ(tv.tv_sec, 1);
 	CHECK_EQ(tv.tv_usec, -1000000);
 	/* glibc rejects negative fields itself. */
-	struct timeval gtv = { 0, -1 };
+	struct timeval gtv = {0, -1};
 	CHECK_ERR(select(0, NULL, NULL, NULL, &gtv), EINVAL);
 	close(efd);
 }
@@ -699,14 +628,14 @@ static void select_timeout_writeback(void)
 	fd_set w;
 
 	/* Ready at once on 5 s: ~4.999999 s left. */
-	struct ktv tv = { 5, 0 };
+	struct ktv tv = {5, 0};
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
 	CHECK_EQ(raw_select(efd + 1, NULL, &w, NULL, &tv), 1);
 	CHECK(tv.tv_usec >= 0 && tv.tv_usec < 1000000);
 	CHECK(ktv_ms(&tv) < 5000.0 && ktv_ms(&tv) > 4500.0);
 	/* glibc's select writes it back too (it goes through pselect6). */
-	struct timeval gtv = { 5, 0 };
+	struct timeval gtv = {5, 0};
 	FD_SET(efd, &w);
 	CHECK_EQ(select(efd + 1, NULL, &w, NULL, &gtv), 1);
 	CHECK(gtv.tv_sec == 4 && gtv.tv_usec > 500000);
@@ -729,13 +658,8 @@ static void select_timeout_writeback(void)
 	CHECK_ERR(raw_select(10, (void *)8, NULL, NULL, &tv), EFAULT);
 	CHECK(ktv_ms(&tv) < 5000.0 && ktv_ms(&tv) > 4500.0);
 	/* A read-only timeval: the write-back fault is ignored. */
-	struct ktv *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
-	if (ro != MAP_FAILED) {
-		ro->tv_sec = 0;
-		ro->tv_usec = 50000;
-		CHECK_OK(mprotect(ro, 4096, PROT_READ));
+	struct ktv *ro = ro_copy(&(struct ktv){0, 50000}, sizeof(*ro));
+	if (ro) {
 		FD_SET(efd, &w);
 		CHECK_EQ(raw_select(efd + 1, NULL, &w, NULL, ro), 1);
 		FD_ZERO(&r);
@@ -754,7 +678,10 @@ static void pselect6_timespec(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	fd_set w;
 	const struct kts bad[] = {
-		{ 0, 1000000000 }, { -1, 0 }, { 0, -1 }, { -1, 2000000000 },
+	    {0, 1000000000},
+	    {-1, 0},
+	    {0, -1},
+	    {-1, 2000000000},
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -770,7 +697,7 @@ static void pselect6_timespec(void)
 		  EFAULT);
 	/* The kernel writes the remaining time back (glibc's pselect hides
 	 * this by passing a copy). */
-	struct kts ts = { 5, 0 };
+	struct kts ts = {5, 0};
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
 	CHECK_EQ(raw_pselect6(efd + 1, NULL, &w, NULL, &ts, NULL), 1);
@@ -782,7 +709,7 @@ static void pselect6_timespec(void)
 	CHECK_EQ(raw_pselect6(efd + 1, NULL, &w, NULL, &ts, NULL), 0);
 	CHECK_EQ(ts.tv_sec, 0);
 	CHECK_EQ(ts.tv_nsec, 0);
-	struct timespec gts = { 5, 0 };
+	struct timespec gts = {5, 0};
 	FD_SET(efd, &w);
 	CHECK_EQ(pselect(efd + 1, NULL, &w, NULL, &gts, NULL), 1);
 	CHECK_EQ(gts.tv_sec, 5);
@@ -794,7 +721,7 @@ static void pselect6_timespec(void)
 static long long ps_sig(int efd, void *sigp)
 {
 	fd_set w;
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 
 	FD_ZERO(&w);
 	FD_SET(efd, &w);
@@ -808,33 +735,30 @@ static void pselect6_sigmask_argument(void)
 	struct sigarg a;
 
 	CHECK_EQ(ps_sig(efd, NULL), 1);
-	a = (struct sigarg){ NULL, 4 };
+	a = (struct sigarg){NULL, 4};
 	CHECK_EQ(ps_sig(efd, &a), 1);
-	a = (struct sigarg){ NULL, 12345 };
+	a = (struct sigarg){NULL, 12345};
 	CHECK_EQ(ps_sig(efd, &a), 1);
-	a = (struct sigarg){ &m, 8 };
+	a = (struct sigarg){&m, 8};
 	CHECK_EQ(ps_sig(efd, &a), 1);
-	a = (struct sigarg){ &m, 4 };
+	a = (struct sigarg){&m, 4};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
-	a = (struct sigarg){ &m, 16 };
+	a = (struct sigarg){&m, 16};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
-	a = (struct sigarg){ &m, 0 };
+	a = (struct sigarg){&m, 0};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
-	a = (struct sigarg){ (void *)8, 8 };
+	a = (struct sigarg){(void *)8, 8};
 	CHECK_ERR(ps_sig(efd, &a), EFAULT);
-	a = (struct sigarg){ (void *)8, 4 };
+	a = (struct sigarg){(void *)8, 4};
 	CHECK_ERR(ps_sig(efd, &a), EINVAL);
 	CHECK_ERR(ps_sig(efd, (void *)8), EFAULT);
 	/* The pair straddling into an unmapped page. */
-	char *b = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(b != MAP_FAILED);
-	if (b != MAP_FAILED) {
-		CHECK_OK(munmap(b + 4096, 4096));
-		struct sigarg *edge = (struct sigarg *)(b + 4096 - 8);
+	char *end = mem_edge(0);
+	if (end) {
+		struct sigarg *edge = (struct sigarg *)(end - 8);
 		edge->ss = NULL;
 		CHECK_ERR(ps_sig(efd, edge), EFAULT);
-		munmap(b, 4096);
+		mem_edge_free(end, 0);
 	}
 	close(efd);
 }
@@ -842,10 +766,10 @@ static void pselect6_sigmask_argument(void)
 static void pselect6_check_order(void)
 {
 	uint64_t m = 0;
-	struct kts neg = { -1, 0 };
-	struct kts z = { 0, 0 };
-	struct sigarg small = { &m, 4 };
-	struct sigarg badp = { (void *)8, 8 };
+	struct kts neg = {-1, 0};
+	struct kts z = {0, 0};
+	struct sigarg small = {&m, 4};
+	struct sigarg badp = {(void *)8, 8};
 	int bad = closed_fd();
 	fd_set r;
 
@@ -865,11 +789,11 @@ static void pselect6_check_order(void)
 	CHECK_ERR(raw_pselect6(bad + 1, &r, NULL, NULL, &z, NULL), EBADF);
 	/* The mask size EINVAL and the nfds EINVAL, told apart by the
 	 * write-back of the timeout (only the later one writes it). */
-	struct kts ts = { 5, 0 };
+	struct kts ts = {5, 0};
 	CHECK_ERR(raw_pselect6(-1, NULL, NULL, NULL, &ts, &small), EINVAL);
 	CHECK_EQ(ts.tv_sec, 5);
 	CHECK_EQ(ts.tv_nsec, 0);
-	struct sigarg good = { &m, 8 };
+	struct sigarg good = {&m, 8};
 	CHECK_ERR(raw_pselect6(-1, NULL, NULL, NULL, &ts, &good), EINVAL);
 	CHECK(ts.tv_sec == 4 && ts.tv_nsec > 0);
 }
@@ -879,7 +803,7 @@ static void epoll_fd_in_select(void)
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int efd = eventfd(0, EFD_CLOEXEC);
 	fd_set r, w, e;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
 
 	CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
 	FD_ZERO(&r);
@@ -900,8 +824,7 @@ static void epoll_fd_in_select(void)
 	CHECK_EQ(read(efd, &one, 8), 8);
 	FD_SET(ep, &r);
 	CHECK_EQ(sel0(ep + 1, &r, NULL, NULL), 0);
-	close(efd);
-	close(ep);
+	close_fds(efd, ep);
 }
 
 static void eventfd_in_select(void)
@@ -960,7 +883,7 @@ static void select_woken_by_thread(void)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	int p[2];
 	fd_set r;
-	struct script s = { .fd = efd, .delay_ms = 150 };
+	struct script s = {.fd = efd, .delay_ms = 150};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	FD_ZERO(&r);
@@ -981,109 +904,14 @@ static void select_woken_by_thread(void)
 	FD_SET(efd, &r);
 	s.delay_ms = 200;
 	pthread_create(&s.th, NULL, script_main, &s);
-	struct kts ts = { 3, 0 };
+	struct kts ts = {3, 0};
 	t0 = tl_now_ms();
 	CHECK_EQ(raw_pselect6(efd + 1, &r, NULL, NULL, &ts, NULL), 1);
 	el = tl_now_ms() - t0;
 	pthread_join(s.th, NULL);
 	CHECK(kts_ms(&ts) < 2850.0 && kts_ms(&ts) > 1000.0);
 	CHECK(kts_ms(&ts) + el > 2950.0 && kts_ms(&ts) + el < 3300.0);
-	close(efd);
-	close(p[0]);
-	close(p[1]);
-}
-
-static volatile sig_atomic_t handler_runs;
-static volatile double handler_time;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	handler_runs++;
-	handler_time = tl_now_ms();
-}
-
-static void install(int sig, int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	handler_runs = 0;
-	handler_time = 0;
-}
-
-static void uninstall(int sig)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(sig, &sa, NULL);
-}
-
-static long current_syscall(const char *path)
-{
-	char buf[256];
-	FILE *f = fopen(path, "r");
-	long nr = -2;
-
-	if (!f)
-		return -2;
-	if (fgets(buf, sizeof(buf), f))
-		nr = strncmp(buf, "running", 7) == 0 ? -1
-						      : strtol(buf, NULL, 10);
-	fclose(f);
-	return nr;
-}
-
-static int wait_in_syscall(pid_t pid, pid_t tid, long nr, int max_ms)
-{
-	char path[96];
-	double end = tl_now_ms() + max_ms;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	while (tl_now_ms() < end) {
-		if (current_syscall(path) == nr)
-			return 1;
-		sleep_ms(2);
-	}
-	return 0;
-}
-
-struct sender {
-	pthread_t th;
-	pthread_t target;
-	long nr;
-	int sig;
-	int found;
-	double sent_at;
-};
-
-static void *sender_main(void *arg)
-{
-	struct sender *s = arg;
-
-	s->found = wait_in_syscall(getpid(), main_tid, s->nr, 5000);
-	sleep_ms(30);
-	s->sent_at = tl_now_ms();
-	pthread_kill(s->target, s->sig);
-	return NULL;
-}
-
-static void sender_start(struct sender *s, long nr, int sig)
-{
-	s->target = pthread_self();
-	s->nr = nr;
-	s->sig = sig;
-	s->found = 0;
-	if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
-		perror("pthread_create");
-		exit(2);
-	}
+	close_fds(efd, p[0], p[1]);
 }
 
 static void select_sa_restart_handler_eintr(void)
@@ -1099,23 +927,19 @@ static void select_sa_restart_handler_eintr(void)
 	FD_SET(p[0], &r);
 	FD_SET(p[1], &r);
 	FD_SET(p[0], &e);
-	sender_start(&s, SYS_select, SIGUSR1);
-	struct ktv tv = { 3, 0 };
+	sender_start(&s, SYS_select, SIGUSR1, 30, 5000);
+	struct ktv tv = {3, 0};
 	double t0 = tl_now_ms();
 	CHECK_ERR(raw_select(p[1] + 1, &r, NULL, &e, &tv), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
+	sender_handled(&s, t1);
 	/* Sets untouched, remaining time written back. */
 	CHECK(FD_ISSET(p[0], &r) && FD_ISSET(p[1], &r) && FD_ISSET(p[0], &e));
 	CHECK(ktv_ms(&tv) < 2995.0 && ktv_ms(&tv) > 500.0);
 	CHECK(ktv_ms(&tv) + (t1 - t0) > 2950.0 &&
 	      ktv_ms(&tv) + (t1 - t0) < 3300.0);
-	uninstall(SIGUSR1);
-	close(p[0]);
-	close(p[1]);
+	set_disposition(SIGUSR1, SIG_DFL);
+	close_fds(p[0], p[1]);
 }
 
 static void pselect6_and_glibc_select_eintr(void)
@@ -1128,30 +952,23 @@ static void pselect6_and_glibc_select_eintr(void)
 	install(SIGUSR1, SA_RESTART);
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	sender_start(&s, SYS_pselect6, SIGUSR1);
-	struct kts ts = { 3, 0 };
+	sender_start(&s, SYS_pselect6, SIGUSR1, 30, 5000);
+	struct kts ts = {3, 0};
 	CHECK_ERR(raw_pselect6(p[0] + 1, &r, NULL, NULL, &ts, NULL), EINTR);
 	double t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
+	sender_handled(&s, t1);
 	CHECK(FD_ISSET(p[0], &r));
 	CHECK(kts_ms(&ts) < 2995.0 && kts_ms(&ts) > 500.0);
 
 	/* glibc select, infinite timeout (handler installed without
 	 * SA_RESTART this time). */
 	install(SIGUSR1, 0);
-	sender_start(&s, SYS_pselect6, SIGUSR1);
+	sender_start(&s, SYS_pselect6, SIGUSR1, 30, 5000);
 	CHECK_ERR(select(p[0] + 1, &r, NULL, NULL, NULL), EINTR);
 	t1 = tl_now_ms();
-	pthread_join(s.th, NULL);
-	CHECK(s.found);
-	CHECK_EQ(handler_runs, 1);
-	CHECK(t1 - s.sent_at < 1500);
-	uninstall(SIGUSR1);
-	close(p[0]);
-	close(p[1]);
+	sender_handled(&s, t1);
+	set_disposition(SIGUSR1, SIG_DFL);
+	close_fds(p[0], p[1]);
 }
 
 static void pselect6_mask_blocks_arriving_signal(void)
@@ -1160,14 +977,14 @@ static void pselect6_mask_blocks_arriving_signal(void)
 	fd_set r;
 	struct sender s;
 	uint64_t m = 1ULL << (SIGUSR1 - 1);
-	struct sigarg a = { &m, 8 };
+	struct sigarg a = {&m, 8};
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	install(SIGUSR1, 0);
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	sender_start(&s, SYS_pselect6, SIGUSR1);
-	struct kts ts = { 0, 400000000 };
+	sender_start(&s, SYS_pselect6, SIGUSR1, 30, 5000);
+	struct kts ts = {0, 400000000};
 	double t0 = tl_now_ms();
 	CHECK_EQ(raw_pselect6(p[0] + 1, &r, NULL, NULL, &ts, &a), 0);
 	double t1 = tl_now_ms();
@@ -1178,9 +995,8 @@ static void pselect6_mask_blocks_arriving_signal(void)
 	/* Delivered only once the old mask was back. */
 	CHECK_EQ(handler_runs, 1);
 	CHECK(handler_time >= t0 + 399.5);
-	uninstall(SIGUSR1);
-	close(p[0]);
-	close(p[1]);
+	set_disposition(SIGUSR1, SIG_DFL);
+	close_fds(p[0], p[1]);
 }
 
 static void pselect6_mask_unblocks_pending(void)
@@ -1188,7 +1004,7 @@ static void pselect6_mask_unblocks_pending(void)
 	int p[2];
 	fd_set r;
 	uint64_t m = 0;
-	struct sigarg a = { &m, 8 };
+	struct sigarg a = {&m, 8};
 	sigset_t s1, old;
 
 	CHECK_OK(pipe2(p, O_CLOEXEC));
@@ -1199,7 +1015,7 @@ static void pselect6_mask_unblocks_pending(void)
 	raise(SIGUSR1);
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
-	struct kts z = { 0, 0 };
+	struct kts z = {0, 0};
 	long long ret = raw_pselect6(p[0] + 1, &r, NULL, NULL, &z, &a);
 	int e = errno;
 	CHECK_EQ(ret, -1);
@@ -1209,13 +1025,12 @@ static void pselect6_mask_unblocks_pending(void)
 	sigprocmask(SIG_BLOCK, NULL, &now);
 	CHECK(sigismember(&now, SIGUSR1));
 	/* drain, restore */
-	struct timespec zz = { 0, 0 };
+	struct timespec zz = {0, 0};
 	while (sigtimedwait(&s1, NULL, &zz) == SIGUSR1)
 		;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	uninstall(SIGUSR1);
-	close(p[0]);
-	close(p[1]);
+	set_disposition(SIGUSR1, SIG_DFL);
+	close_fds(p[0], p[1]);
 }
 
 static void select_stop_cont_uses_remaining_time(void)
@@ -1238,11 +1053,11 @@ static void select_stop_cont_uses_remaining_time(void)
 			if (write(rp[1], res, sizeof(double)) != sizeof(double))
 				_exit(3);
 			if (k == 0) {
-				struct ktv tv = { 0, 600000 };
+				struct ktv tv = {0, 600000};
 				x = raw_select(never[0] + 1, &r, NULL, NULL,
 					       &tv);
 			} else {
-				struct kts ts = { 0, 600000000 };
+				struct kts ts = {0, 600000000};
 				x = raw_pselect6(never[0] + 1, &r, NULL, NULL,
 						 &ts, NULL);
 			}
@@ -1258,9 +1073,8 @@ static void select_stop_cont_uses_remaining_time(void)
 		close(rp[1]);
 		double t0, res[3];
 		CHECK_EQ(read(rp[0], &t0, sizeof(t0)), sizeof(t0));
-		CHECK(wait_in_syscall(pid, pid,
-				      k == 0 ? SYS_select : SYS_pselect6,
-				      3000));
+		CHECK(wait_in_syscall_every(
+		    pid, pid, k == 0 ? SYS_select : SYS_pselect6, 3000, 2));
 		while (tl_now_ms() < t0 + 100)
 			sleep_ms(1);
 		double ts = tl_now_ms();
@@ -1277,15 +1091,12 @@ static void select_stop_cont_uses_remaining_time(void)
 		CHECK_EQ(res[2], 0);
 		CHECK(el >= 600 + (tc - ts) - 50);
 		CHECK(el < 2000);
-		close(rp[0]);
-		close(never[0]);
-		close(never[1]);
+		close_fds(rp[0], never[0], never[1]);
 	}
 }
 
 int main(void)
 {
-	main_tid = (pid_t)syscall(SYS_gettid);
 	RUN(nfds_negative_einval);
 	RUN(nfds_is_an_int);
 	RUN(nfds_above_fd_table);

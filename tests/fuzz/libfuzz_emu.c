@@ -83,7 +83,8 @@ static void tr(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void inv_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void inv_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static void inv_fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -186,9 +187,9 @@ static uint64_t fd_arg(int fd)
 }
 
 static const uint32_t bits[] = {
-	F_IN,	  F_PRI,    F_OUT,	 F_ERR,	    F_HUP,    F_RDNORM,
-	F_WRNORM, F_RDHUP,  F_EXCLUSIVE, F_WAKEUP,  F_ONESHOT, F_ET,
-	F_NVAL,	  0x080u,   0x200u,	 0x400u,
+    F_IN,     F_PRI,   F_OUT,	    F_ERR,    F_HUP,	 F_RDNORM,
+    F_WRNORM, F_RDHUP, F_EXCLUSIVE, F_WAKEUP, F_ONESHOT, F_ET,
+    F_NVAL,   0x080u,  0x200u,	    0x400u,
 };
 
 static uint32_t pick_mask(void)
@@ -325,23 +326,22 @@ static void check_log(void)
 		   r->cont ? "CONTINUE" : "reply", (long long)r->val, r->err);
 		if (r->err > 0 || r->err < -4095)
 			inv_fail("call %llu: errno %d out of range",
-			     (unsigned long long)r->id, r->err);
+				 (unsigned long long)r->id, r->err);
 		if (r->err || r->cont)
 			continue;
 		if (r->val < 0)
 			inv_fail("call %llu: negative value %lld without errno",
-			     (unsigned long long)r->id, (long long)r->val);
+				 (unsigned long long)r->id, (long long)r->val);
 		if (ci->lim_kind != LIM_NONE && r->val > ci->limit)
 			inv_fail("call %llu (%s): returned %lld > limit %lld",
-			     (unsigned long long)r->id,
-			     emu_sys_name(emu_sys_index(ci->nr)),
-			     (long long)r->val, (long long)ci->limit);
+				 (unsigned long long)r->id,
+				 emu_sys_name(emu_sys_index(ci->nr)),
+				 (long long)r->val, (long long)ci->limit);
 	}
 }
 
-static void call(int nr, int lim_kind, int64_t limit, uint64_t a0,
-		 uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-		 uint64_t a5)
+static void call(int nr, int lim_kind, int64_t limit, uint64_t a0, uint64_t a1,
+		 uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	if (n_calls >= MAX_CALLS)
 		return;
@@ -420,12 +420,14 @@ static void op_epoll_create(void)
 	tr("epoll_create\n");
 	if (k % 4 == 0)
 		call(SYS_epoll_create, LIM_NONE, 0,
-		     (k & 0x10) ? (uint64_t)(int64_t)pick_int_small() : 1, 0,
-		     0, 0, 0, 0);
+		     (k & 0x10) ? (uint64_t)(int64_t)pick_int_small() : 1, 0, 0,
+		     0, 0, 0);
 	else
 		call(SYS_epoll_create1, LIM_NONE, 0,
-		     (k & 0x10) ? u32() : (k & 0x20) ? 02000000 : 0, 0, 0, 0,
-		     0, 0);
+		     (k & 0x10)	  ? u32()
+		     : (k & 0x20) ? 02000000
+				  : 0,
+		     0, 0, 0, 0, 0);
 }
 
 static void op_eventfd(void)
@@ -437,8 +439,10 @@ static void op_eventfd(void)
 		call(SYS_eventfd, LIM_NONE, 0, count, 0, 0, 0, 0, 0);
 	else
 		call(SYS_eventfd2, LIM_NONE, 0, count,
-		     (k & 4) ? u32() : (k & 8) ? 02000000 | 04000 : 0, 0, 0,
-		     0, 0);
+		     (k & 4)   ? u32()
+		     : (k & 8) ? 02000000 | 04000
+			       : 0,
+		     0, 0, 0, 0);
 }
 
 static void op_ctl(void)
@@ -453,8 +457,8 @@ static void op_ctl(void)
 	memcpy(ev, &events, 4);
 	memcpy(ev + 4, &data, 8);
 	uint64_t a = (u8() % 8 == 0) ? pick_addr(12) : put(ev, 12);
-	tr("epoll_ctl ep=%d op=%d fd=%d events=%#x data=%#llx\n", epfd, op,
-	   fd, events, (unsigned long long)data);
+	tr("epoll_ctl ep=%d op=%d fd=%d events=%#x data=%#llx\n", epfd, op, fd,
+	   events, (unsigned long long)data);
 	call(SYS_epoll_ctl, LIM_NONE, 0, fd_arg(epfd), (uint64_t)(int64_t)op,
 	     fd_arg(fd), a, 0, 0);
 }
@@ -558,11 +562,10 @@ static void op_select(void)
 static void op_raw(void)
 {
 	static const int nrs[] = {
-		SYS_epoll_create, SYS_epoll_create1, SYS_epoll_ctl,
-		SYS_epoll_wait,	  SYS_epoll_pwait,   SYS_epoll_pwait2,
-		SYS_eventfd,	  SYS_eventfd2,	     SYS_poll,
-		SYS_ppoll,	  SYS_select,	     SYS_pselect6,
-		SYS_read,
+	    SYS_epoll_create, SYS_epoll_create1, SYS_epoll_ctl, SYS_epoll_wait,
+	    SYS_epoll_pwait,  SYS_epoll_pwait2,	 SYS_eventfd,	SYS_eventfd2,
+	    SYS_poll,	      SYS_ppoll,	 SYS_select,	SYS_pselect6,
+	    SYS_read,
 	};
 	int nr = nrs[u8() % (sizeof(nrs) / sizeof(nrs[0]))];
 	uint64_t a[6];
@@ -763,11 +766,11 @@ static void op_misc(void)
 
 typedef void (*op_fn)(void);
 static const op_fn ops[] = {
-	op_open,     op_epoll_create, op_eventfd, op_ctl,	 op_ctl,
-	op_ctl,	     op_wait,	      op_wait,	  op_poll,	 op_select,
-	op_raw,	     op_wake,	      op_wake,	  op_set_ready,	 op_close,
-	op_dup,	     op_fdflags,      op_advance, op_advance,	 op_timers_now,
-	op_signal,   op_kill,	      op_sync,	  op_gc,	 op_misc,
+    op_open,   op_epoll_create, op_eventfd, op_ctl,	  op_ctl,
+    op_ctl,    op_wait,		op_wait,    op_poll,	  op_select,
+    op_raw,    op_wake,		op_wake,    op_set_ready, op_close,
+    op_dup,    op_fdflags,	op_advance, op_advance,	  op_timers_now,
+    op_signal, op_kill,		op_sync,    op_gc,	  op_misc,
 };
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -792,22 +795,12 @@ static void teardown(void)
 	emu_fini(&fake.emu);
 	check_log();
 	if (fake.open_handles)
-		inv_fail("%zu handle(s) leaked after emu_fini", fake.open_handles);
+		inv_fail("%zu handle(s) leaked after emu_fini",
+			 fake.open_handles);
 	if (fake.emu.heap_len || fake.emu.n_blocked)
 		tr("  (note: heap_len %zu n_blocked %zu after fini)\n",
 		   fake.emu.heap_len, fake.emu.n_blocked);
-	while (!list_empty(&fake.handles)) {
-		struct plat_handle *h =
-			container_of(fake.handles.next, struct plat_handle, all);
-		list_del(&h->all);
-		free(h);
-	}
-	while (!list_empty(&fake.files)) {
-		struct fake_file *f =
-			container_of(fake.files.next, struct fake_file, all);
-		list_del(&f->all);
-		free(f);
-	}
+	fake_free_all();
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -10,29 +10,12 @@
 # killed by signal N, 127 when it is not found, 126 when it cannot be
 # executed; interpoll adds 2 for bad usage.
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-nok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
-# flat FILE: the file's text on one line (newlines shown as '|').
-flat() { tr '\n' '|' <"$1" | cut -c1-200; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ -z "${INTERPOLL:-}" ] || [ ! -x "$INTERPOLL" ]; then
-	echo "FAIL - setup: INTERPOLL must name the interpoll binary (got '${INTERPOLL:-}')"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interpoll-exit.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/runner.sh"
+runner_setup exit
 # A hung interpoll must not hang the suite: bound every run (timeout kills
 # the whole process group it creates, guest tree included). timeout passes
 # the exit status through, and re-raises a signal that killed its command.
-if timeout 5 true 2>/dev/null; then T="timeout -k 2 10"; else T=; fi
+bound 10
 
 # run CMD...: stdout in $tmp/out, stderr in $tmp/err, status in $rc.
 run() {
@@ -74,36 +57,40 @@ expect_rc "killed by SIGUSR1 gives 138" 138
 
 # --- PROGRAM cannot be run ----------------------------------------------
 
-name="not found gives 127 and one exact message"
+# fails_with NAME WANT_RC RC_DETAIL OUT_DETAIL STDERR_CHECK: $rc is WANT_RC,
+# the command STDERR_CHECK prints nothing (what it prints is the failure),
+# stdout is empty. The details go with the failures.
+fails_with() {
+	if [ "$rc" -ne "$2" ]; then
+		nok "$1" "exit status $rc, want $2$3"
+	elif bad=$($5); [ -n "$bad" ]; then
+		nok "$1" "$bad"
+	elif [ -s "$tmp/out" ]; then
+		nok "$1" "$4 '$(flat "$tmp/out")'"
+	else
+		ok "$1"
+	fi
+}
+
+# stderr is exactly $tmp/want.
+exact_stderr() {
+	cmp -s "$tmp/want" "$tmp/err" || echo "stderr '$(flat "$tmp/err")'"
+}
+
 run $T "$INTERPOLL" -- nosuchprog
 printf 'interpoll: nosuchprog: No such file or directory\n' >"$tmp/want"
-if [ "$rc" -ne 127 ]; then
-	nok "$name" "exit status $rc, want 127"
-elif ! cmp -s "$tmp/want" "$tmp/err"; then
-	nok "$name" "stderr '$(flat "$tmp/err")'"
-elif [ -s "$tmp/out" ]; then
-	nok "$name" "unexpected stdout '$(flat "$tmp/out")'"
-else
-	ok "$name"
-fi
+fails_with "not found gives 127 and one exact message" 127 "" \
+	"unexpected stdout" exact_stderr
 
 run $T "$INTERPOLL" -- /nonexistent-dir/prog
 expect_rc "missing absolute path gives 127" 127
 
-name="non-executable file gives 126"
 printf '#!/bin/sh\necho should-not-run\n' >"$tmp/noexec"
 chmod 644 "$tmp/noexec"
 run $T "$INTERPOLL" -- "$tmp/noexec"
 printf 'interpoll: %s: Permission denied\n' "$tmp/noexec" >"$tmp/want"
-if [ "$rc" -ne 126 ]; then
-	nok "$name" "exit status $rc, want 126; stderr: $(flat "$tmp/err")"
-elif ! cmp -s "$tmp/want" "$tmp/err"; then
-	nok "$name" "stderr '$(flat "$tmp/err")'"
-elif [ -s "$tmp/out" ]; then
-	nok "$name" "the file ran: '$(flat "$tmp/out")'"
-else
-	ok "$name"
-fi
+fails_with "non-executable file gives 126" 126 "; stderr: $(flat "$tmp/err")" \
+	"the file ran:" exact_stderr
 
 mkdir "$tmp/dir"
 run $T "$INTERPOLL" -- "$tmp/dir"
@@ -135,17 +122,14 @@ usage_error() {
 	name=$1
 	shift
 	run $T "$INTERPOLL" "$@"
+	fails_with "$name" 2 "" "unexpected stdout" one_message
+}
+one_message() {
 	lines=$(wc -l <"$tmp/err")
-	if [ "$rc" -ne 2 ]; then
-		nok "$name" "exit status $rc, want 2"
-	elif [ "$lines" -ne 1 ]; then
-		nok "$name" "$lines lines on stderr: '$(flat "$tmp/err")'"
+	if [ "$lines" -ne 1 ]; then
+		echo "$lines lines on stderr: '$(flat "$tmp/err")'"
 	elif ! grep -q '^interpoll: ' "$tmp/err"; then
-		nok "$name" "stderr '$(flat "$tmp/err")'"
-	elif [ -s "$tmp/out" ]; then
-		nok "$name" "unexpected stdout '$(flat "$tmp/out")'"
-	else
-		ok "$name"
+		echo "stderr '$(flat "$tmp/err")'"
 	fi
 }
 usage_error "bad option --bogus gives 2" --bogus true
@@ -158,18 +142,27 @@ usage_error "no PROGRAM after options gives 2" -v
 
 # --- --help and --version ------------------------------------------------
 
-for opt in --help -h; do
-	name="$opt exits 0 with Usage: on stdout"
-	run $T "$INTERPOLL" "$opt"
+# prints NAME TEST: $rc is 0, the command TEST accepts $tmp/out, stderr is
+# empty.
+prints() {
 	if [ "$rc" -ne 0 ]; then
-		nok "$name" "exit status $rc"
-	elif ! head -n 1 "$tmp/out" | grep -q '^Usage:'; then
-		nok "$name" "stdout '$(flat "$tmp/out")'"
+		nok "$1" "exit status $rc"
+	elif ! $2; then
+		nok "$1" "stdout '$(flat "$tmp/out")'"
 	elif [ -s "$tmp/err" ]; then
-		nok "$name" "unexpected stderr '$(flat "$tmp/err")'"
+		nok "$1" "unexpected stderr '$(flat "$tmp/err")'"
 	else
-		ok "$name"
+		ok "$1"
 	fi
+}
+usage_first() { head -n 1 "$tmp/out" | grep -q '^Usage:'; }
+version_only() {
+	[ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q '^interpoll [0-9]' "$tmp/out"
+}
+
+for opt in --help -h; do
+	run $T "$INTERPOLL" "$opt"
+	prints "$opt exits 0 with Usage: on stdout" usage_first
 done
 
 name="--help wins over a following PROGRAM"
@@ -177,17 +170,8 @@ run $T "$INTERPOLL" --help false
 if [ "$rc" -eq 0 ] && grep -q '^Usage:' "$tmp/out"; then ok "$name"; else nok "$name" "status $rc"; fi
 
 for opt in --version -V; do
-	name="$opt exits 0 with 'interpoll VERSION'"
 	run $T "$INTERPOLL" "$opt"
-	if [ "$rc" -ne 0 ]; then
-		nok "$name" "exit status $rc"
-	elif [ "$(wc -l <"$tmp/out")" -ne 1 ] || ! grep -q '^interpoll [0-9]' "$tmp/out"; then
-		nok "$name" "stdout '$(flat "$tmp/out")'"
-	elif [ -s "$tmp/err" ]; then
-		nok "$name" "unexpected stderr '$(flat "$tmp/err")'"
-	else
-		ok "$name"
-	fi
+	prints "$opt exits 0 with 'interpoll VERSION'" version_only
 done
 
 finish

@@ -8,36 +8,14 @@
 # Each case runs the same command natively and under interpoll from this
 # shell, with the same redirections, and compares the two outputs.
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-nok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
-oneline() { printf '%s' "$1" | tr '\n' ' ' | cut -c1-300; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ -z "${INTERPOLL:-}" ] || [ ! -x "$INTERPOLL" ]; then
-	echo "FAIL - setup: INTERPOLL must name the interpoll binary (got '${INTERPOLL:-}')"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interpoll-fds.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/runner.sh"
+runner_setup fds
 # Bound every run; the native runs go through the same wrapper, so it
 # cannot make the two sides differ (timeout opens no fd).
-if timeout 5 true 2>/dev/null; then T="timeout -k 2 10"; else T=; fi
+bound 10
 
 # same NAME NATIVE GUEST: compare two outputs.
-same() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		nok "$1" "native [$(oneline "$2")] interpoll [$(oneline "$3")]"
-	fi
-}
+same() { equal "$1" "$2" "$3" native interpoll; }
 
 # 1. The fd numbers: ls opens one fd of its own for the directory, at the
 # lowest free number, so an fd interpoll leaked would show up as an extra

@@ -7,35 +7,13 @@
 # Prints "ok - NAME" or "FAIL - NAME: DETAIL" per case, then
 # "N passed, M failed"; exits non-zero when a case failed.
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-nok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
-oneline() { printf '%s' "$1" | tr '\n' ' ' | cut -c1-300; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ -z "${INTERPOLL:-}" ] || [ ! -x "$INTERPOLL" ]; then
-	echo "FAIL - setup: INTERPOLL must name the interpoll binary (got '${INTERPOLL:-}')"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interpoll-pass.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/runner.sh"
+runner_setup pass
 # Bound every run (timeout changes no rlimit, mask or environment).
-if timeout 5 true 2>/dev/null; then T="timeout -k 2 10"; else T=; fi
+bound 10
 
 # is NAME WANT GOT
-is() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		nok "$1" "want [$(oneline "$2")] got [$(oneline "$3")]"
-	fi
-}
+is() { equal "$1" "$2" "$3" want got; }
 
 # --- stdin ------------------------------------------------------------------
 

@@ -7,26 +7,10 @@
 # "N passed, M failed"; exits non-zero when a case failed. Cases that need
 # python3 (3.10+, for os.eventfd) are skipped without it.
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-nok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
-flat() { tr '\n' '|' <"$1" | cut -c1-300; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ -z "${INTERPOLL:-}" ] || [ ! -x "$INTERPOLL" ]; then
-	echo "FAIL - setup: INTERPOLL must name the interpoll binary (got '${INTERPOLL:-}')"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interpoll-tree.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/runner.sh"
+runner_setup tree
 # Bound every run; timeout returns as soon as interpoll itself exits.
-if timeout 5 true 2>/dev/null; then T="timeout -k 2 15"; else T=; fi
+bound 15
 
 if python3 -c 'import os; os.eventfd' 2>/dev/null; then
 	have_py=1
@@ -49,7 +33,7 @@ expect() {
 	rc=$?
 	out=$(cat "$tmp/out.$n")
 	if [ "$rc" -ne "$want_rc" ] || [ "$out" != "$want_out" ]; then
-		nok "$name" "status $rc (want $want_rc), stdout '$(flat "$tmp/out.$n")', stderr '$(flat "$tmp/err.$n")'"
+		nok "$name" "status $rc (want $want_rc), stdout '$(flat "$tmp/out.$n" 300)', stderr '$(flat "$tmp/err.$n" 300)'"
 	else
 		ok "$name"
 	fi

@@ -21,24 +21,8 @@
 # that $! is interpoll's own pid. setsid would not help: it does not touch
 # signal dispositions.
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-nok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
-flat() { tr '\n' '|' <"$1" | cut -c1-200; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-if [ -z "${INTERPOLL:-}" ] || [ ! -x "$INTERPOLL" ]; then
-	echo "FAIL - setup: INTERPOLL must name the interpoll binary (got '${INTERPOLL:-}')"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interpoll-sig.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib/runner.sh"
+runner_setup sig
 
 if env --default-signal=INT,QUIT true 2>/dev/null; then
 	reset_with='env'

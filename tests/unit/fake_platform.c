@@ -34,14 +34,8 @@ int fake_setup(void **state)
 	return 0;
 }
 
-int fake_teardown(void **state)
+void fake_free_all(void)
 {
-	(void)state;
-	emu_fini(&fake.emu);
-	/* Every ready-list change went through the counting helpers. */
-	assert_int_equal(fake.emu.n_queued, 0);
-	size_t leaked = fake.open_handles + fake.open_groups;
-	size_t doubles = fake.double_replies;
 	while (!list_empty(&fake.handles)) {
 		struct plat_handle *h =
 		    container_of(fake.handles.next, struct plat_handle, all);
@@ -54,6 +48,17 @@ int fake_teardown(void **state)
 		list_del(&f->all);
 		free(f);
 	}
+}
+
+int fake_teardown(void **state)
+{
+	(void)state;
+	emu_fini(&fake.emu);
+	/* Every ready-list change went through the counting helpers. */
+	assert_int_equal(fake.emu.n_queued, 0);
+	size_t leaked = fake.open_handles + fake.open_groups;
+	size_t doubles = fake.double_replies;
+	fake_free_all();
 	/* Every handle syscalls/ opened was closed by emu_fini, and no call
 	 * was answered twice. */
 	assert_int_equal(leaked, 0);
@@ -761,6 +766,62 @@ int fk_epoll_create(void)
 	int64_t fd = fk_sys(SYS_epoll_create1, 0, 0, 0, 0, 0, 0);
 	assert_true(fd >= 0);
 	return (int)fd;
+}
+
+int fk_instance(int *fd, uint32_t ready, uint32_t events, uint64_t data)
+{
+	int ep = fk_epoll_create();
+	*fd = fk_open(ready);
+	assert_int_equal(fk_ctl(ep, CTL_ADD, *fd, events, data), 0);
+	return ep;
+}
+
+void fk_epoll_chain(int *e, int n, int links)
+{
+	for (int i = 0; i < n; i++)
+		e[i] = fk_epoll_create();
+	for (int i = 0; i < links; i++)
+		assert_int_equal(fk_ctl(e[i], CTL_ADD, e[i + 1], F_IN, 0), 0);
+}
+
+void fk_raise_answers(uint64_t id, uint64_t buf, int fd, uint64_t data)
+{
+	struct fk_event ev[1];
+
+	assert_false(fk_answered(id));
+	fk_raise(fd, F_IN);
+	assert_int_equal(fk_result(id), 1);
+	fk_read_events(buf, 1, ev);
+	assert_int_equal(ev[0].events, F_IN);
+	assert_int_equal(ev[0].data, data);
+}
+
+void fk_expect_data(int epfd, uint64_t data)
+{
+	struct fk_event ev[4];
+
+	assert_int_equal(fk_wait(epfd, 4, 0, ev), 1);
+	assert_int_equal(ev[0].data, data);
+}
+
+void fk_call_gone(int nr)
+{
+	struct plat_call c = fk_mkcall(nr, 0, 0, 0, 0, 0, 0);
+	fake_kill_call(c.id);
+	emu_call(E, &c);
+	assert_false(fk_answered(c.id));
+}
+
+uint64_t put_pfds(const struct pfd *p, int n)
+{
+	uint64_t a = fake_alloc((size_t)n * 8);
+	memcpy(fake_ptr(a), p, (size_t)n * 8);
+	return a;
+}
+
+void get_pfds(uint64_t a, struct pfd *p, int n)
+{
+	memcpy(p, fake_ptr(a), (size_t)n * 8);
 }
 
 void fk_write_event(uint64_t addr, uint32_t events, uint64_t data)

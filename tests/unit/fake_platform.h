@@ -146,7 +146,12 @@ extern struct plat fake;
 /* cmocka fixture: fresh fake and emu; teardown checks for leaks. */
 int fake_setup(void **state);
 int fake_teardown(void **state);
+/* Free every fake file and handle (teardown does it). */
+void fake_free_all(void);
 #define FK_TEST(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
+/* A test case, FK_CASE(name) { ... }: cmocka passes it a state it does not
+ * use. */
+#define FK_CASE(f) static void f(void **state __attribute__((unused)))
 
 /* --- files and fds ------------------------------------------------------ */
 struct fake_file *fake_file_new(uint32_t ready, int pollable);
@@ -198,6 +203,12 @@ int64_t fk_sys(int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 int fk_continued(uint64_t id);
 
 void fake_kill_call(uint64_t id); /* the thread is gone */
+/* A call nr (all arguments 0) whose thread is gone before it is handled:
+ * asserts that it is never answered. */
+void fk_call_gone(int nr);
+/* A call nr (all arguments 0) whose thread is gone before it is handled:
+ * asserts that it is never answered. */
+void fk_call_gone(int nr);
 void fake_set_signal(uint64_t id, int sig, int signo);
 
 /* --- epoll helpers ------------------------------------------------------- */
@@ -206,6 +217,12 @@ struct fk_event {
 	uint64_t data;
 };
 int fk_epoll_create(void); /* epoll_create1(0); asserts success */
+/* A new instance with one entry (events, data) on a new host file whose
+ * poll mask is ready; its fd in *fd. Asserts that the ADD succeeds. */
+int fk_instance(int *fd, uint32_t ready, uint32_t events, uint64_t data);
+/* n new instances e[0..n-1]; e[i + 1] is ADDed to e[i] (F_IN, data 0) for
+ * i < links: a chain e0 > e1 > ... (each ADD asserted). */
+void fk_epoll_chain(int *e, int n, int links);
 int fk_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
 int fk_ctl_addr(int epfd, int op, int fd, uint64_t addr);
 /* Synchronous epoll_wait: must be answered at once. Returns the result
@@ -214,7 +231,23 @@ int fk_wait(int epfd, int maxevents, int timeout_ms, struct fk_event *out);
 /* Start an epoll_wait that may block; *buf receives the events address. */
 uint64_t fk_wait_start(int epfd, int maxevents, int timeout_ms, uint64_t *buf);
 void fk_read_events(uint64_t addr, int n, struct fk_event *out);
+/* The blocked epoll_wait id (events at buf) is not answered until fd
+ * becomes readable; then it returns one event, F_IN with data. */
+void fk_raise_answers(uint64_t id, uint64_t buf, int fd, uint64_t data);
+/* fk_wait(epfd, 4, 0): exactly one event, with data. */
+void fk_expect_data(int epfd, uint64_t data);
 void fk_write_event(uint64_t addr, uint32_t events, uint64_t data);
+
+/* --- poll helpers ----------------------------------------------------------
+ */
+struct pfd { /* struct pollfd */
+	int32_t fd;
+	int16_t events;
+	int16_t revents;
+};
+/* Copy n pollfds into guest memory: their address. */
+uint64_t put_pfds(const struct pfd *p, int n);
+void get_pfds(uint64_t a, struct pfd *p, int n);
 
 /* --- time ------------------------------------------------------------------
  */

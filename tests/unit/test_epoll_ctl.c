@@ -16,16 +16,15 @@
 
 /* ---- epoll_create / epoll_create1 ---- */
 
-static void create_lowest_fd_and_cloexec(void **s)
+FK_CASE(create_lowest_fd_and_cloexec)
 {
-	(void)s;
 	int a = fk_open(0), b = fk_open(0);
 	assert_int_equal(a, 0);
 	assert_int_equal(b, 1);
 	assert_int_equal(fk_sys(SYS_epoll_create1, 0, 0, 0, 0, 0, 0), 2);
 	assert_false(fake.fds[2].cloexec);
 	assert_int_equal(
-		fk_sys(SYS_epoll_create1, EPOLL_CLOEXEC_, 0, 0, 0, 0, 0), 3);
+	    fk_sys(SYS_epoll_create1, EPOLL_CLOEXEC_, 0, 0, 0, 0, 0), 3);
 	assert_true(fake.fds[3].cloexec);
 	fk_close(a);
 	assert_int_equal(fk_sys(SYS_epoll_create, 1, 0, 0, 0, 0, 0), 0);
@@ -33,9 +32,8 @@ static void create_lowest_fd_and_cloexec(void **s)
 	assert_int_equal(E->n_instances, 3);
 }
 
-static void create_flag_validation(void **s)
+FK_CASE(create_flag_validation)
 {
-	(void)s;
 	assert_int_equal(fk_sys(SYS_epoll_create1, 1, 0, 0, 0, 0, 0), -EINVAL);
 	assert_int_equal(fk_sys(SYS_epoll_create1, 04000, 0, 0, 0, 0, 0),
 			 -EINVAL);
@@ -48,25 +46,19 @@ static void create_flag_validation(void **s)
 	assert_null(fake.fds[1].file);
 }
 
-static void create_caller_gone(void **s)
+FK_CASE(create_caller_gone)
 {
-	(void)s;
-	struct plat_call c = fk_mkcall(SYS_epoll_create1, 0, 0, 0, 0, 0, 0);
-	fake_kill_call(c.id);
-	emu_call(E, &c);
-	assert_false(fk_answered(c.id));
+	fk_call_gone(SYS_epoll_create1);
 	assert_int_equal(E->n_instances, 0);
 	assert_null(fake.fds[0].file);
 }
 
 /* ---- ADD / MOD / DEL ---- */
 
-static void add_mod_del_basic(void **s)
+FK_CASE(add_mod_del_basic)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	assert_int_equal(E->n_entries, 1);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), -EEXIST);
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_OUT, 2), 0);
@@ -78,13 +70,11 @@ static void add_mod_del_basic(void **s)
 	assert_int_equal(E->n_entries, 1);
 }
 
-static void mod_replaces_mask_and_data(void **s)
+FK_CASE(mod_replaces_mask_and_data)
 {
-	(void)s;
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(F_IN | F_OUT);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 7), 0);
+	int fd;
+	int ep = fk_instance(&fd, F_IN | F_OUT, F_IN, 7);
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN);
 	assert_int_equal(ev[0].data, 7);
@@ -101,37 +91,32 @@ static void mod_replaces_mask_and_data(void **s)
 	assert_int_equal(ev[0].data, 9);
 }
 
-static void del_never_reads_event(void **s)
+FK_CASE(del_never_reads_event)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	assert_int_equal(fk_ctl_addr(ep, CTL_DEL, fd, 0), 0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
 	assert_int_equal(fk_ctl_addr(ep, CTL_DEL, fd, FAKE_BAD_ADDR), 0);
 }
 
-static void unknown_bits_and_wakeup_accepted(void **s)
+FK_CASE(unknown_bits_and_wakeup_accepted)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int fd = fk_open(F_IN);
 	assert_int_equal(
-		fk_ctl(ep, CTL_ADD, fd, F_IN | 0x4000 | 0x100000 | (1u << 27) |
-						F_WAKEUP,
-		       5),
-		0);
+	    fk_ctl(ep, CTL_ADD, fd,
+		   F_IN | 0x4000 | 0x100000 | (1u << 27) | F_WAKEUP, 5),
+	    0);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN);
 }
 
 /* ---- check order (section 3.1) ---- */
 
-static void efault_before_ebadf(void **s)
+FK_CASE(efault_before_ebadf)
 {
-	(void)s;
 	/* epoll_ctl(-1, ADD, -1, bad) -> EFAULT; invalid ops read too */
 	assert_int_equal(fk_ctl_addr(-1, CTL_ADD, -1, FAKE_BAD_ADDR), -EFAULT);
 	assert_int_equal(fk_ctl_addr(-1, CTL_MOD, -1, FAKE_BAD_ADDR), -EFAULT);
@@ -143,9 +128,8 @@ static void efault_before_ebadf(void **s)
 	assert_int_equal(fk_ctl_addr(-1, CTL_DEL, -1, FAKE_BAD_ADDR), -EBADF);
 }
 
-static void ebadf_epfd_then_fd(void **s)
+FK_CASE(ebadf_epfd_then_fd)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
 	int reg = fk_open_regular();
@@ -165,9 +149,8 @@ static void ebadf_epfd_then_fd(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void eperm_non_pollable(void **s)
+FK_CASE(eperm_non_pollable)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int reg = fk_open_regular();
 	int other = fk_open(0);
@@ -185,9 +168,8 @@ static void eperm_non_pollable(void **s)
 			 -EPERM);
 }
 
-static void einval_not_an_epoll(void **s)
+FK_CASE(einval_not_an_epoll)
 {
-	(void)s;
 	int a = fk_open(0), b = fk_open(0);
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), -EINVAL);
 	assert_int_equal(fk_ctl(a, CTL_DEL, b, 0, 0), -EINVAL);
@@ -195,9 +177,8 @@ static void einval_not_an_epoll(void **s)
 	assert_int_equal(fk_ctl(a, CTL_ADD, 200, F_IN, 0), -EBADF);
 }
 
-static void einval_instance_into_itself(void **s)
+FK_CASE(einval_instance_into_itself)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int dup = fk_dup(ep);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, ep, F_IN, 0), -EINVAL);
@@ -210,9 +191,8 @@ static void einval_instance_into_itself(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void exclusive_rules(void **s)
+FK_CASE(exclusive_rules)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
 	int other = fk_open(0);
@@ -222,12 +202,11 @@ static void exclusive_rules(void **s)
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_IN | F_EXCLUSIVE, 0),
 			 -EINVAL);
 	/* only IN, OUT, ERR, HUP, WAKEUP, ET beside it */
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_ONESHOT,
-				0),
-			 -EINVAL);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_RDHUP,
-				0),
-			 -EINVAL);
+	assert_int_equal(
+	    fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_ONESHOT, 0),
+	    -EINVAL);
+	assert_int_equal(
+	    fk_ctl(ep, CTL_ADD, fd, F_IN | F_EXCLUSIVE | F_RDHUP, 0), -EINVAL);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_PRI | F_EXCLUSIVE, 0),
 			 -EINVAL);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_RDNORM | F_EXCLUSIVE, 0),
@@ -237,11 +216,11 @@ static void exclusive_rules(void **s)
 			 -EINVAL);
 	assert_int_equal(E->n_entries, 0);
 	/* accepted forms */
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd,
-				F_IN | F_OUT | F_ERR | F_HUP | F_WAKEUP | F_ET |
-					F_EXCLUSIVE,
-				0),
-			 0);
+	assert_int_equal(
+	    fk_ctl(ep, CTL_ADD, fd,
+		   F_IN | F_OUT | F_ERR | F_HUP | F_WAKEUP | F_ET | F_EXCLUSIVE,
+		   0),
+	    0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, other, F_EXCLUSIVE, 0), 0);
 	/* a registered exclusive entry cannot be modified at all */
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_IN, 0), -EINVAL);
@@ -256,21 +235,18 @@ static void exclusive_rules(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void exclusive_einval_before_eloop(void **s)
+FK_CASE(exclusive_einval_before_eloop)
 {
-	(void)s;
 	int a = fk_epoll_create(), b = fk_epoll_create();
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	/* b -> a would be a cycle, but EXCLUSIVE on an epoll target is
 	 * checked first */
-	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN | F_EXCLUSIVE, 0),
-			 -EINVAL);
+	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN | F_EXCLUSIVE, 0), -EINVAL);
 	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN, 0), -ELOOP);
 }
 
-static void invalid_op_einval(void **s)
+FK_CASE(invalid_op_einval)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
 	assert_int_equal(fk_ctl(ep, 0, fd, F_IN, 0), -EINVAL);
@@ -286,14 +262,12 @@ static void invalid_op_einval(void **s)
 
 /* ---- the (file, fd) key (section 3.2, 3.5) ---- */
 
-static void dup_is_an_independent_entry(void **s)
+FK_CASE(dup_is_an_independent_entry)
 {
-	(void)s;
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	int dup = fk_dup(fd);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, dup, F_IN, 2), 0);
 	assert_int_equal(E->n_entries, 2);
 	fk_raise(fd, F_IN);
@@ -306,14 +280,12 @@ static void dup_is_an_independent_entry(void **s)
 	assert_int_equal(fk_ctl(ep, CTL_MOD, fd, F_IN, 3), 0);
 }
 
-static void close_with_dup_keeps_entry(void **s)
+FK_CASE(close_with_dup_keeps_entry)
 {
-	(void)s;
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 11);
 	int dup = fk_dup(fd);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 11), 0);
 	fk_close(fd);
 	/* the file lives on through the dup: the entry keeps reporting,
 	 * with the old data */
@@ -329,13 +301,11 @@ static void close_with_dup_keeps_entry(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void dead_file_entry_dropped_on_lookup(void **s)
+FK_CASE(dead_file_entry_dropped_on_lookup)
 {
-	(void)s;
 	struct fk_event ev[4];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	struct fake_file *old = fk_file(fd);
 	fk_close(fd);
 	assert_false(old->alive);
@@ -353,12 +323,10 @@ static void dead_file_entry_dropped_on_lookup(void **s)
 	assert_int_equal(ev[0].data, 2);
 }
 
-static void dead_file_number_readded_directly(void **s)
+FK_CASE(dead_file_number_readded_directly)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	fk_close(fd);
 	assert_int_equal(fk_open(0), fd);
 	/* ADD finds the dead entry on its lookup, drops it: no EEXIST */
@@ -366,13 +334,11 @@ static void dead_file_number_readded_directly(void **s)
 	assert_int_equal(E->n_entries, 1);
 }
 
-static void number_reused_while_old_file_alive(void **s)
+FK_CASE(number_reused_while_old_file_alive)
 {
-	(void)s;
-	struct fk_event ev[4];
 	int ep = fk_epoll_create();
-	int fd = fk_open(0);	 /* file A */
-	int keep = fk_dup(fd);	 /* keeps A alive */
+	int fd = fk_open(0);   /* file A */
+	int keep = fk_dup(fd); /* keeps A alive */
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0xa), 0);
 	fk_close(fd);
 	int nfd = fk_open(0); /* file B, same number */
@@ -383,12 +349,10 @@ static void number_reused_while_old_file_alive(void **s)
 	assert_int_equal(E->n_entries, 2);
 	/* both entries report their own file */
 	fk_raise(keep, F_IN);
-	assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
-	assert_int_equal(ev[0].data, 0xa);
+	fk_expect_data(ep, 0xa);
 	fk_set_ready(keep, 0);
 	fk_raise(nfd, F_IN);
-	assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
-	assert_int_equal(ev[0].data, 0xb);
+	fk_expect_data(ep, 0xb);
 	/* DEL by number acts on B's entry only */
 	assert_int_equal(fk_ctl(ep, CTL_DEL, fd, 0, 0), 0);
 	assert_int_equal(fk_ctl(ep, CTL_DEL, fd, 0, 0), -ENOENT);
@@ -400,9 +364,8 @@ static void number_reused_while_old_file_alive(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void many_entries(void **s)
+FK_CASE(many_entries)
 {
-	(void)s;
 	enum { N = 300 };
 	struct fk_event ev[N];
 	int ep = fk_epoll_create();
@@ -416,9 +379,8 @@ static void many_entries(void **s)
 		assert_int_equal(fk_ctl(ep, CTL_DEL, fds[i], 0, 0), 0);
 	for (int i = 0; i < N; i++) {
 		if (i % 2)
-			assert_int_equal(fk_ctl(ep, CTL_MOD, fds[i], F_IN,
-						1000 + i),
-					 0);
+			assert_int_equal(
+			    fk_ctl(ep, CTL_MOD, fds[i], F_IN, 1000 + i), 0);
 		else
 			assert_int_equal(fk_ctl(ep, CTL_MOD, fds[i], F_IN, 0),
 					 -ENOENT);
@@ -430,12 +392,10 @@ static void many_entries(void **s)
 		assert_int_equal(ev[k].data, 1000 + 2 * k + 1);
 }
 
-static void trace_notes(void **s)
+FK_CASE(trace_notes)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(F_IN);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 0x2a), 0);
+	int fd;
+	int ep = fk_instance(&fd, F_IN, F_IN | F_ET, 0x2a);
 	/* no notes unless tracing (the fake asserts that too) */
 	assert_int_equal(fake.trace_len, 0);
 	fake.tracing = 1;
@@ -449,9 +409,8 @@ static void trace_notes(void **s)
 	assert_string_equal(fake.trace, "[{EPOLLIN, 0x2b}]");
 }
 
-static void unknown_syscall_continued(void **s)
+FK_CASE(unknown_syscall_continued)
 {
-	(void)s;
 	uint64_t id = fk_start(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	assert_true(fk_continued(id));
 }
@@ -459,29 +418,29 @@ static void unknown_syscall_continued(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(create_lowest_fd_and_cloexec),
-		FK_TEST(create_flag_validation),
-		FK_TEST(create_caller_gone),
-		FK_TEST(add_mod_del_basic),
-		FK_TEST(mod_replaces_mask_and_data),
-		FK_TEST(del_never_reads_event),
-		FK_TEST(unknown_bits_and_wakeup_accepted),
-		FK_TEST(efault_before_ebadf),
-		FK_TEST(ebadf_epfd_then_fd),
-		FK_TEST(eperm_non_pollable),
-		FK_TEST(einval_not_an_epoll),
-		FK_TEST(einval_instance_into_itself),
-		FK_TEST(exclusive_rules),
-		FK_TEST(exclusive_einval_before_eloop),
-		FK_TEST(invalid_op_einval),
-		FK_TEST(dup_is_an_independent_entry),
-		FK_TEST(close_with_dup_keeps_entry),
-		FK_TEST(dead_file_entry_dropped_on_lookup),
-		FK_TEST(dead_file_number_readded_directly),
-		FK_TEST(number_reused_while_old_file_alive),
-		FK_TEST(many_entries),
-		FK_TEST(trace_notes),
-		FK_TEST(unknown_syscall_continued),
+	    FK_TEST(create_lowest_fd_and_cloexec),
+	    FK_TEST(create_flag_validation),
+	    FK_TEST(create_caller_gone),
+	    FK_TEST(add_mod_del_basic),
+	    FK_TEST(mod_replaces_mask_and_data),
+	    FK_TEST(del_never_reads_event),
+	    FK_TEST(unknown_bits_and_wakeup_accepted),
+	    FK_TEST(efault_before_ebadf),
+	    FK_TEST(ebadf_epfd_then_fd),
+	    FK_TEST(eperm_non_pollable),
+	    FK_TEST(einval_not_an_epoll),
+	    FK_TEST(einval_instance_into_itself),
+	    FK_TEST(exclusive_rules),
+	    FK_TEST(exclusive_einval_before_eloop),
+	    FK_TEST(invalid_op_einval),
+	    FK_TEST(dup_is_an_independent_entry),
+	    FK_TEST(close_with_dup_keeps_entry),
+	    FK_TEST(dead_file_entry_dropped_on_lookup),
+	    FK_TEST(dead_file_number_readded_directly),
+	    FK_TEST(number_reused_while_old_file_alive),
+	    FK_TEST(many_entries),
+	    FK_TEST(trace_notes),
+	    FK_TEST(unknown_syscall_continued),
 	};
 	return cmocka_run_group_tests_name("epoll_ctl", tests, NULL, NULL);
 }

@@ -36,9 +36,8 @@ static uint64_t put_mask(uint64_t m)
 
 /* ---- checks (section 5.1) ---- */
 
-static void wait_check_order(void **s)
+FK_CASE(wait_check_order)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int other = fk_open(F_IN);
 	uint64_t buf = fake_alloc(120);
@@ -74,12 +73,10 @@ static void wait_check_order(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void timeout_zero_returns_at_once(void **s)
+FK_CASE(timeout_zero_returns_at_once)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	assert_int_equal(fk_wait(ep, 4, 0, NULL), 0);
 	assert_int_equal(E->n_blocked, 0);
 	/* timeout 0 never looks at signals */
@@ -90,9 +87,8 @@ static void timeout_zero_returns_at_once(void **s)
 /* epoll_wait(0) is always answered from the tables, never by the kernel:
  * the kernel's epoll_wait on an instance's file would report its anchor
  * (plat_epoll_readable), not its events. */
-static void timeout_zero_always_answered_here(void **s)
+FK_CASE(timeout_zero_always_answered_here)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int ep2 = fk_epoll_create();
 	int fd = fk_open(0);
@@ -119,31 +115,22 @@ static void timeout_zero_always_answered_here(void **s)
 
 /* ---- blocking ---- */
 
-static void blocked_wait_answered_by_wakeup(void **s)
+FK_CASE(blocked_wait_answered_by_wakeup)
 {
-	(void)s;
-	struct fk_event ev[4];
 	uint64_t buf;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0x55), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0x55);
 	uint64_t id = fk_wait_start(ep, 4, -1, &buf);
 	assert_false(fk_answered(id));
 	assert_int_equal(E->n_blocked, 1);
 	assert_true(fake.timer != 0); /* the signal check */
 	fake_advance(50 * MS);
-	assert_false(fk_answered(id));
-	fk_raise(fd, F_IN);
-	assert_int_equal(fk_result(id), 1);
-	fk_read_events(buf, 1, ev);
-	assert_int_equal(ev[0].events, F_IN);
-	assert_int_equal(ev[0].data, 0x55);
+	fk_raise_answers(id, buf, fd, 0x55);
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void blocked_wait_answered_by_ctl(void **s)
+FK_CASE(blocked_wait_answered_by_ctl)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(F_IN);
 	uint64_t id = fk_wait_start(ep, 4, -1, NULL);
@@ -155,12 +142,10 @@ static void blocked_wait_answered_by_ctl(void **s)
 	assert_int_equal(fk_result(id), 1);
 }
 
-static void blocked_wait_times_out(void **s)
+FK_CASE(blocked_wait_times_out)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id = fk_wait_start(ep, 4, 10, NULL);
 	int64_t start = fake.now;
 	fake_advance(10 * MS - 1);
@@ -171,14 +156,12 @@ static void blocked_wait_times_out(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void deadline_harvests_ready_events(void **s)
+FK_CASE(deadline_harvests_ready_events)
 {
-	(void)s;
 	struct fk_event ev[2];
 	uint64_t buf;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 3), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 3);
 	uint64_t id = fk_wait_start(ep, 2, 5, &buf);
 	/* a stale wake-up: the waiter keeps sleeping, same deadline */
 	fk_wake(fd, F_IN);
@@ -194,9 +177,8 @@ static void deadline_harvests_ready_events(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void negative_timeout_waits_forever(void **s)
+FK_CASE(negative_timeout_waits_forever)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, -5, NULL);
 	fake_advance(3600LL * 1000 * MS);
@@ -210,9 +192,8 @@ static void negative_timeout_waits_forever(void **s)
 
 /* ---- signals ---- */
 
-static void blocked_wait_eintr_on_signal(void **s)
+FK_CASE(blocked_wait_eintr_on_signal)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, -1, NULL);
 	uint64_t id2 = fk_wait_start(ep, 1, 1000, NULL);
@@ -226,9 +207,8 @@ static void blocked_wait_eintr_on_signal(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void signal_noticed_after_backoff(void **s)
+FK_CASE(signal_noticed_after_backoff)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, -1, NULL);
 	fake_advance(10000 * MS);
@@ -241,9 +221,8 @@ static void signal_noticed_after_backoff(void **s)
 	assert_true(fake.now - t0 <= 100 * MS); /* SIG_CHECK_MAX */
 }
 
-static void deadline_wins_over_signal(void **s)
+FK_CASE(deadline_wins_over_signal)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t id = fk_wait_start(ep, 1, 1, NULL); /* 1 ms: = first check */
 	fake_set_signal(id, PLAT_SIG_HANDLER, SIGUSR1_);
@@ -251,12 +230,10 @@ static void deadline_wins_over_signal(void **s)
 	assert_int_equal(fk_result(id), 0);
 }
 
-static void events_win_over_signal(void **s)
+FK_CASE(events_win_over_signal)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id = fk_wait_start(ep, 1, -1, NULL);
 	fake_set_signal(id, PLAT_SIG_HANDLER, SIGUSR1_);
 	fk_raise(fd, F_IN); /* before the signal check */
@@ -265,9 +242,8 @@ static void events_win_over_signal(void **s)
 	assert_int_equal(fk_wait(ep, 1, 100, NULL), 1);
 }
 
-static void pwait_mask_checks(void **s)
+FK_CASE(pwait_mask_checks)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t buf = fake_alloc(12), m = put_mask(0);
 	/* mask size and copy come before EBADF */
@@ -283,9 +259,8 @@ static void pwait_mask_checks(void **s)
 	assert_int_equal(fk_sys(SYS_epoll_pwait, ep, buf, 1, 0, m, 8), 0);
 }
 
-static void pwait_mask_blocks_signal(void **s)
+FK_CASE(pwait_mask_blocks_signal)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t buf = fake_alloc(12);
 	/* blocks SIGUSR1, and tries to block SIGKILL and SIGSTOP */
@@ -316,9 +291,8 @@ static void pwait_mask_blocks_signal(void **s)
  * shows nothing; events that come meanwhile show when the call is over,
  * and one that finds the thread asleep in the kernel's wait (its signal
  * taken by another thread) sends it the signal it waited for. */
-static void pwait_handed_to_kernel_holds_the_file(void **s)
+FK_CASE(pwait_handed_to_kernel_holds_the_file)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
 	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 3), 0);
@@ -346,9 +320,8 @@ static void pwait_handed_to_kernel_holds_the_file(void **s)
 	assert_int_equal(fk_result(id), 1);
 }
 
-static void pwait2_timespec(void **s)
+FK_CASE(pwait2_timespec)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t buf = fake_alloc(12);
 	/* timespec checks come first, then the mask, then EBADF */
@@ -396,12 +369,10 @@ static void pwait2_timespec(void **s)
 
 /* ---- several waiters (section 4.3) ---- */
 
-static void lt_wakes_all_waiters(void **s)
+FK_CASE(lt_wakes_all_waiters)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t id[3];
 	for (int i = 0; i < 3; i++)
 		id[i] = fk_wait_start(ep, 4, -1, NULL);
@@ -412,12 +383,10 @@ static void lt_wakes_all_waiters(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void et_wakes_exactly_one(void **s)
+FK_CASE(et_wakes_exactly_one)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ET, 0);
 	uint64_t id[3];
 	for (int i = 0; i < 3; i++)
 		id[i] = fk_wait_start(ep, 4, -1, NULL);
@@ -432,9 +401,8 @@ static void et_wakes_exactly_one(void **s)
 	assert_int_equal(E->n_blocked, 1);
 }
 
-static void waiters_take_one_event_each(void **s)
+FK_CASE(waiters_take_one_event_each)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0);
@@ -457,14 +425,12 @@ static void waiters_take_one_event_each(void **s)
 	assert_int_equal(ev[1].data, 2);
 }
 
-static void gone_waiter_does_not_consume(void **s)
+FK_CASE(gone_waiter_does_not_consume)
 {
-	(void)s;
 	struct fk_event ev[1];
 	uint64_t buf2;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 7), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 7);
 	uint64_t w1 = fk_wait_start(ep, 1, -1, NULL);
 	uint64_t w2 = fk_wait_start(ep, 1, -1, &buf2);
 	fake_kill_call(w1);
@@ -479,9 +445,8 @@ static void gone_waiter_does_not_consume(void **s)
 	assert_int_equal(fk_wait(ep, 1, 0, NULL), 0);
 }
 
-static void gone_waiter_dropped_at_check(void **s)
+FK_CASE(gone_waiter_dropped_at_check)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	uint64_t w = fk_wait_start(ep, 1, -1, NULL);
 	fake_kill_call(w);
@@ -490,12 +455,10 @@ static void gone_waiter_dropped_at_check(void **s)
 	assert_false(fk_answered(w));
 }
 
-static void waiter_efault_keeps_event(void **s)
+FK_CASE(waiter_efault_keeps_event)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 7), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 7);
 	/* an unmapped buffer passes the checks: it faults at the copy */
 	uint64_t w =
 	    fk_start(SYS_epoll_wait, ep, FAKE_BAD_ADDR, 1, (uint64_t)-1, 0, 0);
@@ -505,9 +468,8 @@ static void waiter_efault_keeps_event(void **s)
 	assert_int_equal(fk_wait(ep, 1, 0, NULL), 1);
 }
 
-static void waiter_maxevents_respected(void **s)
+FK_CASE(waiter_maxevents_respected)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[3];
@@ -531,9 +493,8 @@ static void waiter_maxevents_respected(void **s)
 	assert_int_equal(ev[1].data, 2);
 }
 
-static void timer_heap_order(void **s)
+FK_CASE(timer_heap_order)
 {
-	(void)s;
 	enum { N = 40 };
 	int ep = fk_epoll_create();
 	uint64_t id[N];
@@ -554,13 +515,11 @@ static void timer_heap_order(void **s)
 	assert_int_equal(E->n_blocked, 0);
 }
 
-static void sync_before_wait_and_ctl(void **s)
+FK_CASE(sync_before_wait_and_ctl)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ET, 1);
 	/* the guest wrote, then called epoll_wait: the wake-up it caused is
 	 * delivered before the harvest */
 	fk_file(fd)->ready = F_IN;
@@ -575,12 +534,10 @@ static void sync_before_wait_and_ctl(void **s)
 
 /* ---- lifetime and the sweep ---- */
 
-static void closed_epfd_does_not_wake_sleeper(void **s)
+FK_CASE(closed_epfd_does_not_wake_sleeper)
 {
-	(void)s;
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 0);
 	uint64_t w = fk_wait_start(ep, 1, 3000, NULL);
 	fk_close(ep);
 	fake_advance(2000 * MS); /* a sweep has run */
@@ -594,9 +551,8 @@ static void closed_epfd_does_not_wake_sleeper(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void sweep_drops_dead_entries(void **s)
+FK_CASE(sweep_drops_dead_entries)
 {
-	(void)s;
 	int ep = fk_epoll_create();
 	int ep2 = fk_epoll_create();
 	int fds[5];

@@ -15,11 +15,11 @@
 #define EFD_NONBLOCK_ 04000
 #define EFD_CLOEXEC_ 02000000
 
-static void eventfd2_flag_validation(void **s)
+FK_CASE(eventfd2_flag_validation)
 {
-	(void)s;
-	const uint64_t bad[] = {2, 02 /* O_RDWR */, 02000 /* O_APPEND */,
-				0x80000000u, 1 | 8, 0100 /* O_CREAT */};
+	const uint64_t bad[] = {
+	    2,		 02 /* O_RDWR */, 02000 /* O_APPEND */,
+	    0x80000000u, 1 | 8,		  0100 /* O_CREAT */};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(fk_sys(SYS_eventfd2, 0, bad[i], 0, 0, 0, 0),
 				 -EINVAL);
@@ -27,14 +27,13 @@ static void eventfd2_flag_validation(void **s)
 	assert_null(fake.fds[0].file);
 }
 
-static void eventfd2_success(void **s)
+FK_CASE(eventfd2_success)
 {
-	(void)s;
 	int a = fk_open(0);
 	assert_int_equal(a, 0);
-	int64_t fd = fk_sys(SYS_eventfd2, 3,
-			    EFD_SEMAPHORE_ | EFD_NONBLOCK_ | EFD_CLOEXEC_, 0,
-			    0, 0, 0);
+	int64_t fd =
+	    fk_sys(SYS_eventfd2, 3,
+		   EFD_SEMAPHORE_ | EFD_NONBLOCK_ | EFD_CLOEXEC_, 0, 0, 0, 0);
 	assert_int_equal(fd, 1);
 	assert_true(fake.fds[1].cloexec);
 	assert_true(fk_file(1)->is_eventfd);
@@ -48,9 +47,8 @@ static void eventfd2_success(void **s)
 	assert_int_equal(E->n_eventfds, 3);
 }
 
-static void eventfd_has_no_flags(void **s)
+FK_CASE(eventfd_has_no_flags)
 {
-	(void)s;
 	/* eventfd(count) is eventfd2(count, 0): a second argument is not
 	 * looked at */
 	int64_t fd = fk_sys(SYS_eventfd, 0xffffffffu, 0xdead, 0, 0, 0, 0);
@@ -63,9 +61,8 @@ static void eventfd_has_no_flags(void **s)
 	assert_int_equal(fk_file(0)->ready, F_IN | F_OUT);
 }
 
-static void eventfd_in_epoll(void **s)
+FK_CASE(eventfd_in_epoll)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int efd = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
@@ -82,19 +79,14 @@ static void eventfd_in_epoll(void **s)
 	assert_int_equal(ev[0].events, F_IN | F_OUT);
 }
 
-static void eventfd_caller_gone(void **s)
+FK_CASE(eventfd_caller_gone)
 {
-	(void)s;
-	struct plat_call c = fk_mkcall(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
-	fake_kill_call(c.id);
-	emu_call(E, &c);
-	assert_false(fk_answered(c.id));
+	fk_call_gone(SYS_eventfd2);
 	assert_int_equal(E->n_eventfds, 0);
 }
 
-static void eventfd_records_swept(void **s)
+FK_CASE(eventfd_records_swept)
 {
-	(void)s;
 	int a = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
 	int b = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
 	int bd = fk_dup(b);
@@ -112,9 +104,8 @@ static void eventfd_records_swept(void **s)
 	assert_int_equal(fake.timer, 0);
 }
 
-static void instances_swept_without_sleepers(void **s)
+FK_CASE(instances_swept_without_sleepers)
 {
-	(void)s;
 	for (int i = 0; i < 50; i++) {
 		int ep = fk_epoll_create();
 		int fd = fk_open(F_IN);
@@ -129,9 +120,8 @@ static void instances_swept_without_sleepers(void **s)
 	assert_int_equal(E->n_entries, 0);
 }
 
-static void sweep_many_dead_entries(void **s)
+FK_CASE(sweep_many_dead_entries)
 {
-	(void)s;
 	enum { N = 150 };
 	int ep = fk_epoll_create();
 	int fds[N];
@@ -155,14 +145,14 @@ static void sweep_many_dead_entries(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(eventfd2_flag_validation),
-		FK_TEST(eventfd2_success),
-		FK_TEST(eventfd_has_no_flags),
-		FK_TEST(eventfd_in_epoll),
-		FK_TEST(eventfd_caller_gone),
-		FK_TEST(eventfd_records_swept),
-		FK_TEST(instances_swept_without_sleepers),
-		FK_TEST(sweep_many_dead_entries),
+	    FK_TEST(eventfd2_flag_validation),
+	    FK_TEST(eventfd2_success),
+	    FK_TEST(eventfd_has_no_flags),
+	    FK_TEST(eventfd_in_epoll),
+	    FK_TEST(eventfd_caller_gone),
+	    FK_TEST(eventfd_records_swept),
+	    FK_TEST(instances_swept_without_sleepers),
+	    FK_TEST(sweep_many_dead_entries),
 	};
 	return cmocka_run_group_tests_name("eventfd", tests, NULL, NULL);
 }

@@ -12,17 +12,27 @@
 
 #include "fake_platform.h"
 
+/* An outer instance watching a new inner one (outer_events, data 2) that
+ * watches a new host file (ready; inner_events, data 1). */
+static int nested(int *inner, int *fd, uint32_t ready, uint32_t inner_events,
+		  uint32_t outer_events)
+{
+	*inner = fk_epoll_create();
+	int outer = fk_epoll_create();
+	*fd = fk_open(ready);
+	assert_int_equal(fk_ctl(*inner, CTL_ADD, *fd, inner_events, 1), 0);
+	assert_int_equal(fk_ctl(outer, CTL_ADD, *inner, outer_events, 2), 0);
+	return outer;
+}
+
 /* ---- nesting ---- */
 
-static void nested_reports_in_only(void **s)
+FK_CASE(nested_reports_in_only)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(F_IN | F_OUT);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN | F_OUT, 1), 0);
-	assert_int_equal(
-		fk_ctl(outer, CTL_ADD, inner, F_IN | F_OUT | F_RDNORM, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, F_IN | F_OUT, F_IN | F_OUT,
+			   F_IN | F_OUT | F_RDNORM);
 	/* an instance's poll mask is IN|RDNORM, never OUT */
 	assert_int_equal(fk_wait(outer, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN | F_RDNORM);
@@ -35,31 +45,19 @@ static void nested_reports_in_only(void **s)
 	assert_int_equal(fk_wait(outer, 2, 0, ev), 0);
 }
 
-static void nested_wakeup_propagates(void **s)
+FK_CASE(nested_wakeup_propagates)
 {
-	(void)s;
-	struct fk_event ev[2];
 	uint64_t buf;
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_IN, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN, F_IN);
 	uint64_t w = fk_wait_start(outer, 2, -1, &buf);
-	assert_false(fk_answered(w));
-	fk_raise(fd, F_IN);
-	assert_int_equal(fk_result(w), 1);
-	fk_read_events(buf, 1, ev);
-	assert_int_equal(ev[0].events, F_IN);
-	assert_int_equal(ev[0].data, 2);
+	fk_raise_answers(w, buf, fd, 2);
 }
 
-static void nested_out_only_parent_not_woken(void **s)
+FK_CASE(nested_out_only_parent_not_woken)
 {
-	(void)s;
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_OUT, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN, F_OUT);
 	uint64_t w = fk_wait_start(outer, 2, 10, NULL);
 	fk_raise(fd, F_IN);
 	assert_false(fk_answered(w));
@@ -67,14 +65,11 @@ static void nested_out_only_parent_not_woken(void **s)
 	assert_int_equal(fk_result(w), 0);
 }
 
-static void nested_consumed_inner_is_stale(void **s)
+FK_CASE(nested_consumed_inner_is_stale)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN | F_ET, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_IN, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN | F_ET, F_IN);
 	fk_raise(fd, F_IN);
 	/* harvest the inner one directly: the outer entry is stale */
 	assert_int_equal(fk_wait(inner, 2, 0, ev), 1);
@@ -88,14 +83,11 @@ static void nested_consumed_inner_is_stale(void **s)
 	assert_int_equal(fk_wait(outer, 2, 0, ev), 1);
 }
 
-static void nested_poll_drops_stale_inner_entries(void **s)
+FK_CASE(nested_poll_drops_stale_inner_entries)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int inner = fk_epoll_create(), outer = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 1), 0);
-	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_IN, 2), 0);
+	int inner, fd;
+	int outer = nested(&inner, &fd, 0, F_IN, F_IN);
 	/* a wake-up that finds the file not ready: queued, stale */
 	fk_wake(fd, F_IN);
 	/* polling the inner instance (from the outer harvest) drops it */
@@ -105,9 +97,8 @@ static void nested_poll_drops_stale_inner_entries(void **s)
 	assert_int_equal(fk_wait(inner, 2, 0, ev), 0);
 }
 
-static void nested_wakeup_key_is_in(void **s)
+FK_CASE(nested_wakeup_key_is_in)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(0);
@@ -123,9 +114,8 @@ static void nested_wakeup_key_is_in(void **s)
 	assert_int_equal(ev[0].events, F_RDNORM);
 }
 
-static void nested_ready_inner_queued_at_add(void **s)
+FK_CASE(nested_ready_inner_queued_at_add)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int inner = fk_epoll_create(), outer = fk_epoll_create();
 	int fd = fk_open(F_IN);
@@ -145,9 +135,8 @@ static void nested_ready_inner_queued_at_add(void **s)
 	assert_int_equal(ev[0].data, 3);
 }
 
-static void nested_three_levels(void **s)
+FK_CASE(nested_three_levels)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int e0 = fk_epoll_create(), e1 = fk_epoll_create(),
 	    e2 = fk_epoll_create();
@@ -162,11 +151,9 @@ static void nested_three_levels(void **s)
 	assert_int_equal(fk_wait(e0, 2, 0, ev), 0);
 }
 
-static void loops_are_eloop(void **s)
+FK_CASE(loops_are_eloop)
 {
-	(void)s;
-	int a = fk_epoll_create(), b = fk_epoll_create(),
-	    c = fk_epoll_create();
+	int a = fk_epoll_create(), b = fk_epoll_create(), c = fk_epoll_create();
 	assert_int_equal(fk_ctl(a, CTL_ADD, b, F_IN, 0), 0);
 	assert_int_equal(fk_ctl(b, CTL_ADD, a, F_IN, 0), -ELOOP);
 	assert_int_equal(fk_ctl(b, CTL_ADD, c, F_IN, 0), 0);
@@ -181,15 +168,11 @@ static void loops_are_eloop(void **s)
 	assert_int_equal(fk_ctl(c, CTL_ADD, b, F_IN, 0), -ELOOP);
 }
 
-static void depth_limit_top_down(void **s)
+FK_CASE(depth_limit_top_down)
 {
-	(void)s;
 	int e[7];
-	for (int i = 0; i < 7; i++)
-		e[i] = fk_epoll_create();
 	/* e0 > e1 > e2 > e3 > e4: five instances, four links */
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(fk_ctl(e[i], CTL_ADD, e[i + 1], F_IN, 0), 0);
+	fk_epoll_chain(e, 7, 4);
 	/* a fifth link below or above: ELOOP */
 	assert_int_equal(fk_ctl(e[4], CTL_ADD, e[5], F_IN, 0), -ELOOP);
 	assert_int_equal(fk_ctl(e[5], CTL_ADD, e[0], F_IN, 0), -ELOOP);
@@ -205,9 +188,8 @@ static void depth_limit_top_down(void **s)
 	assert_int_equal(fk_wait(e[0], 1, 0, ev), 1);
 }
 
-static void depth_limit_bottom_up(void **s)
+FK_CASE(depth_limit_bottom_up)
 {
-	(void)s;
 	int e[6];
 	for (int i = 0; i < 6; i++)
 		e[i] = fk_epoll_create();
@@ -220,9 +202,8 @@ static void depth_limit_bottom_up(void **s)
 	assert_int_equal(fk_ctl(e[4], CTL_ADD, e[5], F_IN, 0), 0);
 }
 
-static void closing_inner_removes_outer_entry(void **s)
+FK_CASE(closing_inner_removes_outer_entry)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int outer = fk_epoll_create(), inner = fk_epoll_create();
 	int fd = fk_open(F_IN);
@@ -256,18 +237,16 @@ static void excl_setup(struct excl3 *x, int waiters)
 	for (int i = 0; i < 3; i++) {
 		x->ep[i] = fk_epoll_create();
 		assert_int_equal(
-			fk_ctl(x->ep[i], CTL_ADD, x->fd, F_IN | F_EXCLUSIVE, i),
-			0);
+		    fk_ctl(x->ep[i], CTL_ADD, x->fd, F_IN | F_EXCLUSIVE, i), 0);
 	}
 	for (int i = 0; i < 3; i++)
-		x->w[i] = (waiters >> i) & 1 ? fk_wait_start(x->ep[i], 1, -1,
-							     NULL)
-					     : 0;
+		x->w[i] = (waiters >> i) & 1
+			      ? fk_wait_start(x->ep[i], 1, -1, NULL)
+			      : 0;
 }
 
-static void excl_one_wakeup_wakes_one(void **s)
+FK_CASE(excl_one_wakeup_wakes_one)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 7);
 	fk_file(x.fd)->ready = F_IN;
@@ -288,9 +267,8 @@ static void excl_one_wakeup_wakes_one(void **s)
 	assert_int_equal(fk_result(x.w[2]), 1);
 }
 
-static void excl_no_sleepers_all_queued(void **s)
+FK_CASE(excl_no_sleepers_all_queued)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 0);
 	fk_raise(x.fd, F_IN);
@@ -298,9 +276,8 @@ static void excl_no_sleepers_all_queued(void **s)
 		assert_int_equal(fk_wait(x.ep[i], 1, 0, NULL), 1);
 }
 
-static void excl_walk_stops_at_first_sleeper(void **s)
+FK_CASE(excl_walk_stops_at_first_sleeper)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 2); /* only the second instance has a sleeper */
 	fk_raise(x.fd, F_IN);
@@ -310,9 +287,8 @@ static void excl_walk_stops_at_first_sleeper(void **s)
 	assert_int_equal(fk_wait(x.ep[2], 1, 0, NULL), 0);
 }
 
-static void excl_and_normal_entries(void **s)
+FK_CASE(excl_and_normal_entries)
 {
-	(void)s;
 	/* normal entries sit before exclusive ones in the wait queue and
 	 * are always woken */
 	struct excl3 x;
@@ -322,14 +298,12 @@ static void excl_and_normal_entries(void **s)
 	uint64_t wn = fk_wait_start(normal, 1, -1, NULL);
 	fk_raise(x.fd, F_IN);
 	assert_int_equal(fk_result(wn), 1);
-	assert_int_equal(fk_answered(x.w[0]) + fk_answered(x.w[1]) +
-				 fk_answered(x.w[2]),
-			 1);
+	assert_int_equal(
+	    fk_answered(x.w[0]) + fk_answered(x.w[1]) + fk_answered(x.w[2]), 1);
 }
 
-static void excl_del_leaves_ring(void **s)
+FK_CASE(excl_del_leaves_ring)
 {
-	(void)s;
 	struct excl3 x;
 	excl_setup(&x, 6); /* sleepers on the 2nd and 3rd */
 	assert_int_equal(fk_ctl(x.ep[1], CTL_DEL, x.fd, 0, 0), 0);
@@ -342,23 +316,23 @@ static void excl_del_leaves_ring(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(nested_reports_in_only),
-		FK_TEST(nested_wakeup_propagates),
-		FK_TEST(nested_out_only_parent_not_woken),
-		FK_TEST(nested_consumed_inner_is_stale),
-		FK_TEST(nested_poll_drops_stale_inner_entries),
-		FK_TEST(nested_wakeup_key_is_in),
-		FK_TEST(nested_ready_inner_queued_at_add),
-		FK_TEST(nested_three_levels),
-		FK_TEST(loops_are_eloop),
-		FK_TEST(depth_limit_top_down),
-		FK_TEST(depth_limit_bottom_up),
-		FK_TEST(closing_inner_removes_outer_entry),
-		FK_TEST(excl_one_wakeup_wakes_one),
-		FK_TEST(excl_no_sleepers_all_queued),
-		FK_TEST(excl_walk_stops_at_first_sleeper),
-		FK_TEST(excl_and_normal_entries),
-		FK_TEST(excl_del_leaves_ring),
+	    FK_TEST(nested_reports_in_only),
+	    FK_TEST(nested_wakeup_propagates),
+	    FK_TEST(nested_out_only_parent_not_woken),
+	    FK_TEST(nested_consumed_inner_is_stale),
+	    FK_TEST(nested_poll_drops_stale_inner_entries),
+	    FK_TEST(nested_wakeup_key_is_in),
+	    FK_TEST(nested_ready_inner_queued_at_add),
+	    FK_TEST(nested_three_levels),
+	    FK_TEST(loops_are_eloop),
+	    FK_TEST(depth_limit_top_down),
+	    FK_TEST(depth_limit_bottom_up),
+	    FK_TEST(closing_inner_removes_outer_entry),
+	    FK_TEST(excl_one_wakeup_wakes_one),
+	    FK_TEST(excl_no_sleepers_all_queued),
+	    FK_TEST(excl_walk_stops_at_first_sleeper),
+	    FK_TEST(excl_and_normal_entries),
+	    FK_TEST(excl_del_leaves_ring),
 	};
 	return cmocka_run_group_tests_name("nesting", tests, NULL, NULL);
 }

@@ -22,9 +22,8 @@ static void expect_data(const struct fk_event *ev, int n, const int *want)
 /* Four LT entries made ready in the order 12, 10, 13, 11 (section 4.2):
  * maxevents=1 gives 12, 10, 13, 11, 12; then maxevents=3 gives
  * [10,13,11], [12,10,13], [11,12,10]. */
-static void lt_rotation_maxevents_1_then_3(void **s)
+FK_CASE(lt_rotation_maxevents_1_then_3)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[14];
@@ -49,9 +48,8 @@ static void lt_rotation_maxevents_1_then_3(void **s)
 	}
 }
 
-static void lt_rotation_maxevents_3_fresh(void **s)
+FK_CASE(lt_rotation_maxevents_3_fresh)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[14];
@@ -70,13 +68,11 @@ static void lt_rotation_maxevents_3_fresh(void **s)
 	}
 }
 
-static void lt_requeued_until_drained(void **s)
+FK_CASE(lt_requeued_until_drained)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN, 1);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 0);
 	fk_raise(fd, F_IN);
 	for (int i = 0; i < 3; i++)
@@ -91,13 +87,11 @@ static void lt_requeued_until_drained(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void et_once_per_wakeup(void **s)
+FK_CASE(et_once_per_wakeup)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ET, 5), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ET, 5);
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN);
@@ -120,9 +114,8 @@ static void et_once_per_wakeup(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 0);
 }
 
-static void et_mod_of_ready_file_reports(void **s)
+FK_CASE(et_mod_of_ready_file_reports)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int fd = fk_open(F_IN | F_OUT);
@@ -138,13 +131,11 @@ static void et_mod_of_ready_file_reports(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 0);
 }
 
-static void oneshot_disarms_and_mod_rearms(void **s)
+FK_CASE(oneshot_disarms_and_mod_rearms)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT, 1);
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	/* disarmed: no re-queue, no new wake-up, not even HUP */
@@ -167,14 +158,11 @@ static void oneshot_disarms_and_mod_rearms(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void oneshot_et_combination(void **s)
+FK_CASE(oneshot_et_combination)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(
-		fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT | F_ET, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_ONESHOT | F_ET, 1);
 	fk_raise(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	fk_wake(fd, F_IN);
@@ -185,9 +173,8 @@ static void oneshot_et_combination(void **s)
 	assert_int_equal(ev[0].data, 2);
 }
 
-static void mod_of_queued_entry_keeps_position(void **s)
+FK_CASE(mod_of_queued_entry_keeps_position)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0), c = fk_open(0);
@@ -211,9 +198,8 @@ static void mod_of_queued_entry_keeps_position(void **s)
 	expect_data(ev, 2, want2);
 }
 
-static void stale_entries_dropped(void **s)
+FK_CASE(stale_entries_dropped)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0);
@@ -223,21 +209,18 @@ static void stale_entries_dropped(void **s)
 	 * callback does not look at the state) */
 	fk_wake(a, F_IN);
 	fk_raise(b, F_IN);
-	assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
-	assert_int_equal(ev[0].data, 2);
+	fk_expect_data(ep, 2);
 	/* a was dropped: becoming ready without a wake-up shows nothing */
 	fk_set_ready(b, 0);
 	fk_set_ready(a, F_IN);
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 0);
 }
 
-static void key_must_intersect_mask(void **s)
+FK_CASE(key_must_intersect_mask)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_OUT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_OUT, 1);
 	/* a write: IN-keyed wake-up; the OUT entry ignores it although
 	 * the file is also writable */
 	fk_set_ready(fd, F_IN | F_OUT);
@@ -254,9 +237,8 @@ static void key_must_intersect_mask(void **s)
 	assert_int_equal(ev[0].data, 2);
 }
 
-static void err_hup_always_watched(void **s)
+FK_CASE(err_hup_always_watched)
 {
-	(void)s;
 	struct fk_event ev[2];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0), fd2 = fk_open(0);
@@ -284,13 +266,11 @@ static void err_hup_always_watched(void **s)
 	assert_int_equal(ev[1].events, F_IN);
 }
 
-static void reported_mask_is_current(void **s)
+FK_CASE(reported_mask_is_current)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(0);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_OUT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, 0, F_IN | F_OUT, 1);
 	fk_set_ready(fd, F_IN | F_OUT);
 	fk_wake(fd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
@@ -300,9 +280,8 @@ static void reported_mask_is_current(void **s)
 	assert_int_equal(ev[0].events, F_OUT);
 }
 
-static void wakeup_order_most_recent_first(void **s)
+FK_CASE(wakeup_order_most_recent_first)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd = fk_open(0);
@@ -324,9 +303,8 @@ static void wakeup_order_most_recent_first(void **s)
 	expect_data(ev, 3, want2);
 }
 
-static void del_removes_from_ready_list(void **s)
+FK_CASE(del_removes_from_ready_list)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(F_IN), b = fk_open(F_IN);
@@ -340,9 +318,8 @@ static void del_removes_from_ready_list(void **s)
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 0);
 }
 
-static void efault_at_harvest_keeps_events(void **s)
+FK_CASE(efault_at_harvest_keeps_events)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int a = fk_open(0), b = fk_open(0);
@@ -353,9 +330,9 @@ static void efault_at_harvest_keeps_events(void **s)
 	/* the buffer is not mapped: EFAULT, nothing consumed */
 	assert_int_equal(fk_sys(SYS_epoll_wait, ep, FAKE_BAD_ADDR, 4, 0, 0, 0),
 			 -EFAULT);
-	assert_int_equal(fk_sys(SYS_epoll_wait, ep, fake_alloc_tail(11), 4, 0,
-				0, 0),
-			 -EFAULT);
+	assert_int_equal(
+	    fk_sys(SYS_epoll_wait, ep, fake_alloc_tail(11), 4, 0, 0, 0),
+	    -EFAULT);
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 2);
 	assert_int_equal(ev[0].data, 1);
 	assert_int_equal(ev[1].data, 2);
@@ -365,9 +342,8 @@ static void efault_at_harvest_keeps_events(void **s)
 			 0);
 }
 
-static void efault_partial_write_returns_count(void **s)
+FK_CASE(efault_partial_write_returns_count)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[3];
@@ -389,16 +365,15 @@ static void efault_partial_write_returns_count(void **s)
 	expect_data(ev, 3, want);
 }
 
-static void efault_partial_write_et(void **s)
+FK_CASE(efault_partial_write_et)
 {
-	(void)s;
 	struct fk_event ev[4];
 	int ep = fk_epoll_create();
 	int fd[3];
 	for (int i = 0; i < 3; i++) {
 		fd[i] = fk_open(0);
-		assert_int_equal(
-			fk_ctl(ep, CTL_ADD, fd[i], F_IN | F_ET, i + 1), 0);
+		assert_int_equal(fk_ctl(ep, CTL_ADD, fd[i], F_IN | F_ET, i + 1),
+				 0);
 	}
 	for (int i = 0; i < 3; i++)
 		fk_raise(fd[i], F_IN);
@@ -410,13 +385,11 @@ static void efault_partial_write_et(void **s)
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 0);
 }
 
-static void read_only_buffer_efault(void **s)
+FK_CASE(read_only_buffer_efault)
 {
-	(void)s;
 	struct fk_event ev[2];
-	int ep = fk_epoll_create();
-	int fd = fk_open(F_IN);
-	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN | F_ONESHOT, 1), 0);
+	int fd;
+	int ep = fk_instance(&fd, F_IN, F_IN | F_ONESHOT, 1);
 	uint64_t buf = fake_alloc(24);
 	fake.ro_lo = buf;
 	fake.ro_hi = buf + 24;
@@ -425,9 +398,8 @@ static void read_only_buffer_efault(void **s)
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 }
 
-static void large_harvest(void **s)
+FK_CASE(large_harvest)
 {
-	(void)s;
 	enum { N = 300 };
 	static struct fk_event ev[N];
 	int ep = fk_epoll_create();
@@ -451,25 +423,25 @@ static void large_harvest(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FK_TEST(lt_rotation_maxevents_1_then_3),
-		FK_TEST(lt_rotation_maxevents_3_fresh),
-		FK_TEST(lt_requeued_until_drained),
-		FK_TEST(et_once_per_wakeup),
-		FK_TEST(et_mod_of_ready_file_reports),
-		FK_TEST(oneshot_disarms_and_mod_rearms),
-		FK_TEST(oneshot_et_combination),
-		FK_TEST(mod_of_queued_entry_keeps_position),
-		FK_TEST(stale_entries_dropped),
-		FK_TEST(key_must_intersect_mask),
-		FK_TEST(err_hup_always_watched),
-		FK_TEST(reported_mask_is_current),
-		FK_TEST(wakeup_order_most_recent_first),
-		FK_TEST(del_removes_from_ready_list),
-		FK_TEST(efault_at_harvest_keeps_events),
-		FK_TEST(efault_partial_write_returns_count),
-		FK_TEST(efault_partial_write_et),
-		FK_TEST(read_only_buffer_efault),
-		FK_TEST(large_harvest),
+	    FK_TEST(lt_rotation_maxevents_1_then_3),
+	    FK_TEST(lt_rotation_maxevents_3_fresh),
+	    FK_TEST(lt_requeued_until_drained),
+	    FK_TEST(et_once_per_wakeup),
+	    FK_TEST(et_mod_of_ready_file_reports),
+	    FK_TEST(oneshot_disarms_and_mod_rearms),
+	    FK_TEST(oneshot_et_combination),
+	    FK_TEST(mod_of_queued_entry_keeps_position),
+	    FK_TEST(stale_entries_dropped),
+	    FK_TEST(key_must_intersect_mask),
+	    FK_TEST(err_hup_always_watched),
+	    FK_TEST(reported_mask_is_current),
+	    FK_TEST(wakeup_order_most_recent_first),
+	    FK_TEST(del_removes_from_ready_list),
+	    FK_TEST(efault_at_harvest_keeps_events),
+	    FK_TEST(efault_partial_write_returns_count),
+	    FK_TEST(efault_partial_write_et),
+	    FK_TEST(read_only_buffer_efault),
+	    FK_TEST(large_harvest),
 	};
 	return cmocka_run_group_tests_name("ready_list", tests, NULL, NULL);
 }

@@ -28,13 +28,11 @@
  * IN|PRI|RDNORM|RDBAND; an entry watching EPOLLPRI only matches the key
  * although unix_poll never reports PRI: a stale wake-up. */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+/* The scenarios, shared with tests/c/fuzzfound_stale_wakeup.c. */
+#include "../../c/stale_wakeup_scenarios.h"
 
 static int fails;
 
@@ -56,79 +54,39 @@ static void check(const char *name, int n, const struct epoll_event *out,
 
 static void case_position(void)
 {
-	int sv[2];
-	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	int efd = eventfd(0, EFD_NONBLOCK);
-	int ep = epoll_create1(0);
-	struct epoll_event ev = {.events = 0, .data.u64 = 1};
 	struct epoll_event out[4];
-	uint64_t one = 1;
-
-	epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev); /* stored ERR|HUP */
-	ev.events = EPOLLIN;
-	ev.data.u64 = 2;
-	epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
-	shutdown(sv[1], SHUT_WR); /* key-less wake-up of sv[0]: queued, stale */
-	write(efd, &one, 8);	  /* efd queued behind it */
-	ev.events = EPOLLIN;
-	ev.data.u64 = 1;
-	epoll_ctl(ep, EPOLL_CTL_MOD, sv[0], &ev); /* ready, keeps its place */
-	int n = epoll_wait(ep, out, 4, 0);
+	int n = stale_keeps_its_place(out);
 	check("stale entry keeps its place", n, out, "2 [0x1:1 0x1:2]");
-	close(ep);
-	close(efd);
-	close(sv[0]);
-	close(sv[1]);
 }
 
 static void case_nested_edge(void)
 {
-	int sv[2];
-	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	int efd = eventfd(1, EFD_NONBLOCK); /* readable */
-	int inner = epoll_create1(0);
-	int outer = epoll_create1(0);
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
+	struct stale_nest s;
 	struct epoll_event out[4];
 
-	epoll_ctl(inner, EPOLL_CTL_ADD, efd, &ev);
-	ev.events = 0;
-	ev.data.u64 = 2;
-	epoll_ctl(inner, EPOLL_CTL_ADD, sv[0], &ev); /* stored ERR|HUP */
-	ev.events = EPOLLIN | EPOLLET;
-	ev.data.u64 = 3;
-	epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev);
-	int n = epoll_wait(outer, out, 4, 0);
+	stale_nest_open(&s, 0); /* sv[0] stored ERR|HUP */
+	int n = stale_nest_outer(&s, out);
 	check("outer, first", n, out, "1 [0x1:3]");
-	n = epoll_wait(outer, out, 4, 0);
+	n = stale_nest_outer(&s, out);
 	check("outer, no new edge", n, out, "0 []");
-	shutdown(sv[1], SHUT_WR); /* stale wake-up in inner: an edge for outer */
-	n = epoll_wait(outer, out, 4, 0);
+	shutdown(s.sv[1], SHUT_WR); /* stale wake-up in inner: an edge */
+	n = stale_nest_outer(&s, out);
 	check("outer after the stale wake-up", n, out, "1 [0x1:3]");
+	stale_nest_close(&s);
 }
 
 static void case_keyed(void)
 {
-	int sv[2];
-	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	int efd = eventfd(1, EFD_NONBLOCK); /* readable */
-	int inner = epoll_create1(0);
-	int outer = epoll_create1(0);
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
+	struct stale_nest s;
 	struct epoll_event out[4];
 
-	epoll_ctl(inner, EPOLL_CTL_ADD, efd, &ev);
-	ev.events = EPOLLPRI;
-	ev.data.u64 = 2;
-	epoll_ctl(inner, EPOLL_CTL_ADD, sv[0], &ev);
-	ev.events = EPOLLIN | EPOLLET;
-	ev.data.u64 = 3;
-	epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev);
-	int n = epoll_wait(outer, out, 4, 0);
+	stale_nest_open(&s, EPOLLPRI);
+	int n = stale_nest_outer(&s, out);
 	check("keyed: outer, first", n, out, "1 [0x1:3]");
-	write(sv[1], "x", 1); /* PRI-keyed wake-up of sv[0]: stale */
-	n = epoll_wait(outer, out, 4, 0);
+	write(s.sv[1], "x", 1); /* PRI-keyed wake-up of sv[0]: stale */
+	n = stale_nest_outer(&s, out);
 	check("keyed: outer after the stale wake-up", n, out, "1 [0x1:3]");
+	stale_nest_close(&s);
 }
 
 int main(void)
