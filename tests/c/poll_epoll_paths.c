@@ -14,7 +14,7 @@
  *
  * See docs: linux-semantics.md sections 4.2 and 7.
  */
-#include "testlib.h"
+#include "testutil.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -25,13 +25,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 #define BLOCK_MS 100	 /* how long the waker lets the waiter sleep */
 #define PATIENCE_MS 5000 /* the waiter's timeout */
@@ -109,13 +102,6 @@ static void inst_drain(struct inst *in)
 {
 	char buf[64];
 	while (read(in->pfd[0], buf, sizeof(buf)) > 0)
-		;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
@@ -234,48 +220,6 @@ static void forked_child(void)
 	}
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'f';
-	struct iovec iov = {&byte, 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = {&byte, 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	if (recvmsg(sock, &m, 0) != 1)
-		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* The receiver gets the instance after it was created and filled: it has
  * never seen it by any other way. */
 static void scm_rights_receiver(void)
@@ -287,7 +231,7 @@ static void scm_rights_receiver(void)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(in.ep);
-		int fd = recv_fd(sv[1]);
+		int fd = recv_fd(sv[1], 0);
 		if (fd < 0)
 			_exit(4);
 		child_wait_and_exit(fd, VIA_PPOLL);

@@ -11,7 +11,7 @@
  *
  * See docs: linux-semantics.md section 8.
  */
-#include "testlib.h"
+#include "testutil.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -39,10 +39,6 @@ static void on_signal(int sig)
 	blocked_in_handler =
 	    sigismember(&now, SIGCHLD) && !sigismember(&now, SIGUSR2);
 }
-
-struct kts {
-	long long tv_sec, tv_nsec;
-};
 
 /* One wait with an empty temporary mask; -errno or the count. */
 static long wait_once(int ep, enum how how, int timeout_ms)
@@ -123,82 +119,67 @@ static void teardown(const struct sigaction *old, const sigset_t *oldmask)
 	sigaction(SIGCHLD, old, NULL);
 }
 
-static void child_exit_each_call(void)
+/* Where the signal comes from: started before the loop, finished after. */
+enum source { FROM_CHILD_EXIT, FROM_RAISE, FROM_SIBLING };
+
+static void *sibling_main(void *arg)
 {
-	for (int how = 0; how < VIA_COUNT; how++) {
-		struct sigaction old;
-		sigset_t oldmask;
-		int ep = epoll_create1(EPOLL_CLOEXEC);
-		setup(&old, &oldmask);
-		pid_t pid = fork();
-		if (pid == 0) {
-			struct timespec ts = {0, 50 * 1000000L};
-			nanosleep(&ts, NULL);
-			_exit(0);
-		}
-		int r = loop_until_flag(ep, (enum how)how);
-		if (r != 1)
-			tl_fail(__FILE__, __LINE__, "%s: %d EINTRs, want 1",
-				how_name[how], r);
-		CHECK(blocked_in_handler);
-		CHECK_EQ(waitpid(pid, NULL, 0), pid);
-		teardown(&old, &oldmask);
-		close(ep);
-	}
+	sleep_ms(50);
+	pthread_kill(*(pthread_t *)arg, SIGCHLD);
+	return NULL;
 }
 
-/* Already pending before the call: EINTR at once, handler run. */
-static void pending_before_call_each_call(void)
+/* The idiom with each of the four calls: one EINTR, the handler run under
+ * the temporary mask, the thread's mask back. */
+static void idiom_each_call(enum source src)
 {
 	for (int how = 0; how < VIA_COUNT; how++) {
 		struct sigaction old;
 		sigset_t oldmask;
+		pthread_t self = pthread_self(), t;
+		pid_t pid = -1;
 		int ep = epoll_create1(EPOLL_CLOEXEC);
 		setup(&old, &oldmask);
-		raise(SIGCHLD);
+		if (src == FROM_CHILD_EXIT) {
+			pid = fork();
+			if (pid == 0) {
+				sleep_ms(50);
+				_exit(0);
+			}
+		} else if (src == FROM_RAISE) {
+			raise(SIGCHLD); /* pending before the call */
+		} else {
+			start_thread(&t, sibling_main, &self);
+		}
 		double t0 = tl_now_ms();
 		int r = loop_until_flag(ep, (enum how)how);
 		if (r != 1)
 			tl_fail(__FILE__, __LINE__, "%s: %d EINTRs, want 1",
 				how_name[how], r);
+		CHECK(blocked_in_handler);
 		CHECK(tl_now_ms() - t0 < 2000);
+		if (src == FROM_CHILD_EXIT)
+			CHECK_EQ(waitpid(pid, NULL, 0), pid);
+		else if (src == FROM_SIBLING)
+			pthread_join(t, NULL);
 		teardown(&old, &oldmask);
 		close(ep);
 	}
 }
 
-struct sender {
-	pthread_t target;
-	int delay_ms;
-};
-
-static void *sender_main(void *arg)
+static void child_exit_each_call(void)
 {
-	struct sender *s = arg;
-	struct timespec ts = {0, s->delay_ms * 1000000L};
-	nanosleep(&ts, NULL);
-	pthread_kill(s->target, SIGCHLD);
-	return NULL;
+	idiom_each_call(FROM_CHILD_EXIT);
+}
+
+static void pending_before_call_each_call(void)
+{
+	idiom_each_call(FROM_RAISE);
 }
 
 static void sibling_thread_kill_each_call(void)
 {
-	for (int how = 0; how < VIA_COUNT; how++) {
-		struct sigaction old;
-		sigset_t oldmask;
-		int ep = epoll_create1(EPOLL_CLOEXEC);
-		setup(&old, &oldmask);
-		struct sender s = {pthread_self(), 50};
-		pthread_t t;
-		CHECK_EQ(pthread_create(&t, NULL, sender_main, &s), 0);
-		int r = loop_until_flag(ep, (enum how)how);
-		if (r != 1)
-			tl_fail(__FILE__, __LINE__, "%s: %d EINTRs, want 1",
-				how_name[how], r);
-		pthread_join(t, NULL);
-		teardown(&old, &oldmask);
-		close(ep);
-	}
+	idiom_each_call(FROM_SIBLING);
 }
 
 /* Events come first: with an event ready and the signal pending, the
