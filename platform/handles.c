@@ -171,7 +171,9 @@ static uint64_t fdinfo_serial(const char *path, int *opath, int *missing)
 	*missing = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		*missing = 1;
+		/* Gone, or the supervisor out of fds (-EMFILE): the caller
+		 * must not take our shortage for the guest's EBADF. */
+		*missing = errno == EMFILE || errno == ENFILE ? -EMFILE : 1;
 		return 0;
 	}
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -238,6 +240,10 @@ void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 	int opath, missing;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", c->tid, fd);
 	uint64_t serial = fdinfo_serial(path, &opath, &missing);
+	if (missing < 0) {
+		*err = missing;
+		return NULL;
+	}
 	if (missing || opath) {
 		*err = -EBADF;
 		return NULL;

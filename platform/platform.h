@@ -94,7 +94,8 @@ int plat_eventfd_install(struct plat *p, const struct plat_call *c,
 
 /* Which emulated epoll instance does guest fd `fd` of the caller refer to?
  * Returns the object given to plat_epoll_install, or NULL with *err:
- * -EBADF (not open, or O_PATH), -EINVAL (open, but not one of ours). */
+ * -EBADF (not open, or O_PATH), -EINVAL (open, but not one of ours), or
+ * -EMFILE (the platform is short of fds to look: see emu_reclaim). */
 void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 			int *err);
 

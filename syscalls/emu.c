@@ -83,9 +83,8 @@ void emu_publish(struct emu *e)
 	struct list held;
 	list_init(&held);
 	while (!list_empty(&e->unpublished)) {
-		struct ep_instance *ep =
-		    container_of(e->unpublished.next, struct ep_instance,
-				 publink);
+		struct ep_instance *ep = container_of(
+		    e->unpublished.next, struct ep_instance, publink);
 		list_del(&ep->publink);
 		int want = !list_empty(&ep->ready);
 		if (want && ep->n_holds) {
@@ -212,6 +211,16 @@ void emu_call(struct emu *e, const struct plat_call *c)
 	emu_rearm(e);
 }
 
+int emu_reclaim(struct emu *e, int err)
+{
+	if (err != -EMFILE && err != -ENFILE && err != -ENOSPC &&
+	    err != -ENOMEM && err != -EINVAL)
+		return 0;
+	e->calls_since_sweep = 0;
+	e->wake_depth = 0;
+	return emu_gc(e) > 0;
+}
+
 /* Remove the entries of ep whose file is gone: found in one pass over the
  * interest list, then removed (removal reshapes the map being walked). */
 static size_t sweep_instance(struct ep_instance *ep)
@@ -272,14 +281,15 @@ size_t emu_gc(struct emu *e)
 	{
 		struct ep_instance *ep =
 		    container_of(pos, struct ep_instance, link);
-		if (!ep->dead && !plat_handle_alive(e->plat, ep->h))
+		if (!ep->dead && !ep->busy &&
+		    !plat_handle_alive(e->plat, ep->h))
 			ep->dead = 1;
 	}
 	list_for_each_safe(pos, tmp, &e->instances)
 	{
 		struct ep_instance *ep =
 		    container_of(pos, struct ep_instance, link);
-		if (ep->dead && list_empty(&ep->waiters)) {
+		if (ep->dead && list_empty(&ep->waiters) && !ep->busy) {
 			ep_instance_free(ep);
 			freed++;
 		}

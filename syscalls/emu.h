@@ -107,6 +107,13 @@ void emu_hide(struct emu *e, struct ep_instance *ep);
 /* Drop objects whose files the guest has closed. Returns how many. */
 size_t emu_gc(struct emu *e);
 
+/* The platform refused a resource (-EMFILE, -ENFILE, -ENOSPC, -ENOMEM, or
+ * the kernel's -EINVAL for too many wake-up paths to one file) that the
+ * objects of files the guest closed may be holding: sweep them now. Linux
+ * frees them at the last close, so a guest must never see the refusal
+ * while they live on here. Returns whether a retry can help. */
+int emu_reclaim(struct emu *e, int err);
+
 /* Map a syscall number to its stats index, or -1. */
 int emu_sys_index(int nr);
 const char *emu_sys_name(int idx);

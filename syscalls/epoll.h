@@ -53,6 +53,7 @@ struct ep_instance {
 	struct list shownlink; /* emu->shown while shown; emu->hidden */
 	int n_holds; /* calls in the kernel's own wait on the file (sighold.c):
 			while any, the file must not show readable */
+	int busy; /* a call is working on it: a sweep must not judge it */
 	int dead; /* guest file closed; freed when unreferenced */
 };
 

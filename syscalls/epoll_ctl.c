@@ -31,7 +31,12 @@ static void create(struct emu *e, const struct plat_call *c, int cloexec)
 		plat_reply(e->plat, c, 0, -ENOMEM);
 		return;
 	}
+	/* Not installed yet: the sweep must not take it for closed. */
+	ep->busy = 1;
 	int r = plat_epoll_install(e->plat, c, cloexec, ep, &ep->h);
+	if (r < 0 && emu_reclaim(e, r))
+		r = plat_epoll_install(e->plat, c, cloexec, ep, &ep->h);
+	ep->busy = 0;
 	if (r < 0) {
 		ep_instance_free(ep);
 		plat_reply(e->plat, c, 0, r);
@@ -109,9 +114,18 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	list_init(&en->childlink);
 	list_init(&en->excl_sibs);
 	list_init(&en->excl_link);
-	r = plat_watch_open(e->plat, c, ep->watches, fd,
-			    events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE),
-			    en, &kind, &object, &en->h);
+	uint32_t wmask = events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE);
+	r = plat_watch_open(e->plat, c, ep->watches, fd, wmask, en, &kind,
+			    &object, &en->h);
+	if (r < 0) {
+		/* The sweep must not free the instance this call works on,
+		 * even if another thread has just closed it. */
+		ep->busy++;
+		if (emu_reclaim(e, r))
+			r = plat_watch_open(e->plat, c, ep->watches, fd, wmask,
+					    en, &kind, &object, &en->h);
+		ep->busy--;
+	}
 	/* The supervisor out of watches is Linux's max_user_watches. */
 	if (r == -EMFILE || r == -ENFILE)
 		r = -ENOSPC;
@@ -231,6 +245,12 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 		}
 	}
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
+	if (!ep && err == -EMFILE) {
+		if (emu_reclaim(e, err))
+			ep = plat_lookup_epoll(e->plat, c, epfd, &err);
+		if (!ep && err == -EMFILE)
+			err = -ENOMEM; /* as the kernel out of memory */
+	}
 	if (!ep && err == -EBADF) {
 		plat_reply(e->plat, c, 0, -EBADF);
 		return;

@@ -192,6 +192,12 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 {
 	int err;
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
+	if (!ep && err == -EMFILE) {
+		if (emu_reclaim(e, err))
+			ep = plat_lookup_epoll(e->plat, c, epfd, &err);
+		if (!ep && err == -EMFILE)
+			err = -ENOMEM; /* as the kernel out of memory */
+	}
 
 	plat_sync(e->plat);
 	if (!ep && err == -EBADF) {

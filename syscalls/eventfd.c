@@ -8,8 +8,8 @@
 #define EFD_NONBLOCK_ 04000
 #define EFD_CLOEXEC_ 02000000
 
-static void create(struct emu *e, const struct plat_call *c,
-		   unsigned int count, int flags)
+static void create(struct emu *e, const struct plat_call *c, unsigned int count,
+		   int flags)
 {
 	if (flags & ~(EFD_SEMAPHORE_ | EFD_NONBLOCK_ | EFD_CLOEXEC_)) {
 		plat_reply(e->plat, c, 0, -EINVAL);
@@ -21,6 +21,8 @@ static void create(struct emu *e, const struct plat_call *c,
 		return;
 	}
 	int r = plat_eventfd_install(e->plat, c, count, flags, &rec->h);
+	if (r < 0 && emu_reclaim(e, r))
+		r = plat_eventfd_install(e->plat, c, count, flags, &rec->h);
 	if (r < 0)
 		plat_reply(e->plat, c, 0, r);
 	if (r < 0 || !rec->h) {
