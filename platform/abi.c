@@ -27,14 +27,27 @@
 static const struct {
 	int i386, x86_64;
 } i386_calls[] = {
-    {254, SYS_epoll_create}, {329, SYS_epoll_create1}, {255, SYS_epoll_ctl},
-    {256, SYS_epoll_wait},   {319, SYS_epoll_pwait},   {441, SYS_epoll_pwait2},
-    {323, SYS_eventfd},	     {328, SYS_eventfd2},      {168, SYS_poll},
-    {309, SYS_ppoll},				  /* old 32-bit timespec */
-    {414, SYS_ppoll},				  /* ppoll_time64 */
-    {82, SYS_select},				  /* old select: one struct */
-    {142, SYS_select},				  /* _newselect */
-    {308, SYS_pselect6},     {413, SYS_pselect6}, /* pselect6_time64 */
+    {254, SYS_epoll_create},
+    {329, SYS_epoll_create1},
+    {255, SYS_epoll_ctl},
+    {256, SYS_epoll_wait},
+    {319, SYS_epoll_pwait},
+    {441, SYS_epoll_pwait2},
+    {323, SYS_eventfd},
+    {328, SYS_eventfd2},
+    {168, SYS_poll},
+    {309, SYS_ppoll},  /* old 32-bit timespec */
+    {414, SYS_ppoll},  /* ppoll_time64 */
+    {82, SYS_select},  /* old select: one struct */
+    {142, SYS_select}, /* _newselect */
+    {308, SYS_pselect6},
+    {413, SYS_pselect6}, /* pselect6_time64 */
+    {37, SYS_kill},
+    {238, SYS_tkill},
+    {270, SYS_tgkill},
+    {178, SYS_rt_sigqueueinfo},
+    {335, SYS_rt_tgsigqueueinfo},
+    {424, SYS_pidfd_send_signal},
 };
 
 void abi_translate(struct plat_call *c, uint32_t arch)

@@ -208,5 +208,8 @@ void plat_thread_signal(struct plat *p, int tid, int signo);
 struct emu;
 void emu_wakeup(struct emu *e, void *cookie);
 void emu_timers(struct emu *e, int64_t now_ns);
+/* A signal may have become pending for some guest thread (a guest thread
+ * exited: its parent's SIGCHLD): blocked calls look soon. */
+void emu_signal_soon(struct emu *e);
 
 #endif

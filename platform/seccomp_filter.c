@@ -25,6 +25,10 @@ static const char *const notified[] = {
     "epoll_pwait",  "epoll_pwait2",    "eventfd",	   "eventfd2",
     "poll",	    "ppoll",	       "ppoll_time64",	   "select",
     "_newselect",   "pselect6",	       "pselect6_time64",
+    /* Only to learn that a signal is on its way (syscalls/signal_sent.c);
+     * handed back at once. */
+    "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+    "pidfd_send_signal",
 };
 
 /* io_uring executes IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT and

@@ -87,4 +87,5 @@ void plat_task_exit(struct plat *p, struct task *t)
 	close(t->pidfd); /* also leaves the main epoll */
 	u64map_free(&t->hints);
 	free(t);
+	emu_signal_soon(p->emu);
 }

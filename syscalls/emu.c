@@ -14,6 +14,7 @@
 #include "eventfd.h"
 #include "poll_calls.h"
 #include "sighold.h"
+#include "signal_sent.h"
 #include "waiter.h"
 
 void emu_init(struct emu *e, struct plat *p)
@@ -172,6 +173,15 @@ static const struct {
     [SYS_I_PPOLL] = {SYS_ppoll, sys_ppoll, "ppoll"},
     [SYS_I_SELECT] = {SYS_select, sys_select, "select"},
     [SYS_I_PSELECT6] = {SYS_pselect6, sys_pselect6, "pselect6"},
+    [SYS_I_KILL] = {SYS_kill, sys_signal_sent, "kill"},
+    [SYS_I_TKILL] = {SYS_tkill, sys_signal_sent, "tkill"},
+    [SYS_I_TGKILL] = {SYS_tgkill, sys_signal_sent, "tgkill"},
+    [SYS_I_RT_SIGQUEUEINFO] = {SYS_rt_sigqueueinfo, sys_signal_sent,
+			       "rt_sigqueueinfo"},
+    [SYS_I_RT_TGSIGQUEUEINFO] = {SYS_rt_tgsigqueueinfo, sys_signal_sent,
+				 "rt_tgsigqueueinfo"},
+    [SYS_I_PIDFD_SEND_SIGNAL] = {SYS_pidfd_send_signal, sys_signal_sent,
+				 "pidfd_send_signal"},
 };
 
 int emu_sys_index(int nr)

@@ -33,6 +33,13 @@ enum emu_sys {
 	SYS_I_PPOLL,
 	SYS_I_SELECT,
 	SYS_I_PSELECT6,
+	/* Notified only to learn that a signal is on its way (signal.c). */
+	SYS_I_KILL,
+	SYS_I_TKILL,
+	SYS_I_TGKILL,
+	SYS_I_RT_SIGQUEUEINFO,
+	SYS_I_RT_TGSIGQUEUEINFO,
+	SYS_I_PIDFD_SEND_SIGNAL,
 	SYS_I_COUNT,
 };
 

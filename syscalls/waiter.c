@@ -20,7 +20,12 @@
 #include "sighold.h"
 
 #define SIG_CHECK_FIRST 1000000LL /* 1 ms */
-#define SIG_CHECK_MAX 100000000LL /* 100 ms */
+#define SIG_CHECK_MAX 20000000LL  /* 20 ms: signals from outside */
+/* After a guest sent a signal: by then the kernel has run the sender's
+ * call (it runs as soon as it is handed back). */
+#define SIG_CHECK_SOON 100000LL /* 0.1 ms */
+/* Past this many blocked calls, a sent signal does not move them all. */
+#define SIG_SOON_MAX_BLOCKED 4096
 
 static int64_t key_of(const struct waiter *w)
 {
@@ -183,11 +188,29 @@ void emu_timers(struct emu *e, int64_t now)
 		emu_gc(e);
 		/* Sweeping costs one system call per object: space sweeps so
 		 * that they take a small, bounded share of the time. */
-		int64_t n = (int64_t)(e->n_entries + e->n_instances +
-				      e->n_eventfds);
+		int64_t n =
+		    (int64_t)(e->n_entries + e->n_instances + e->n_eventfds);
 		int64_t gap = 1000000000LL + n * 20000;
 		e->next_gc_ns = now + gap;
 	}
+	emu_rearm(e);
+}
+
+void emu_signal_soon(struct emu *e)
+{
+	if (!e->heap_len || e->heap_len > SIG_SOON_MAX_BLOCKED)
+		return;
+	int64_t soon = plat_now_ns(e->plat) + SIG_CHECK_SOON;
+	for (size_t i = 0; i < e->heap_len; i++) {
+		struct waiter *w = e->heap[i];
+		w->sig_interval =
+		    SIG_CHECK_FIRST / 2; /* doubled at the check */
+		if (w->next_sigcheck > soon)
+			w->next_sigcheck = soon;
+	}
+	/* Keys only went down: sift each up, parents first. */
+	for (size_t i = 0; i < e->heap_len; i++)
+		heap_up(e, i);
 	emu_rearm(e);
 }
 
