@@ -650,9 +650,8 @@ static void op_fdflags(void)
 	int fd = pick_fd();
 	if (!fd_open(fd))
 		return;
-	tr("fd %d opath=%d nohint=%d\n", fd, k & 1, (k >> 1) & 1);
+	tr("fd %d opath=%d\n", fd, k & 1);
 	fake.fds[fd].opath = k & 1;
-	fake.fds[fd].nohint = (k >> 1) & 1;
 }
 
 static void op_advance(void)
@@ -826,6 +825,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in_n && steps++ < 2000 && n_calls < MAX_CALLS) {
 		uint8_t o = u8();
 		ops[o % N_OPS]();
+		/* The end of a batch of the supervisor's main loop. */
+		emu_publish(&fake.emu);
 	}
 	teardown();
 	return 0;
