@@ -328,6 +328,8 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 		struct plat_handle *inst = own_instance(p, d);
 		*kind = inst ? PLAT_EPOLL : PLAT_HOST;
 		*object = inst ? inst->object : NULL;
+		if (!inst && signalfd_probe(p, d, &(*out)->sigmask))
+			*kind = PLAT_SIGNALFD;
 	}
 	close(d);
 	return r;

@@ -77,6 +77,7 @@ struct plat_handle {
 	int anchor;	 /* our epoll instances: the eventfd their guest file
 			    holds, readable while the instance is; else -1 */
 	int anchor_on;
+	uint64_t sigmask; /* signalfd watches: the file's mask, last read */
 	int closed;
 	int detached;	   /* its registrations are gone already */
 	struct list zlink; /* group's zombies: closed, registrations kept */
@@ -142,6 +143,8 @@ void plat_batch_end(struct plat *p);
 struct task *plat_task_get(struct plat *p, const struct plat_call *c);
 void plat_task_exit(struct plat *p, struct task *t);
 void plat_timer_fired(struct plat *p);
+/* Is supervisor fd d a signalfd? 1 with its mask, or 0 (signalfd.c). */
+int signalfd_probe(struct plat *p, int d, uint64_t *mask);
 /* Give a call of another ABI its x86-64 number (abi.c). */
 void abi_translate(struct plat_call *c, uint32_t arch);
 /* Receive one notification; 0, or -errno (-ENOENT: withdrawn, retry). */

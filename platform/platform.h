@@ -76,6 +76,7 @@ void plat_group_free(struct plat *p, struct plat_group *g);
 enum plat_kind {
 	PLAT_HOST = 0, /* a kernel file: readiness comes from the kernel */
 	PLAT_EPOLL,    /* one of our emulated epoll instances */
+	PLAT_SIGNALFD, /* a signalfd: readiness from plat_signalfd_pending */
 };
 
 /* Create an emulated epoll instance's guest-visible file and answer the call
@@ -117,6 +118,13 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 		    struct plat_group *g, int fd, uint32_t mask, void *cookie,
 		    enum plat_kind *kind, void **object,
 		    struct plat_handle **out);
+
+/* A signalfd's readiness is its polling task's: the signals of its mask
+ * pending for thread tid (its own and its process's). owner and fd are a
+ * thread and fd number that named the file (the ADD's), from which its
+ * current mask is read while they still do. 0 when none. */
+uint64_t plat_signalfd_pending(struct plat *p, int tid, int owner, int fd,
+			       struct plat_handle *h);
 
 /* Change a watch's mask; fd is the caller's fd for the same file. */
 int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,

@@ -27,6 +27,10 @@ void emu_init(struct emu *e, struct plat *p)
 	list_init(&e->shown);
 	list_init(&e->hidden);
 	list_init(&e->holds);
+	list_init(&e->sigfds);
+	e->next_sigfd_check = 0;
+	e->sigfd_interval = 0;
+	e->poll_tid = 0;
 	e->next_hold_check = 0;
 	e->hold_interval = 0;
 	e->n_instances = e->n_entries = e->n_eventfds = 0;

@@ -58,6 +58,9 @@ struct emu {
 	struct list shown;
 	struct list hidden; /* lists of stale entries showing not readable */
 	struct list holds;  /* struct sighold: waits handed to the kernel */
+	struct list sigfds; /* entries on signalfds (ep_entry.sigfdlink) */
+	int64_t next_sigfd_check, sigfd_interval;
+	int poll_tid; /* the thread a harvest polls for (signalfd readiness) */
 	int64_t next_hold_check, hold_interval;
 	size_t n_eventfds;
 	/* Blocked calls ordered by their next timer (deadline or signal

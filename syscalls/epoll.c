@@ -8,6 +8,7 @@
 
 #include "compat.h"
 #include "sighold.h"
+#include "signalfd.h"
 #include "waiter.h"
 
 #define EPOLLIN_BITS 0x001u
@@ -59,6 +60,7 @@ void ep_entry_remove(struct ep_entry *en)
 	list_del(&en->childlink);
 	list_del(&en->excl_sibs);
 	list_del(&en->excl_link);
+	sigfd_untrack(en);
 	plat_handle_close(ep->emu->plat, en->h);
 	ep->n_entries--;
 	ep->emu->n_entries--;
@@ -232,6 +234,8 @@ uint32_t ep_entry_poll(struct ep_entry *en, int depth)
 			return 0;
 		return ep_instance_poll(en->child, depth + 1) & mask;
 	}
+	if (en->sigfd)
+		return sigfd_poll(en) & mask;
 	return plat_watch_poll(en->ep->emu->plat, en->h) & mask;
 }
 

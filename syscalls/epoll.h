@@ -54,6 +54,7 @@ struct ep_instance {
 	int n_holds; /* calls in the kernel's own wait on the file (sighold.c):
 			while any, the file must not show readable */
 	int busy; /* a call is working on it: a sweep must not judge it */
+	int n_sigfd; /* entries on signalfds */
 	int dead; /* guest file closed; freed when unreferenced */
 };
 
@@ -71,6 +72,12 @@ struct ep_entry {
 	struct list excl_sibs;	   /* EPOLLEXCLUSIVE entries on the same file */
 	struct list excl_link;	   /* emu->exclusive */
 	uint64_t excl_batch;	   /* wake-up batch a sibling already took */
+	/* A signalfd: its readiness is the harvesting thread's pending
+	 * signals (signalfd.c); nothing wakes it but our own looks. */
+	int sigfd;
+	int owner_tid;	       /* the thread that added it, with fd */
+	uint64_t sig_seen;     /* what the last look found pending */
+	struct list sigfdlink; /* emu->sigfds */
 };
 
 struct ep_instance *ep_instance_new(struct emu *e);

@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "epoll.h"
 #include "flags.h"
+#include "signalfd.h"
 
 #define EPOLLIN_ 0x001u
 #define EPOLLOUT_ 0x004u
@@ -114,6 +115,7 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	list_init(&en->childlink);
 	list_init(&en->excl_sibs);
 	list_init(&en->excl_link);
+	list_init(&en->sigfdlink);
 	uint32_t wmask = events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE);
 	r = plat_watch_open(e->plat, c, ep->watches, fd, wmask, en, &kind,
 			    &object, &en->h);
@@ -181,6 +183,8 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	if (e->n_entries > e->peak_entries)
 		e->peak_entries = e->n_entries;
 
+	if (kind == PLAT_SIGNALFD)
+		sigfd_track(e, en, c->tid);
 	/* ep_insert polls the file once and queues a ready entry. */
 	if (ep_entry_poll(en, 0)) {
 		ep_queue(en);

@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "epoll.h"
 #include "flags.h"
+#include "signalfd.h"
 #include "waiter.h"
 
 #define EPOLL_EVENT_SIZE 12 /* packed on x86-64 */
@@ -71,6 +72,9 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c, uint64_t addr,
 	struct taken stackt[64], *t = stackt;
 	unsigned char stackbuf[64 * EPOLL_EVENT_SIZE], *buf = stackbuf;
 	int cap = 64, ntaken = 0, n = 0;
+	int poll_tid = e->poll_tid;
+
+	e->poll_tid = c->tid; /* signalfds are polled for the caller */
 
 	while (n < maxevents && !list_empty(&ep->ready)) {
 		if (ntaken == cap) {
@@ -149,6 +153,7 @@ out:
 		free(t);
 		free(buf);
 	}
+	e->poll_tid = poll_tid;
 	/* ep_done_scan: what is left goes to the next sleeper. */
 	return n != 0;
 }
@@ -217,6 +222,8 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 		plat_reply(e->plat, c, 0, err);
 		return;
 	}
+	if (ep->n_sigfd)
+		sigfd_scan(e, ep, c->tid); /* signals sent before the call */
 	if (ep_deliver(ep, c, events, (int)maxevents))
 		return;
 	if (timeout_ns == 0) {

@@ -29,6 +29,7 @@
 
 #include "epoll.h"
 #include "epoll_wait.h"
+#include "signalfd.h"
 
 #define MAX_SET_FDS 65536 /* larger sets are not looked into */
 
@@ -139,10 +140,16 @@ static void hand_over(struct emu *e, const struct plat_call *c)
 {
 	struct call_set s = {.e = e, .c = c, .n = -1};
 	plat_sync(e->plat);
+	if (!list_empty(&e->sigfds)) {
+		/* Signalfds in instances are polled for the caller. */
+		sigfd_scan(e, NULL, c->tid);
+		e->poll_tid = c->tid;
+	}
 	/* Other ABIs' sets have other layouts: not read (a stale entry of an
 	 * instance they poll keeps its place, docs/DIVERGENCES.md). */
 	emu_publish_exact(e, c->abi == PLAT_ABI_X86_64 ? names_instance : NULL,
 			  &s);
+	e->poll_tid = 0;
 	free(s.fds);
 	plat_continue(e->plat, c);
 }

@@ -18,6 +18,7 @@
 #include "epoll_wait.h"
 #include "compat.h"
 #include "sighold.h"
+#include "signalfd.h"
 
 #define SIG_CHECK_FIRST 1000000LL /* 1 ms */
 #define SIG_CHECK_MAX 20000000LL  /* 20 ms: signals from outside */
@@ -72,6 +73,8 @@ void emu_rearm(struct emu *e)
 	int64_t t = e->heap_len ? key_of(e->heap[0]) : 0;
 	if (e->next_hold_check && (t == 0 || e->next_hold_check < t))
 		t = e->next_hold_check;
+	if (e->next_sigfd_check && (t == 0 || e->next_sigfd_check < t))
+		t = e->next_sigfd_check;
 	if (e->next_gc_ns == 0)
 		e->next_gc_ns = plat_now_ns(e->plat) + 1000000000LL;
 	if (e->n_entries + e->n_instances + e->n_eventfds &&
@@ -177,6 +180,8 @@ void emu_timers(struct emu *e, int64_t now)
 {
 	if (e->next_hold_check && now >= e->next_hold_check)
 		sighold_check(e, now);
+	if (e->next_sigfd_check && now >= e->next_sigfd_check)
+		sigfd_check(e, now);
 	while (e->heap_len && key_of(e->heap[0]) <= now) {
 		struct waiter *w = e->heap[0];
 		if (w->deadline <= now)
@@ -198,9 +203,13 @@ void emu_timers(struct emu *e, int64_t now)
 
 void emu_signal_soon(struct emu *e)
 {
-	if (!e->heap_len || e->heap_len > SIG_SOON_MAX_BLOCKED)
+	int64_t now = plat_now_ns(e->plat);
+	sigfd_soon(e, now);
+	if (!e->heap_len || e->heap_len > SIG_SOON_MAX_BLOCKED) {
+		emu_rearm(e);
 		return;
-	int64_t soon = plat_now_ns(e->plat) + SIG_CHECK_SOON;
+	}
+	int64_t soon = now + SIG_CHECK_SOON;
 	for (size_t i = 0; i < e->heap_len; i++) {
 		struct waiter *w = e->heap[i];
 		w->sig_interval =

@@ -666,6 +666,18 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 	return cs->sig;
 }
 
+uint64_t plat_signalfd_pending(struct plat *p, int tid, int owner, int fd,
+			       struct plat_handle *h)
+{
+	/* The fake has no signalfds: plat_watch_open never says so. */
+	assert_ptr_equal(p, &fake);
+	(void)tid;
+	(void)owner;
+	(void)fd;
+	(void)h;
+	return 0;
+}
+
 int plat_thread_where(struct plat *p, int tid)
 {
 	assert_ptr_equal(p, &fake);

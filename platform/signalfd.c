@@ -1,0 +1,89 @@
+/* signalfd.c: the readiness of a guest's signalfd.
+ *
+ * A signalfd is readable when a signal in its mask is pending for the task
+ * that polls it (signalfd_poll looks at current's pending sets), and it is
+ * woken through the polling task's own signal hand. A watch registered by
+ * the supervisor therefore reports the supervisor's signals, never the
+ * guest's. So for a signalfd the emulation asks here instead: which
+ * signals of its mask are pending for the guest thread that harvests (its
+ * own and its process's, from /proc/<tid>/status)? The mask is read from
+ * fdinfo ("sigmask:"), again at each look while the fd still names the
+ * file, since a second signalfd() call on the same fd changes it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux_plat.h"
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+static int hex_field(const char *buf, const char *name, uint64_t *out)
+{
+	const char *f = strstr(buf, name);
+	if (!f)
+		return -1;
+	*out = strtoull(f + strlen(name), NULL, 16);
+	return 0;
+}
+
+int signalfd_probe(struct plat *p, int d, uint64_t *mask)
+{
+	struct stat st;
+	char path[64], buf[1024];
+	if (fstat(d, &st) < 0 || st.st_dev != p->anon_dev ||
+	    st.st_ino != p->anon_ino)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", d);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if (strcmp(buf, "anon_inode:[signalfd]") != 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", d);
+	if (read_file(path, buf, sizeof(buf)) < 0 ||
+	    hex_field(buf, "sigmask:", mask) < 0)
+		*mask = 0;
+	return 1;
+}
+
+uint64_t plat_signalfd_pending(struct plat *p, int tid, int owner, int fd,
+			       struct plat_handle *h)
+{
+	char path[64], buf[2048];
+	uint64_t thread = 0, shared = 0, mask;
+
+	if (!h || h->closed)
+		return 0;
+	/* The mask as it is now, if the owner's fd still names the file. */
+	if (handle_same(p, owner, fd, h) == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", owner, fd);
+		if (read_file(path, buf, sizeof(buf)) == 0 &&
+		    hex_field(buf, "sigmask:", &mask) == 0)
+			h->sigmask = mask;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (read_file(path, buf, sizeof(buf)) < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/status", owner);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			return 0;
+	}
+	hex_field(buf, "\nSigPnd:", &thread);
+	hex_field(buf, "\nShdPnd:", &shared);
+	return (thread | shared) & h->sigmask;
+}
