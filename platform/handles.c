@@ -272,12 +272,12 @@ static int grab(struct plat *p, const struct plat_call *c, int fd)
 	return d < 0 ? -errno : d;
 }
 
-/* Is supervisor fd d (a copy of a guest file) one of our instances? */
-static struct plat_handle *own_instance(struct plat *p, int d)
+/* Is supervisor fd d (a copy of a guest file, with stat st) one of our
+ * instances? */
+static struct plat_handle *own_instance(struct plat *p, int d,
+					const struct stat *st)
 {
-	struct stat st;
-	if (fstat(d, &st) < 0 || st.st_dev != p->anon_dev ||
-	    st.st_ino != p->anon_ino)
+	if (st->st_dev != p->anon_dev || st->st_ino != p->anon_ino)
 		return NULL;
 	char path[64];
 	int opath, missing;
@@ -325,10 +325,15 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 	int r = bucket_watch_new(p, g, d, mask, cookie, out);
 	if (r == 0) {
 		settle_watch(p, *out, d);
-		struct plat_handle *inst = own_instance(p, d);
+		/* Files whose readiness is not the kernel's to us are all
+		 * anonymous-inode ones: one fstat tells most files apart. */
+		struct stat st;
+		int anon = fstat(d, &st) == 0 && st.st_dev == p->anon_dev &&
+			   st.st_ino == p->anon_ino;
+		struct plat_handle *inst = anon ? own_instance(p, d, &st) : NULL;
 		*kind = inst ? PLAT_EPOLL : PLAT_HOST;
 		*object = inst ? inst->object : NULL;
-		if (!inst && signalfd_probe(p, d, &(*out)->sigmask))
+		if (anon && !inst && signalfd_probe(p, d, &(*out)->sigmask))
 			*kind = PLAT_SIGNALFD;
 	}
 	close(d);

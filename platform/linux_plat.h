@@ -143,7 +143,8 @@ void plat_batch_end(struct plat *p);
 struct task *plat_task_get(struct plat *p, const struct plat_call *c);
 void plat_task_exit(struct plat *p, struct task *t);
 void plat_timer_fired(struct plat *p);
-/* Is supervisor fd d a signalfd? 1 with its mask, or 0 (signalfd.c). */
+/* Is supervisor fd d, an anonymous-inode file, a signalfd? 1 with its
+ * mask, or 0 (signalfd.c). */
 int signalfd_probe(struct plat *p, int d, uint64_t *mask);
 /* Give a call of another ABI its x86-64 number (abi.c). */
 void abi_translate(struct plat_call *c, uint32_t arch);

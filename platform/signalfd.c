@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "linux_plat.h"
@@ -43,11 +42,8 @@ static int hex_field(const char *buf, const char *name, uint64_t *out)
 
 int signalfd_probe(struct plat *p, int d, uint64_t *mask)
 {
-	struct stat st;
 	char path[64], buf[1024];
-	if (fstat(d, &st) < 0 || st.st_dev != p->anon_dev ||
-	    st.st_ino != p->anon_ino)
-		return 0;
+	(void)p;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", d);
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 	if (n <= 0)
