@@ -143,6 +143,8 @@ void plat_batch_end(struct plat *p);
 struct task *plat_task_get(struct plat *p, const struct plat_call *c);
 void plat_task_exit(struct plat *p, struct task *t);
 void plat_timer_fired(struct plat *p);
+/* Read a /proc file into buf, NUL-terminated: 0, or -1 (signals.c). */
+int proc_read(const char *path, char *buf, size_t len);
 /* Is supervisor fd d, an anonymous-inode file, a signalfd? 1 with its
  * mask, or 0 (signalfd.c). */
 int signalfd_probe(struct plat *p, int d, uint64_t *mask);

@@ -18,19 +18,6 @@
 
 #include "linux_plat.h"
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
-}
-
 static int hex_field(const char *buf, const char *name, uint64_t *out)
 {
 	const char *f = strstr(buf, name);
@@ -52,7 +39,7 @@ int signalfd_probe(struct plat *p, int d, uint64_t *mask)
 	if (strcmp(buf, "anon_inode:[signalfd]") != 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", d);
-	if (read_file(path, buf, sizeof(buf)) < 0 ||
+	if (proc_read(path, buf, sizeof(buf)) < 0 ||
 	    hex_field(buf, "sigmask:", mask) < 0)
 		*mask = 0;
 	return 1;
@@ -69,14 +56,14 @@ uint64_t plat_signalfd_pending(struct plat *p, int tid, int owner, int fd,
 	/* The mask as it is now, if the owner's fd still names the file. */
 	if (handle_same(p, owner, fd, h) == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", owner, fd);
-		if (read_file(path, buf, sizeof(buf)) == 0 &&
+		if (proc_read(path, buf, sizeof(buf)) == 0 &&
 		    hex_field(buf, "sigmask:", &mask) == 0)
 			h->sigmask = mask;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	if (read_file(path, buf, sizeof(buf)) < 0) {
+	if (proc_read(path, buf, sizeof(buf)) < 0) {
 		snprintf(path, sizeof(path), "/proc/%d/status", owner);
-		if (read_file(path, buf, sizeof(buf)) < 0)
+		if (proc_read(path, buf, sizeof(buf)) < 0)
 			return 0;
 	}
 	hex_field(buf, "\nSigPnd:", &thread);

@@ -16,11 +16,8 @@
 
 #include "linux_plat.h"
 
-/* Read /proc/<tid>/status into buf (NUL-terminated); 0 or -1. */
-static int read_status(int tid, char *buf, size_t len)
+int proc_read(const char *path, char *buf, size_t len)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -30,6 +27,14 @@ static int read_status(int tid, char *buf, size_t len)
 		return -1;
 	buf[n] = 0;
 	return 0;
+}
+
+/* Read /proc/<tid>/status into buf (NUL-terminated); 0 or -1. */
+static int read_status(int tid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	return proc_read(path, buf, len);
 }
 
 static uint64_t field(const char *buf, const char *name)

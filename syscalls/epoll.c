@@ -97,6 +97,19 @@ void ep_instance_free(struct ep_instance *ep)
 	free(ep);
 }
 
+struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
+			      int *err)
+{
+	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, fd, err);
+	if (!ep && *err == -EMFILE) {
+		if (emu_reclaim(e, *err))
+			ep = plat_lookup_epoll(e->plat, c, fd, err);
+		if (!ep && *err == -EMFILE)
+			*err = -ENOMEM; /* as the kernel out of memory */
+	}
+	return ep;
+}
+
 struct ep_entry *ep_find(struct ep_instance *ep, const struct plat_call *c,
 			 int fd, int *err)
 {
@@ -130,31 +143,31 @@ void ep_mark_unpublished(struct ep_instance *ep)
 }
 
 /* An entry is queued: the file must show readable, unless it does already.
- * (A list of stale entries can be hidden: emu_publish_exact.) */
+ * (A list of stale entries can be hidden: emu_publish_exact.) Even when it
+ * is queued already: a hidden list's entry that became ready again must
+ * show. */
+static void queue(struct ep_entry *en, int at_head)
+{
+	struct ep_instance *ep = en->ep;
+	if (!ep->shown || (list_empty(&en->rdlink) && list_empty(&ep->ready)))
+		ep_mark_unpublished(ep);
+	if (!list_empty(&en->rdlink))
+		return;
+	if (at_head)
+		list_add_head(&en->rdlink, &ep->ready);
+	else
+		list_add_tail(&en->rdlink, &ep->ready);
+	ep->emu->n_queued++;
+}
+
 void ep_queue(struct ep_entry *en)
 {
-	/* Even when it is queued already: a hidden list's entry that became
-	 * ready again must show. */
-	if (!en->ep->shown)
-		ep_mark_unpublished(en->ep);
-	if (list_empty(&en->rdlink)) {
-		if (list_empty(&en->ep->ready))
-			ep_mark_unpublished(en->ep);
-		list_add_tail(&en->rdlink, &en->ep->ready);
-		en->ep->emu->n_queued++;
-	}
+	queue(en, 0);
 }
 
 void ep_queue_head(struct ep_entry *en)
 {
-	if (!en->ep->shown)
-		ep_mark_unpublished(en->ep);
-	if (list_empty(&en->rdlink)) {
-		if (list_empty(&en->ep->ready))
-			ep_mark_unpublished(en->ep);
-		list_add_head(&en->rdlink, &en->ep->ready);
-		en->ep->emu->n_queued++;
-	}
+	queue(en, 1);
 }
 
 void ep_unqueue(struct ep_entry *en)

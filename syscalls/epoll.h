@@ -84,6 +84,12 @@ struct ep_instance *ep_instance_new(struct emu *e);
 /* Destroy: every entry is removed, nested parents forget it. */
 void ep_instance_free(struct ep_instance *ep);
 
+/* The instance behind the caller's fd (plat_lookup_epoll), after a sweep
+ * if the platform was short of fds to look. NULL with *err: -EBADF,
+ * -EINVAL, or -ENOMEM. */
+struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c,
+			      int fd, int *err);
+
 /* Look up the entry for (file of guest fd, fd). Entries found dead on the
  * way are removed. Returns NULL and sets *err to 0 (absent) or an error of
  * the platform (-EBADF...). */

@@ -248,13 +248,7 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 			    (unsigned long long)data);
 		}
 	}
-	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
-	if (!ep && err == -EMFILE) {
-		if (emu_reclaim(e, err))
-			ep = plat_lookup_epoll(e->plat, c, epfd, &err);
-		if (!ep && err == -EMFILE)
-			err = -ENOMEM; /* as the kernel out of memory */
-	}
+	struct ep_instance *ep = ep_lookup(e, c, epfd, &err);
 	if (!ep && err == -EBADF) {
 		plat_reply(e->plat, c, 0, -EBADF);
 		return;

@@ -196,13 +196,7 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 			  int64_t timeout_ns, int has_mask, uint64_t mask)
 {
 	int err;
-	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, epfd, &err);
-	if (!ep && err == -EMFILE) {
-		if (emu_reclaim(e, err))
-			ep = plat_lookup_epoll(e->plat, c, epfd, &err);
-		if (!ep && err == -EMFILE)
-			err = -ENOMEM; /* as the kernel out of memory */
-	}
+	struct ep_instance *ep = ep_lookup(e, c, epfd, &err);
 
 	plat_sync(e->plat);
 	if (!ep && err == -EBADF) {
