@@ -103,11 +103,16 @@ void emu_publish(struct emu *e)
 				list_del(&ep->shownlink);
 			continue;
 		}
-		ep->shown = want;
+		/* A file is made readable at once, to wake whatever sleeps
+		 * on it; it is made unreadable only when something could
+		 * look (emu_publish_exact, emu_hide): a busy loop whose list
+		 * fills and drains costs nothing here. */
+		if (!want)
+			continue;
+		ep->shown = 1;
 		list_del(&ep->shownlink);
-		if (want)
-			list_add_tail(&ep->shownlink, &e->shown);
-		plat_epoll_readable(e->plat, ep->h, want);
+		list_add_tail(&ep->shownlink, &e->shown);
+		plat_epoll_readable(e->plat, ep->h, 1);
 	}
 	list_splice_head(&held, &e->unpublished);
 }
@@ -118,7 +123,8 @@ void emu_hide(struct emu *e, struct ep_instance *ep)
 		return;
 	ep->shown = 0;
 	list_del(&ep->shownlink);
-	list_add_tail(&ep->shownlink, &e->hidden);
+	if (!list_empty(&ep->ready)) /* stale entries, kept */
+		list_add_tail(&ep->shownlink, &e->hidden);
 	list_del(&ep->publink);
 	plat_epoll_readable(e->plat, ep->h, 0);
 }
@@ -142,7 +148,7 @@ void emu_publish_exact(struct emu *e,
 			continue;
 		if (names && names(ctx, ep))
 			ep_instance_scan(ep, 0, 1);
-		else if (r == EP_NOT_READY)
+		if (r == EP_NOT_READY || list_empty(&ep->ready))
 			emu_hide(e, ep);
 	}
 	/* A hidden list is all stale (anything that became ready since has

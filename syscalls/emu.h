@@ -89,11 +89,14 @@ void emu_call(struct emu *e, const struct plat_call *c);
  * produced together (one epoll_wait of the supervisor). */
 void emu_batch_begin(struct emu *e);
 
-/* Make each instance's guest-visible file show whether its ready list holds
- * anything (plat_epoll_readable), so that whatever polls the file natively
- * (poll, select, an epoll of a process we do not supervise) sees it and is
- * woken by the kernel. Called at the end of every batch: within a batch a
- * list may fill and drain again without anyone having to be told. */
+/* Make each instance's guest-visible file readable when its ready list
+ * holds something (plat_epoll_readable), so that whatever polls the file
+ * natively (poll, select, an epoll of a process we do not supervise) sees
+ * it and is woken by the kernel. Called at the end of every batch: within a
+ * batch a list may fill and drain again without anyone having to be told.
+ * A file is made unreadable again only when something is about to look
+ * (emu_publish_exact before a poll-family call, emu_hide): until then a
+ * drained list's file may still show readable, which nobody sees. */
 void emu_publish(struct emu *e);
 
 /* As emu_publish, but exact: an instance whose file shows readable while

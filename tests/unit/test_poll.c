@@ -114,8 +114,29 @@ static void edge_entry_not_consumed_by_poll(void **s)
 	assert_true(shown(ep));
 	struct fk_event ev[4];
 	assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
+	/* Edge-triggered: not queued again. The file is made unreadable
+	 * only when something is about to look: the next poll. */
 	emu_publish(E);
-	assert_false(shown(ep)); /* edge-triggered: not queued again */
+	assert_int_equal(fake.readable_calls, 1);
+	assert_true(fk_continued(fk_start(SYS_poll, 0, 0, 0, 0, 0, 0)));
+	assert_false(shown(ep));
+}
+
+/* A busy loop's list that fills and drains between batches costs one
+ * write of the anchor, not one per round. */
+static void busy_loop_costs_one_anchor_write(void **s)
+{
+	(void)s;
+	int fd;
+	int ep = instance_on(&fd, 0, F_IN | F_ET);
+	struct fk_event ev[4];
+	for (int i = 0; i < 10; i++) {
+		fk_raise(fd, F_IN);
+		emu_publish(E);
+		assert_int_equal(fk_wait(ep, 4, 0, ev), 1);
+		emu_publish(E);
+	}
+	assert_int_equal(fake.readable_calls, 1);
 }
 
 static void nested_instance_readiness_reaches_parent_file(void **s)
@@ -164,6 +185,7 @@ int main(void)
 	    FK_TEST(file_shows_readiness_after_the_batch),
 	    FK_TEST(drained_within_the_batch_tells_nothing),
 	    FK_TEST(edge_entry_not_consumed_by_poll),
+	    FK_TEST(busy_loop_costs_one_anchor_write),
 	    FK_TEST(nested_instance_readiness_reaches_parent_file),
 	    FK_TEST(closed_instance_leaves_shown_list),
 	};
