@@ -48,6 +48,10 @@ static const struct {
     {178, SYS_rt_sigqueueinfo},
     {335, SYS_rt_tgsigqueueinfo},
     {424, SYS_pidfd_send_signal},
+    {1, SYS_exit},
+    {252, SYS_exit_group},
+    {27, SYS_alarm},
+    {104, SYS_setitimer},
 };
 
 void abi_translate(struct plat_call *c, uint32_t arch)

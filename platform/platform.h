@@ -219,5 +219,8 @@ void emu_timers(struct emu *e, int64_t now_ns);
 /* A signal may have become pending for some guest thread (a guest thread
  * exited: its parent's SIGCHLD): blocked calls look soon. */
 void emu_signal_soon(struct emu *e);
+/* A guest timer will send a signal at `when` (and every `period` after, if
+ * > 0): blocked calls look then. */
+void emu_signal_at(struct emu *e, int64_t when, int64_t period);
 
 #endif

@@ -28,7 +28,7 @@ static const char *const notified[] = {
     /* Only to learn that a signal is on its way (syscalls/signal_sent.c);
      * handed back at once. */
     "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
-    "pidfd_send_signal",
+    "pidfd_send_signal", "exit", "exit_group", "alarm", "setitimer",
 };
 
 /* io_uring executes IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT and

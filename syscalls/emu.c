@@ -31,6 +31,8 @@ void emu_init(struct emu *e, struct plat *p)
 	e->next_sigfd_check = 0;
 	e->sigfd_interval = 0;
 	e->poll_tid = 0;
+	for (int i = 0; i < EMU_TIMER_SLOTS; i++)
+		e->timer_at[i] = e->timer_period[i] = 0;
 	e->next_hold_check = 0;
 	e->hold_interval = 0;
 	e->n_instances = e->n_entries = e->n_eventfds = 0;
@@ -190,6 +192,10 @@ static const struct {
 			       "rt_sigqueueinfo"},
     [SYS_I_RT_TGSIGQUEUEINFO] = {SYS_rt_tgsigqueueinfo, sys_signal_sent,
 				 "rt_tgsigqueueinfo"},
+    [SYS_I_EXIT] = {SYS_exit, sys_signal_sent, "exit"},
+    [SYS_I_EXIT_GROUP] = {SYS_exit_group, sys_signal_sent, "exit_group"},
+    [SYS_I_ALARM] = {SYS_alarm, sys_timer_set, "alarm"},
+    [SYS_I_SETITIMER] = {SYS_setitimer, sys_timer_set, "setitimer"},
     [SYS_I_PIDFD_SEND_SIGNAL] = {SYS_pidfd_send_signal, sys_signal_sent,
 				 "pidfd_send_signal"},
 };

@@ -40,6 +40,10 @@ enum emu_sys {
 	SYS_I_RT_SIGQUEUEINFO,
 	SYS_I_RT_TGSIGQUEUEINFO,
 	SYS_I_PIDFD_SEND_SIGNAL,
+	SYS_I_EXIT,
+	SYS_I_EXIT_GROUP,
+	SYS_I_ALARM,
+	SYS_I_SETITIMER,
 	SYS_I_COUNT,
 };
 
@@ -61,6 +65,12 @@ struct emu {
 	struct list sigfds; /* entries on signalfds (ep_entry.sigfdlink) */
 	int64_t next_sigfd_check, sigfd_interval;
 	int poll_tid; /* the thread a harvest polls for (signalfd readiness) */
+	/* Expiries of guest timers (alarm, setitimer), earliest first, 0 =
+	 * free; period > 0 for a repeating one: blocked calls look for the
+	 * signal when one comes (signal_sent.c). */
+#define EMU_TIMER_SLOTS 16
+	int64_t timer_at[EMU_TIMER_SLOTS];
+	int64_t timer_period[EMU_TIMER_SLOTS];
 	int64_t next_hold_check, hold_interval;
 	size_t n_eventfds;
 	/* Blocked calls ordered by their next timer (deadline or signal

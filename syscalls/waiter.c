@@ -22,9 +22,10 @@
 
 #define SIG_CHECK_FIRST 1000000LL /* 1 ms */
 #define SIG_CHECK_MAX 20000000LL  /* 20 ms: signals from outside */
-/* After a guest sent a signal: by then the kernel has run the sender's
- * call (it runs as soon as it is handed back). */
-#define SIG_CHECK_SOON 100000LL /* 0.1 ms */
+/* After a guest sent a signal: the kernel runs the sender's call as soon as
+ * it is handed back, so the first look comes at once and the next ones
+ * double from there (20 us, 40 us, ... 1 ms, ...). */
+#define SIG_CHECK_SOON 20000LL /* 20 us */
 /* Past this many blocked calls, a sent signal does not move them all. */
 #define SIG_SOON_MAX_BLOCKED 4096
 
@@ -71,6 +72,8 @@ static void heap_down(struct emu *e, size_t i)
 void emu_rearm(struct emu *e)
 {
 	int64_t t = e->heap_len ? key_of(e->heap[0]) : 0;
+	if (e->timer_at[0] && (t == 0 || e->timer_at[0] < t))
+		t = e->timer_at[0];
 	if (e->next_hold_check && (t == 0 || e->next_hold_check < t))
 		t = e->next_hold_check;
 	if (e->next_sigfd_check && (t == 0 || e->next_sigfd_check < t))
@@ -176,8 +179,12 @@ static void check_signal(struct emu *e, struct waiter *w, int64_t now)
 	waiter_retime(e, w);
 }
 
+static void guest_timers(struct emu *e, int64_t now);
+
 void emu_timers(struct emu *e, int64_t now)
 {
+	if (e->timer_at[0] && now >= e->timer_at[0])
+		guest_timers(e, now);
 	if (e->next_hold_check && now >= e->next_hold_check)
 		sighold_check(e, now);
 	if (e->next_sigfd_check && now >= e->next_sigfd_check)
@@ -201,6 +208,47 @@ void emu_timers(struct emu *e, int64_t now)
 	emu_rearm(e);
 }
 
+void emu_signal_at(struct emu *e, int64_t when, int64_t period)
+{
+	/* A few pending expiries are kept; past that the periodic look
+	 * finds the signal. A replaced timer only costs a look. */
+	for (int i = 0; i < EMU_TIMER_SLOTS; i++) {
+		if (!e->timer_at[i] || e->timer_at[i] > when) {
+			if (!e->timer_at[i] || i == EMU_TIMER_SLOTS - 1 ||
+			    !e->timer_at[EMU_TIMER_SLOTS - 1]) {
+				for (int k = EMU_TIMER_SLOTS - 1; k > i; k--) {
+					e->timer_at[k] = e->timer_at[k - 1];
+					e->timer_period[k] =
+					    e->timer_period[k - 1];
+				}
+			}
+			e->timer_at[i] = when;
+			e->timer_period[i] = period;
+			break;
+		}
+	}
+	emu_rearm(e);
+}
+
+/* Guest timers whose expiry has come: blocked calls look soon. */
+static void guest_timers(struct emu *e, int64_t now)
+{
+	int fired = 0;
+	while (e->timer_at[0] && e->timer_at[0] <= now) {
+		int64_t period = e->timer_period[0];
+		for (int k = 0; k < EMU_TIMER_SLOTS - 1; k++) {
+			e->timer_at[k] = e->timer_at[k + 1];
+			e->timer_period[k] = e->timer_period[k + 1];
+		}
+		e->timer_at[EMU_TIMER_SLOTS - 1] = 0;
+		fired = 1;
+		if (period > 0)
+			emu_signal_at(e, now + period, period);
+	}
+	if (fired)
+		emu_signal_soon(e);
+}
+
 void emu_signal_soon(struct emu *e)
 {
 	int64_t now = plat_now_ns(e->plat);
@@ -212,8 +260,7 @@ void emu_signal_soon(struct emu *e)
 	int64_t soon = now + SIG_CHECK_SOON;
 	for (size_t i = 0; i < e->heap_len; i++) {
 		struct waiter *w = e->heap[i];
-		w->sig_interval =
-		    SIG_CHECK_FIRST / 2; /* doubled at the check */
+		w->sig_interval = SIG_CHECK_SOON; /* doubled at each look */
 		if (w->next_sigcheck > soon)
 			w->next_sigcheck = soon;
 	}
