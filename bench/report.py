@@ -58,6 +58,17 @@ ROWS = [
     ("lat_threads_p99", "2 threads, eventfds + epoll_wait: p99"),
     ("lat_procs_median", "2 processes, pipes + epoll_wait: median"),
     ("lat_procs_p99", "2 processes, pipes + epoll_wait: p99"),
+    ("## Signal latency: from sending to the handler of a blocked epoll_wait", None),
+    ("siglat_thread_p50", "a sibling thread's pthread_kill: median"),
+    ("siglat_thread_p99", "a sibling thread's pthread_kill: p99"),
+    ("siglat_process_p50", "another guest process's kill: median"),
+    ("siglat_process_p99", "another guest process's kill: p99"),
+    ("siglat_child_p50", "a child's exit (SIGCHLD): median"),
+    ("siglat_child_p99", "a child's exit (SIGCHLD): p99"),
+    ("siglat_itimer_p50", "setitimer expiry (SIGALRM): median"),
+    ("siglat_itimer_p99", "setitimer expiry (SIGALRM): p99"),
+    ("siglat_outside_p50", "kill from outside the sandbox: median"),
+    ("siglat_outside_p99", "kill from outside the sandbox: p99"),
     ("## Scaling: 1 ready fd among N registered", None),
     ("scale_wait_N10", "epoll_wait, N = 10"),
     ("scale_wait_N1000", "epoll_wait, N = 1,000"),
@@ -276,6 +287,18 @@ def targets(data):
             rows.append((f"wake-up latency ({mode}) <= 2x native + one round trip",
                          f"{i:.2f} µs vs 2 x {n:.2f} + {floor_s:.2f} = {bound:.2f} µs",
                          i <= bound))
+    for src in ("thread", "process", "child", "itimer"):
+        n = med(data, f"siglat_{src}_p50", "native")
+        i = med(data, f"siglat_{src}_p50", "interpoll")
+        if n and i and floor_s:
+            bound = 2 * n + floor_s
+            rows.append((f"signal latency ({src}) <= 2x native + one round trip",
+                         f"{i:.1f} µs vs 2 x {n:.1f} + {floor_s:.2f} = {bound:.1f} µs",
+                         i <= bound))
+    i = med(data, "siglat_outside_p99", "interpoll")
+    if i:
+        rows.append(("signal latency (outside) p99 <= the documented 20 ms bound",
+                     f"{i / 1000:.1f} ms", i <= 20000))
     out = ["| target | measured (medians) | verdict |", "| --- | --- | --- |"]
     for t, m, ok in rows:
         out.append(f"| {t} | {m} | {verdict(ok)} |")
