@@ -120,6 +120,12 @@ void ep_queue(struct ep_entry *en);
 void ep_queue_head(struct ep_entry *en);
 void ep_unqueue(struct ep_entry *en);
 
+/* The wake-up path limits (reverse_path_check), after entry `added` on
+ * the caller's fd went into ep: 0, or -EINVAL when a file now has more
+ * paths of some length than Linux allows (epoll_paths.c). */
+int ep_path_check(struct emu *e, const struct plat_call *c,
+		  struct ep_instance *ep, struct ep_entry *added, int fd);
+
 /* Loop and depth checks for adding child into parent (ELOOP). */
 int ep_loop_check(struct ep_instance *parent, struct ep_instance *child);
 

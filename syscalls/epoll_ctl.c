@@ -183,6 +183,13 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	if (e->n_entries > e->peak_entries)
 		e->peak_entries = e->n_entries;
 
+	/* ep_insert counts the wake-up paths with the new item in. */
+	if (ep_path_check(e, c, ep, en, fd) < 0) {
+		plat_watch_release(e->plat, c, fd, en->h);
+		ep_entry_remove(en);
+		plat_reply(e->plat, c, 0, -EINVAL);
+		return;
+	}
 	if (kind == PLAT_SIGNALFD)
 		sigfd_track(e, en, c->tid);
 	/* ep_insert polls the file once and queues a ready entry. */
