@@ -52,6 +52,8 @@ static const struct {
     {252, SYS_exit_group},
     {27, SYS_alarm},
     {104, SYS_setitimer},
+    {260, SYS_timer_settime},
+    {408, SYS_timer_settime}, /* timer_settime64 */
 };
 
 void abi_translate(struct plat_call *c, uint32_t arch)

@@ -126,6 +126,9 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 uint64_t plat_signalfd_pending(struct plat *p, int tid, int owner, int fd,
 			       struct plat_handle *h);
 
+/* The process (thread-group id) of thread tid, or -1 if it is gone. */
+int plat_tgid(struct plat *p, int tid);
+
 /* Change a watch's mask; fd is the caller's fd for the same file. */
 int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
 		      struct plat_handle **h, uint32_t mask);

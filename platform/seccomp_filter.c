@@ -29,6 +29,7 @@ static const char *const notified[] = {
      * handed back at once. */
     "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
     "pidfd_send_signal", "exit", "exit_group", "alarm", "setitimer",
+    "timer_settime", "timer_settime64",
 };
 
 /* io_uring executes IORING_OP_EPOLL_CTL, IORING_OP_EPOLL_WAIT and

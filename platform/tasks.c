@@ -32,6 +32,12 @@ static int tgid_of(int tid)
 	return tgid;
 }
 
+int plat_tgid(struct plat *p, int tid)
+{
+	(void)p;
+	return tgid_of(tid);
+}
+
 static int open_pidfd(struct plat *p, int tid)
 {
 	if (p->feat.pidfd_thread) {

@@ -196,6 +196,8 @@ static const struct {
     [SYS_I_EXIT_GROUP] = {SYS_exit_group, sys_signal_sent, "exit_group"},
     [SYS_I_ALARM] = {SYS_alarm, sys_timer_set, "alarm"},
     [SYS_I_SETITIMER] = {SYS_setitimer, sys_timer_set, "setitimer"},
+    [SYS_I_TIMER_SETTIME] = {SYS_timer_settime, sys_timer_set,
+			     "timer_settime"},
     [SYS_I_PIDFD_SEND_SIGNAL] = {SYS_pidfd_send_signal, sys_signal_sent,
 				 "pidfd_send_signal"},
 };

@@ -76,6 +76,7 @@ struct ep_entry {
 	 * signals (signalfd.c); nothing wakes it but our own looks. */
 	int sigfd;
 	int owner_tid;	       /* the thread that added it, with fd */
+	int owner_tgid;	       /* its process: whose signals wake the entry */
 	uint64_t sig_seen;     /* what the last look found pending */
 	struct list sigfdlink; /* emu->sigfds */
 };

@@ -8,8 +8,8 @@
  * blocked call looks again shortly after, once the kernel has run the
  * sender's call. The same happens when a guest thread exits (its parent's
  * SIGCHLD: emu_signal_soon from the platform), and when a process calls
- * exit or exit_group; alarm and setitimer(ITIMER_REAL) make blocked calls
- * look when the timer expires. */
+ * exit or exit_group; alarm, setitimer(ITIMER_REAL) and timer_settime
+ * make blocked calls look when the timer expires. */
 #include "signal_sent.h"
 
 #include "compat.h"
@@ -25,6 +25,21 @@ void sys_timer_set(struct emu *e, const struct plat_call *c)
 	int64_t now = plat_now_ns(e->plat), value = 0, period = 0;
 	if (c->nr == SYS_alarm) {
 		value = (int64_t)(uint32_t)c->args[0] * 1000000000LL;
+	} else if (c->nr == SYS_timer_settime) {
+		/* struct itimerspec: interval, then value, each {sec, nsec}.
+		 * An absolute time is taken on the monotonic clock; on
+		 * another clock the look comes at a wrong time, which only
+		 * costs a look (the periodic one still finds the signal). */
+		int64_t it[4];
+		if (c->abi != PLAT_ABI_I386 && c->args[2] &&
+		    plat_read(e->plat, c, c->args[2], it, sizeof(it)) == 0 &&
+		    it[0] >= 0 && it[1] >= 0 && it[2] >= 0 && it[3] >= 0 &&
+		    it[0] < (1LL << 32) && it[2] < (1LL << 32)) {
+			period = it[0] * 1000000000LL + it[1];
+			value = it[2] * 1000000000LL + it[3];
+			if (c->args[1] & 1 /* TIMER_ABSTIME */)
+				value = value > now ? value - now : 0;
+		}
 	} else if (c->args[0] == 0 /* ITIMER_REAL */ &&
 		   c->abi != PLAT_ABI_I386 && c->args[1]) {
 		/* struct itimerval: interval, then value, each {sec, usec};

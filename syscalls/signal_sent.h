@@ -9,8 +9,8 @@
  * check for signals right after. */
 void sys_signal_sent(struct emu *e, const struct plat_call *c);
 
-/* alarm and setitimer(ITIMER_REAL): handed back at once; blocked calls
- * look for the signal when the timer expires. */
+/* alarm, setitimer(ITIMER_REAL) and timer_settime: handed back at once;
+ * blocked calls look for the signal when the timer expires. */
 void sys_timer_set(struct emu *e, const struct plat_call *c);
 
 #endif

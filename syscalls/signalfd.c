@@ -28,6 +28,7 @@ void sigfd_track(struct emu *e, struct ep_entry *en, int tid)
 {
 	en->sigfd = 1;
 	en->owner_tid = tid;
+	en->owner_tgid = plat_tgid(e->plat, tid);
 	list_add_tail(&en->sigfdlink, &e->sigfds);
 	en->ep->n_sigfd++;
 	en->sig_seen = plat_signalfd_pending(e->plat, tid, tid, en->fd, en->h);
@@ -65,10 +66,23 @@ static int looker(const struct ep_entry *en)
 	return en->owner_tid;
 }
 
+/* Only signals sent to the process that added the entry wake it: its
+ * wait-queue hook is on that process's signal hand (signalfd(2), the fork
+ * caveat). A thread of another process looks with the adder's eyes. */
+static int waker(const struct ep_entry *en, int tid)
+{
+	if (!tid)
+		tid = looker(en);
+	if (tid != en->owner_tid &&
+	    plat_tgid(en->ep->emu->plat, tid) != en->owner_tgid)
+		tid = en->owner_tid;
+	return tid;
+}
+
 static void scan_entry(struct ep_entry *en, int tid)
 {
 	struct emu *e = en->ep->emu;
-	uint64_t now = plat_signalfd_pending(e->plat, tid ? tid : looker(en),
+	uint64_t now = plat_signalfd_pending(e->plat, waker(en, tid),
 					     en->owner_tid, en->fd, en->h);
 	uint64_t fresh = now & ~en->sig_seen;
 	en->sig_seen = now;

@@ -193,6 +193,36 @@ static void poll_on_the_instance(void)
 	close(sfd);
 }
 
+/* signalfd(2)'s fork caveat: readiness is the polling process's, but
+ * wake-ups come only from signals sent to the process that added the
+ * signalfd (the entry hooks that process's signal hand). A child that
+ * shares the instance does not see its parent's pending signal, and its
+ * own signal does not wake the entry. */
+static void fork_caveat(void)
+{
+	int sfd = sfd_of(SIGUSR2, 0);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK_OK(add(ep, sfd, EPOLLIN, 18));
+	kill(getpid(), SIGUSR2); /* pending in the parent only */
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (wait_data(ep, 0) != 0)
+			_exit(1);
+		kill(getpid(), SIGUSR2);
+		if (wait_data(ep, 0) != 0)
+			_exit(2);
+		if (sfd_read(sfd) != SIGUSR2) /* yet it is the child's */
+			_exit(3);
+		_exit(0);
+	}
+	expect_exit_0(pid);
+	/* The child's look dropped the entry; no new wake-up came. */
+	CHECK_EQ(wait_data(ep, 0), 0);
+	CHECK_EQ(sfd_read(sfd), SIGUSR2);
+	close(ep);
+	close(sfd);
+}
+
 int main(void)
 {
 	sigemptyset(&sigs);
@@ -206,5 +236,6 @@ int main(void)
 	RUN(sibling_thread_pthread_kill);
 	RUN(mask_changed_later);
 	RUN(poll_on_the_instance);
+	RUN(fork_caveat);
 	return tl_done();
 }
