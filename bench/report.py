@@ -279,10 +279,17 @@ def targets(data):
     for name, desc in (("redis_set_rps", "redis SET"), ("redis_get_rps", "redis GET"),
                        ("nginx_rps", "nginx")):
         n, i = med(data, name, "native"), med(data, name, "interpoll")
+        mo = med(data, name, "mechanism")
         if n and i:
             r = i / n
             rows.append((f"{desc} >= 80% of native",
                          f"{i:,.0f} / {n:,.0f} req/s = {100 * r:.0f}%", r >= 0.8))
+        if mo and i:
+            r = i / mo
+            rows.append((f"{desc} >= 90% of the mechanism alone (--mechanism-only)",
+                         f"{i:,.0f} / {mo:,.0f} req/s = {100 * r:.0f}% "
+                         f"(mechanism alone: {100 * mo / n:.0f}% of native)" if n else
+                         f"{i:,.0f} / {mo:,.0f} req/s = {100 * r:.0f}%", r >= 0.9))
     for mode in ("threads", "procs"):
         n = med(data, f"lat_{mode}_median", "native")
         i = med(data, f"lat_{mode}_median", "interpoll")

@@ -26,6 +26,9 @@ static const char usage[] =
 	"                       works, but its epoll and poll requests on\n"
 	"                       interpoll's epoll fds bypass interpoll (the program\n"
 	"                       can hang)\n"
+	"      --mechanism-only  benchmarking baseline: the same calls are\n"
+	"                       notified, but every one goes back to the kernel\n"
+	"                       (PROGRAM then uses the kernel's epoll)\n"
 	"  -h, --help           display this help and exit\n"
 	"  -V, --version        output version information and exit\n"
 	"\n"
@@ -91,6 +94,8 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->stats = o->stats_json = 1;
 		} else if (!strncmp(a, "--stats=", 8)) {
 			return bad("invalid stats format '%s'", a + 8);
+		} else if (!strcmp(a, "--mechanism-only")) {
+			o->mechanism_only = 1;
 		} else if (!strcmp(a, "--io-uring=deny")) {
 			o->io_uring_allow = 0;
 		} else if (!strcmp(a, "--io-uring=allow")) {

@@ -10,6 +10,7 @@ struct options {
 	const char *trace_file; /* NULL: stderr */
 	int trace_json;		/* --trace-format=json */
 	int io_uring_allow;	/* --io-uring=allow; default deny (ENOSYS) */
+	int mechanism_only;	/* --mechanism-only: every call handed back */
 	char **argv;		/* the guest's argv */
 };
 
