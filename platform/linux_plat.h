@@ -132,6 +132,10 @@ struct plat {
 	uint64_t serial_next;
 	struct plat_features feat;
 	struct plat_stats *stats; /* NULL unless --stats */
+	/* Told of every answer with a value or an error, when set: how
+	 * statistics reach the runner without platform/ calling into it. */
+	void (*on_reply)(void *ctx, const struct plat_call *c, int err);
+	void *on_reply_ctx;
 	struct trace *trace;	  /* NULL unless --trace */
 };
 

@@ -6,7 +6,6 @@
 
 #include "compat.h"
 #include "linux_plat.h"
-#include "stats.h"
 #include "trace.h"
 
 int plat_recv(struct plat *p, struct plat_call *c)
@@ -40,8 +39,8 @@ static int send_resp(struct plat *p, uint64_t id, int64_t val, int err,
 
 int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err)
 {
-	if (p->stats)
-		stats_reply(p->stats, c, err);
+	if (p->on_reply)
+		p->on_reply(p->on_reply_ctx, c, err);
 	int r = send_resp(p, c->id, err ? 0 : val, err, 0);
 	if (p->trace)
 		trace_answer(p, c, err ? 0 : val, err, TRACE_VALUE, r);

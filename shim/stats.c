@@ -88,6 +88,11 @@ void stats_reply(struct plat_stats *s, const struct plat_call *c, int err)
 		s->sys[i].errors++;
 }
 
+void stats_on_reply(void *ctx, const struct plat_call *c, int err)
+{
+	stats_reply(ctx, c, err);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

@@ -14,6 +14,8 @@ void stats_free(struct plat_stats *s);
 void stats_call_begin(struct plat_stats *s, const struct plat_call *c);
 void stats_call_end(struct plat_stats *s, const struct plat_call *c);
 void stats_reply(struct plat_stats *s, const struct plat_call *c, int err);
+/* The same, as the platform's on_reply hook (ctx: the plat_stats). */
+void stats_on_reply(void *ctx, const struct plat_call *c, int err);
 void stats_report(struct plat_stats *s, const struct emu *e, int json,
 		  FILE *out);
 

@@ -175,8 +175,11 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	emu_init(&s->emu, &s->plat);
 	s->plat.emu = &s->emu;
 	s->emu.wakeup_allowed = s->plat.feat.pm_sleep;
-	if (o->stats)
+	if (o->stats) {
 		s->plat.stats = stats_new();
+		s->plat.on_reply = stats_on_reply;
+		s->plat.on_reply_ctx = s->plat.stats;
+	}
 	if (o->trace) {
 		s->plat.trace = trace_open(o->trace_file, o->trace_json);
 		if (!s->plat.trace)
