@@ -292,21 +292,17 @@ def targets(data):
                          f"{i:,.0f} / {mo:,.0f} req/s = {100 * r:.0f}% "
                          f"(mechanism alone: {100 * mo / n:.0f}% of native)" if n else
                          f"{i:,.0f} / {mo:,.0f} req/s = {100 * r:.0f}%", r >= 0.9))
-    for mode in ("threads", "procs"):
-        n = med(data, f"lat_{mode}_median", "native")
-        i = med(data, f"lat_{mode}_median", "interpoll")
+    # Latencies against twice native plus one round trip of the floor.
+    lat = [(f"lat_{m}_median", f"wake-up latency ({m})", ".2f")
+           for m in ("threads", "procs")]
+    lat += [(f"siglat_{s}_p50", f"signal latency ({s})", ".1f")
+            for s in ("thread", "process", "child", "itimer")]
+    for name, desc, f in lat:
+        n, i = med(data, name, "native"), med(data, name, "interpoll")
         if n and i and floor_s:
             bound = 2 * n + floor_s
-            rows.append((f"wake-up latency ({mode}) <= 2x native + one round trip",
-                         f"{i:.2f} µs vs 2 x {n:.2f} + {floor_s:.2f} = {bound:.2f} µs",
-                         i <= bound))
-    for src in ("thread", "process", "child", "itimer"):
-        n = med(data, f"siglat_{src}_p50", "native")
-        i = med(data, f"siglat_{src}_p50", "interpoll")
-        if n and i and floor_s:
-            bound = 2 * n + floor_s
-            rows.append((f"signal latency ({src}) <= 2x native + one round trip",
-                         f"{i:.1f} µs vs 2 x {n:.1f} + {floor_s:.2f} = {bound:.1f} µs",
+            rows.append((f"{desc} <= 2x native + one round trip",
+                         f"{i:{f}} µs vs 2 x {n:{f}} + {floor_s:.2f} = {bound:{f}} µs",
                          i <= bound))
     i = med(data, "siglat_outside_p99", "interpoll")
     if i:
