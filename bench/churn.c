@@ -10,45 +10,17 @@
  * instances) and peak RSS.
  *
  * Output: churn_instances_per_s; churn_sup_peak_fds; churn_sup_hwm_kb */
-#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include "bench.h"
 
-static int sup_fds(int pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	DIR *d = opendir(path);
-	int n = 0;
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n - 2;
-}
-
-static long hwm_kb(int pid)
-{
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	char *s = strstr(buf, "VmHWM:");
-	return s ? atol(s + 6) : -1;
-}
-
 int main(int argc, char **argv)
 {
 	long n = arg_long(argc, argv, 1, 100000);
-	int sv[2], sup = getppid(), peak = 0;
+	int sv[2], sup = getppid();
+	long peak = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		die("socketpair");
 	uint64_t t0 = now_ns();
@@ -65,7 +37,7 @@ int main(int argc, char **argv)
 		close(d);
 		close(ep);
 		if (i % 10000 == 0) {
-			int k = sup_fds(sup);
+			long k = count_fds(sup);
 			if (k > peak)
 				peak = k;
 		}
@@ -73,7 +45,8 @@ int main(int argc, char **argv)
 	uint64_t t1 = now_ns();
 	emit("churn_instances_per_s", (double)n * 1e9 / (double)(t1 - t0),
 	     "per_s");
-	emit("churn_sup_peak_fds", peak, "fds");
-	emit("churn_sup_hwm_kb", (double)hwm_kb(sup), "kB");
+	emit("churn_sup_peak_fds", (double)peak, "fds");
+	emit("churn_sup_hwm_kb", (double)proc_status_bytes(sup, "VmHWM") / 1024,
+	     "kB");
 	return 0;
 }
