@@ -76,12 +76,12 @@ void emu_batch_begin(struct emu *e)
 
 void emu_wakeup(struct emu *e, void *cookie)
 {
-	struct ep_entry *en = cookie;
+	struct ep_entry *en = cookie; /* every watch's cookie is its entry */
 	(void)e;
 	/* A child instance's wake-ups come from our own tables
 	 * (ep_notify_up); the kernel's, from its file showing readable,
 	 * come later and would be a second edge. */
-	if (en->wake_tag == WAKE_ENTRY && !en->child)
+	if (!en->child)
 		ep_entry_wakeup(en, 0);
 }
 
@@ -196,8 +196,7 @@ static const struct {
     [SYS_I_EXIT_GROUP] = {SYS_exit_group, sys_signal_sent, "exit_group"},
     [SYS_I_ALARM] = {SYS_alarm, sys_timer_set, "alarm"},
     [SYS_I_SETITIMER] = {SYS_setitimer, sys_timer_set, "setitimer"},
-    [SYS_I_TIMER_SETTIME] = {SYS_timer_settime, sys_timer_set,
-			     "timer_settime"},
+    [SYS_I_TIMER_SETTIME] = {SYS_timer_settime, sys_timer_set, "timer_settime"},
     [SYS_I_PIDFD_SEND_SIGNAL] = {SYS_pidfd_send_signal, sys_signal_sent,
 				 "pidfd_send_signal"},
 };
@@ -215,6 +214,14 @@ const char *emu_sys_name(int idx)
 	return idx >= 0 && idx < SYS_I_COUNT ? table[idx].name : "?";
 }
 
+/* A sweep outside the timer's: the next early one waits 256 calls again. */
+static size_t sweep_now(struct emu *e)
+{
+	e->calls_since_sweep = 0;
+	e->wake_depth = 0;
+	return emu_gc(e);
+}
+
 void emu_call(struct emu *e, const struct plat_call *c)
 {
 	int i = emu_sys_index(c->nr);
@@ -227,11 +234,8 @@ void emu_call(struct emu *e, const struct plat_call *c)
 	 * finds them: sweep early when they run short, at most once per
 	 * 256 calls so that a supervisor really full of live objects does
 	 * not sweep on every call. */
-	if (plat_short_of_handles(e->plat) && ++e->calls_since_sweep >= 256) {
-		e->calls_since_sweep = 0;
-		e->wake_depth = 0;
-		emu_gc(e);
-	}
+	if (plat_short_of_handles(e->plat) && ++e->calls_since_sweep >= 256)
+		sweep_now(e);
 	if (!list_empty(&e->holds))
 		sighold_seen(e, c->tid);
 	table[i].fn(e, c);
@@ -244,9 +248,7 @@ int emu_reclaim(struct emu *e, int err)
 	if (err != -EMFILE && err != -ENFILE && err != -ENOSPC &&
 	    err != -ENOMEM && err != -EINVAL)
 		return 0;
-	e->calls_since_sweep = 0;
-	e->wake_depth = 0;
-	return emu_gc(e) > 0;
+	return sweep_now(e) > 0;
 }
 
 /* Remove the entries of ep whose file is gone: found in one pass over the

@@ -15,10 +15,6 @@
 
 struct waiter;
 
-/* Every cookie given to plat_watch_open starts with one of these tags, so
- * that emu_wakeup knows what woke. */
-enum { WAKE_ENTRY = 1 };
-
 /* Counters for --stats, per intercepted syscall. */
 enum emu_sys {
 	SYS_I_EPOLL_CREATE,

@@ -53,13 +53,12 @@ struct ep_instance {
 	struct list shownlink; /* emu->shown while shown; emu->hidden */
 	int n_holds; /* calls in the kernel's own wait on the file (sighold.c):
 			while any, the file must not show readable */
-	int busy; /* a call is working on it: a sweep must not judge it */
+	int busy;    /* a call is working on it: a sweep must not judge it */
 	int n_sigfd; /* entries on signalfds */
-	int dead; /* guest file closed; freed when unreferenced */
+	int dead;    /* guest file closed; freed when unreferenced */
 };
 
 struct ep_entry {
-	int wake_tag;		/* WAKE_ENTRY */
 	struct ep_instance *ep; /* owner */
 	struct ep_entry *next_same_fd;
 	int fd;
@@ -88,8 +87,8 @@ void ep_instance_free(struct ep_instance *ep);
 /* The instance behind the caller's fd (plat_lookup_epoll), after a sweep
  * if the platform was short of fds to look. NULL with *err: -EBADF,
  * -EINVAL, or -ENOMEM. */
-struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c,
-			      int fd, int *err);
+struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
+			      int *err);
 
 /* Look up the entry for (file of guest fd, fd). Entries found dead on the
  * way are removed. Returns NULL and sets *err to 0 (absent) or an error of

@@ -110,7 +110,6 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 		plat_reply(e->plat, c, 0, -ENOMEM);
 		return;
 	}
-	en->wake_tag = WAKE_ENTRY;
 	list_init(&en->rdlink);
 	list_init(&en->childlink);
 	list_init(&en->excl_sibs);

@@ -19,9 +19,7 @@
 #include "epoll.h"
 #include "waiter.h"
 
-#define SIGFD_CHECK_FIRST 1000000LL /* 1 ms */
-#define SIGFD_CHECK_MAX 20000000LL  /* 20 ms */
-#define SIGFD_CHECK_SOON 100000LL   /* 0.1 ms */
+#define SIGFD_CHECK_SOON 100000LL /* 0.1 ms */
 #define EPOLLIN_ 0x001u
 
 void sigfd_track(struct emu *e, struct ep_entry *en, int tid)
@@ -33,8 +31,8 @@ void sigfd_track(struct emu *e, struct ep_entry *en, int tid)
 	en->ep->n_sigfd++;
 	en->sig_seen = plat_signalfd_pending(e->plat, tid, tid, en->fd, en->h);
 	if (!e->next_sigfd_check) {
-		e->sigfd_interval = SIGFD_CHECK_FIRST;
-		e->next_sigfd_check = plat_now_ns(e->plat) + SIGFD_CHECK_FIRST;
+		e->sigfd_interval = SIG_CHECK_FIRST;
+		e->next_sigfd_check = plat_now_ns(e->plat) + SIG_CHECK_FIRST;
 	}
 }
 
@@ -110,8 +108,8 @@ void sigfd_check(struct emu *e, int64_t now)
 	}
 	sigfd_scan(e, NULL, 0);
 	e->sigfd_interval *= 2;
-	if (e->sigfd_interval > SIGFD_CHECK_MAX)
-		e->sigfd_interval = SIGFD_CHECK_MAX;
+	if (e->sigfd_interval > SIG_CHECK_MAX)
+		e->sigfd_interval = SIG_CHECK_MAX;
 	e->next_sigfd_check = now + e->sigfd_interval;
 }
 
@@ -119,7 +117,7 @@ void sigfd_soon(struct emu *e, int64_t now)
 {
 	if (list_empty(&e->sigfds))
 		return;
-	e->sigfd_interval = SIGFD_CHECK_FIRST / 2; /* doubled at the look */
+	e->sigfd_interval = SIG_CHECK_FIRST / 2; /* doubled at the look */
 	if (!e->next_sigfd_check ||
 	    e->next_sigfd_check > now + SIGFD_CHECK_SOON)
 		e->next_sigfd_check = now + SIGFD_CHECK_SOON;

@@ -20,8 +20,6 @@
 #include "sighold.h"
 #include "signalfd.h"
 
-#define SIG_CHECK_FIRST 1000000LL /* 1 ms */
-#define SIG_CHECK_MAX 20000000LL  /* 20 ms: signals from outside */
 /* After a guest sent a signal: the kernel runs the sender's call as soon as
  * it is handed back, so the first look comes at once and the next ones
  * double from there (20 us, 40 us, ... 1 ms, ...). */

@@ -10,6 +10,12 @@
 
 #define NEVER INT64_MAX
 
+/* Looks for signals (blocked calls' and signalfds'): the first after
+ * SIG_CHECK_FIRST, then at doubling intervals up to SIG_CHECK_MAX, the
+ * bound for a signal from outside (docs/DIVERGENCES.md signal-latency). */
+#define SIG_CHECK_FIRST 1000000LL /* 1 ms */
+#define SIG_CHECK_MAX 20000000LL  /* 20 ms */
+
 enum waiter_kind { W_EPOLL };
 
 struct waiter {
