@@ -202,15 +202,15 @@ void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable)
 {
 	uint64_t v = 1;
 	(void)p;
-	if (!h || h->anchor < 0 || h->anchor_on == readable)
+	if (!h || h->anchor < 0)
 		return;
-	/* Readable: a count of 1; not: read back to 0. Neither blocks (the
-	 * anchor is non-blocking and only ever holds 0 or 1). */
+	/* Readable: a count of 1; not: read back to 0. The emulation tells
+	 * only changes, so the count stays 0 or 1 and neither blocks (the
+	 * anchor is non-blocking too). */
 	if (readable)
 		(void)!write(h->anchor, &v, sizeof(v));
 	else
 		(void)!read(h->anchor, &v, sizeof(v));
-	h->anchor_on = readable;
 }
 
 /* The instance the caller used at this fd number before, verified. */
@@ -272,13 +272,10 @@ static int grab(struct plat *p, const struct plat_call *c, int fd)
 	return d < 0 ? -errno : d;
 }
 
-/* Is supervisor fd d (a copy of a guest file, with stat st) one of our
- * instances? */
-static struct plat_handle *own_instance(struct plat *p, int d,
-					const struct stat *st)
+/* Is supervisor fd d (a copy of a guest file with an anonymous inode) one
+ * of our instances? */
+static struct plat_handle *own_instance(struct plat *p, int d)
 {
-	if (st->st_dev != p->anon_dev || st->st_ino != p->anon_ino)
-		return NULL;
 	char path[64];
 	int opath, missing;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", d);
@@ -330,7 +327,7 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 		struct stat st;
 		int anon = fstat(d, &st) == 0 && st.st_dev == p->anon_dev &&
 			   st.st_ino == p->anon_ino;
-		struct plat_handle *inst = anon ? own_instance(p, d, &st) : NULL;
+		struct plat_handle *inst = anon ? own_instance(p, d) : NULL;
 		*kind = inst ? PLAT_EPOLL : PLAT_HOST;
 		*object = inst ? inst->object : NULL;
 		if (anon && !inst && signalfd_probe(p, d, &(*out)->sigmask))

@@ -76,7 +76,6 @@ struct plat_handle {
 	void *object;	 /* our epoll instances: the emulation's object */
 	int anchor;	 /* our epoll instances: the eventfd their guest file
 			    holds, readable while the instance is; else -1 */
-	int anchor_on;
 	uint64_t sigmask; /* signalfd watches: the file's mask, last read */
 	int closed;
 	int detached;	   /* its registrations are gone already */

@@ -105,7 +105,8 @@ void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
  * select and epoll on that file then see the instance's readiness and are
  * woken when it becomes readable. The kernel's epoll_wait on the file must
  * never run (it would report the mechanism, not the instance's events):
- * every epoll_wait is answered from the tables. */
+ * every epoll_wait is answered from the tables. Only changes are told:
+ * readable, then not, then readable again. */
 void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable);
 
 /* Open a watch on guest fd `fd`: a handle whose readiness is filtered by
