@@ -387,12 +387,11 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 	return r;
 }
 
-static void sync_one(struct plat *p, struct plat_handle *skip)
+/* Harvest every edge bucket the main epoll reports now. */
+void plat_drain_main(struct plat *p, struct plat_handle *skip)
 {
 	struct epoll_event evs[256];
-	int n, was_in_batch = p->in_batch;
-
-	p->in_batch = 1; /* buckets closed meanwhile stay readable */
+	int n;
 	do {
 		n = epoll_wait(p->mainep, evs, 256, 0);
 		if (n > 0)
@@ -406,6 +405,15 @@ static void sync_one(struct plat *p, struct plat_handle *skip)
 				bucket_harvest(p, b, skip);
 		}
 	} while (n == 256);
+}
+
+static void sync_one(struct plat *p, struct plat_handle *skip)
+{
+	int was_in_batch = p->in_batch;
+
+	p->in_batch = 1; /* buckets closed meanwhile stay readable */
+	plat_drain_main(p, skip);
+	ring_drain(p, skip);
 	if (!was_in_batch)
 		plat_batch_end(p);
 }

@@ -19,6 +19,7 @@ enum plat_tag {
 	TAG_SIGNAL,
 	TAG_BUCKET,
 	TAG_TASK,
+	TAG_RING,
 };
 
 /* buckets.c: registrations of guest files packed into few kernel epolls. */
@@ -27,6 +28,8 @@ enum bucket_kind {
 	BK_LEVEL, /* level-triggered copies of watches: current readiness */
 	BK_IDENT, /* disabled registrations (events 0): identity only */
 	BK_SOLO,  /* one disabled registration: an instance's identity */
+	BK_RING,  /* edge copies the kernel's path limits keep out of
+		     BK_EDGE; polled through io_uring (ring.c) */
 	BK_KINDS
 };
 
@@ -50,8 +53,9 @@ struct bucket {
 	uint64_t level_gen;  /* BK_LEVEL: slots' levels are current when
 				it equals plat.poll_gen */
 	int closed;
+	int ring_live; /* BK_RING: its multishot poll may still complete */
 	/* Its list in the group, buckets with a free slot first; or
-	 * plat.dead_buckets. */
+	 * plat.dead_buckets, or plat.ring_dying. */
 	struct list link;
 };
 
@@ -71,11 +75,11 @@ struct plat_handle {
 	struct bucket *lb; /* watches: the level-triggered copy */
 	uint32_t lidx;
 	uint32_t mask;
-	void *cookie;	 /* watches: what emu_wakeup is told; else NULL */
-	uint64_t serial; /* our epoll instances: identity; else 0 */
-	void *object;	 /* our epoll instances: the emulation's object */
-	int anchor;	 /* our epoll instances: the eventfd their guest file
-			    holds, readable while the instance is; else -1 */
+	void *cookie;	  /* watches: what emu_wakeup is told; else NULL */
+	uint64_t serial;  /* our epoll instances: identity; else 0 */
+	void *object;	  /* our epoll instances: the emulation's object */
+	int anchor;	  /* our epoll instances: the eventfd their guest file
+			     holds, readable while the instance is; else -1 */
 	uint64_t sigmask; /* signalfd watches: the file's mask, last read */
 	int closed;
 	int detached;	   /* its registrations are gone already */
@@ -108,9 +112,9 @@ struct plat {
 	int mainep;
 	int timerfd;
 	int64_t timer_armed;
-	int anchor; /* an empty epoll: the placeholder at reserved slot
-		       numbers, and the anonymous inode of every epoll */
-	int probe;  /* scratch epoll for pollability checks */
+	int anchor;	/* an empty epoll: the placeholder at reserved slot
+			   numbers, and the anonymous inode of every epoll */
+	int probe;	/* scratch epoll for pollability checks */
 	dev_t anon_dev; /* the anonymous inode every epoll file shares */
 	ino_t anon_ino;
 	size_t nfds;	  /* fds held by buckets */
@@ -126,6 +130,10 @@ struct plat {
 	struct u64map tasks;   /* tid -> struct task */
 	struct u64map serials; /* serial -> struct plat_handle of instances */
 	struct list dead_buckets; /* closed, freed after the batch */
+	struct ring *ring;	  /* ring.c; NULL until first needed */
+	int ring_failed;	  /* io_uring was tried and is not there */
+	struct list ring_dying;	  /* closed ring buckets whose poll has
+				     not ended yet */
 	int in_batch;
 	int sync_needed; /* the last batch was full: wake-ups may be queued */
 	uint64_t serial_next;
@@ -135,7 +143,7 @@ struct plat {
 	 * statistics reach the runner without platform/ calling into it. */
 	void (*on_reply)(void *ctx, const struct plat_call *c, int err);
 	void *on_reply_ctx;
-	struct trace *trace;	  /* NULL unless --trace */
+	struct trace *trace; /* NULL unless --trace */
 };
 
 int plat_init(struct plat *p, int listener);
@@ -179,5 +187,17 @@ uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h);
 void bucket_set_level(struct plat *p, struct plat_handle *h, uint32_t lvl);
 /* Deliver the wake-ups an edge bucket has queued, except skip's. */
 void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip);
+void bucket_free(struct plat *p, struct bucket *b);
+/* Harvest every edge bucket the main epoll reports now (handles.c). */
+void plat_drain_main(struct plat *p, struct plat_handle *skip);
+
+/* ring.c: io_uring polls of BK_RING buckets. */
+int ring_arm(struct plat *p, struct bucket *b);
+void ring_disarm(struct plat *p, struct bucket *b);
+/* Are completions waiting? Harvest the buckets they name (except skip's
+ * registrations), re-arm ended polls, free cancelled buckets. */
+int ring_pending(const struct plat *p);
+void ring_drain(struct plat *p, struct plat_handle *skip);
+void ring_fini(struct plat *p);
 
 #endif

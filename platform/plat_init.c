@@ -26,6 +26,7 @@ int plat_init(struct plat *p, int listener)
 	u64map_init(&p->tasks);
 	u64map_init(&p->serials);
 	list_init(&p->dead_buckets);
+	list_init(&p->ring_dying);
 	list_init(&p->groups);
 	group_init(&p->ident);
 	list_add_tail(&p->ident.link, &p->groups);
@@ -88,6 +89,7 @@ void plat_fini(struct plat *p)
 	u64map_free(&p->serials);
 	group_close(p, &p->ident);
 	plat_batch_end(p);
+	ring_fini(p);
 	close(p->mainep);
 	close(p->timerfd);
 	close(p->anchor);

@@ -7,6 +7,8 @@
  * - a signalfd: SIGCHLD (reap guests) and the signals forwarded to the
  *   guest;
  * - every edge bucket (wake-ups of the files some entries watch);
+ * - the io_uring that polls the edge buckets it cannot hold, once one is
+ *   needed (platform/ring.c);
  * - every guest thread's pidfd (forget the thread when it exits).
  * Blocked guest calls hold no thread: they wait in the emulation's tables.
  */
@@ -143,6 +145,8 @@ static void dispatch(struct sup *s, struct epoll_event *ev)
 	case TAG_TASK:
 		plat_task_exit(&s->plat, ev->data.ptr);
 		break;
+	case TAG_RING: /* drained after every wait */
+		break;
 	}
 }
 
@@ -206,10 +210,13 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			break;
 		int n = epoll_wait(s->plat.mainep, evs, 256, -1);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("interpoll: epoll_wait");
-			break;
+			/* The ring's task work ends the wait with EINTR, its
+			 * completions posted (platform/ring.c). */
+			if (errno != EINTR) {
+				perror("interpoll: epoll_wait");
+				break;
+			}
+			n = 0;
 		}
 		s->plat.in_batch = 1;
 		/* A full batch may have left wake-ups queued in the kernel:
@@ -226,6 +233,12 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			else
 				dispatch(s, &evs[i]);
 		}
+		/* The rest of a full batch, then the ring buckets' wake-ups
+		 * (posted before epoll_wait returned): all before the
+		 * notification, and a walk of a file's many watchers in the
+		 * kernel's order (nested buckets hold its first 500). */
+		plat_sync(&s->plat);
+		ring_drain(&s->plat, NULL);
 		if (listener_at >= 0)
 			dispatch(s, &evs[listener_at]);
 		/* Native pollers of our instances' files learn of this

@@ -41,7 +41,7 @@ void emu_init(struct emu *e, struct plat *p)
 	e->n_blocked = 0;
 	e->next_gc_ns = 0;
 	e->next_serial = 0;
-	e->batch = 1; /* excl_batch 0 means "never taken" */
+	e->batch = 1; /* excl_walk.batch 0 means "never walked" */
 	e->calls_since_sweep = 0;
 	e->wake_depth = 0;
 	e->wakeup_allowed = 0;

@@ -60,6 +60,8 @@ void ep_entry_remove(struct ep_entry *en)
 	list_del(&en->childlink);
 	list_del(&en->excl_sibs);
 	list_del(&en->excl_link);
+	if (en->xw && --en->xw->refs == 0)
+		free(en->xw);
 	sigfd_untrack(en);
 	plat_handle_close(ep->emu->plat, en->h);
 	ep->n_entries--;
@@ -185,27 +187,57 @@ static int entry_enabled(const struct ep_entry *en)
 	return (en->events & ~IP_EP_PRIVATE_BITS) != 0;
 }
 
+/* How many of en's siblings (en included) have this mask. */
+static uint32_t excl_same(struct ep_entry *en, uint32_t mask)
+{
+	uint32_t n = en->events == mask;
+	struct list *pos;
+	for (pos = en->excl_sibs.next; pos != &en->excl_sibs; pos = pos->next)
+		n += container_of(pos, struct ep_entry, excl_sibs)->events ==
+		     mask;
+	return n;
+}
+
+/* Has a sibling of en taken the kernel walk that now reaches en (struct
+ * excl_walk)? */
+static int excl_taken(struct ep_entry *en)
+{
+	struct excl_walk *w = en->xw;
+	uint64_t b = en->ep->emu->batch;
+	if (w->batch != b) {
+		/* The parts of a walk arrive in any order (nested buckets
+		 * and the ring are read apart); a new walk shows as a sibling
+		 * reached twice, or comes after a complete one. */
+		if (w->seen >= w->same || en->events != w->mask ||
+		    en->excl_walk == w->id) {
+			w->id++;
+			w->mask = en->events;
+			w->same = excl_same(en, w->mask);
+			w->seen = 0;
+			w->won = 0;
+		}
+		w->batch = b;
+	}
+	if (en->events == w->mask && en->excl_walk != w->id) {
+		en->excl_walk = w->id;
+		w->seen++;
+	}
+	if (w->won || !entry_enabled(en))
+		return w->won;
+	/* The walk stops after the first instance with a sleeper. */
+	if (!list_empty(&en->ep->waiters))
+		w->won = 1;
+	return 0;
+}
+
 void ep_entry_wakeup(struct ep_entry *en, uint32_t key)
 {
-	if (!entry_enabled(en))
-		return;
 	if (key && !(key & en->events))
 		return;
-	if (en->events & IP_EPOLLEXCLUSIVE) {
-		/* The kernel's walk stops at the first exclusive entry whose
-		 * instance has a sleeper: later siblings get nothing. */
-		uint64_t b = en->ep->emu->batch;
-		if (en->excl_batch == b)
-			return;
-		if (!list_empty(&en->ep->waiters)) {
-			struct list *pos;
-			en->excl_batch = b;
-			for (pos = en->excl_sibs.next; pos != &en->excl_sibs;
-			     pos = pos->next)
-				container_of(pos, struct ep_entry, excl_sibs)
-				    ->excl_batch = b;
-		}
-	}
+	if ((en->events & IP_EPOLLEXCLUSIVE) && en->xw && excl_taken(en))
+		return;
+	if (!entry_enabled(en))
+		return;
 	ep_queue(en);
 	ep_wake_waiters(en->ep);
 	ep_notify_up(en->ep);

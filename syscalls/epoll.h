@@ -58,6 +58,23 @@ struct ep_instance {
 	int dead;    /* guest file closed; freed when unreferenced */
 };
 
+/* The kernel's wake-up of a file walks its exclusive entries in ADD
+ * order (their hooks are at the tail of its wait queue) and stops after
+ * the first whose instance has a sleeping waiter. Each sibling's watch
+ * reports the walk separately, and a long walk can reach us split across
+ * batches and out of order (nested buckets and the ring are read apart).
+ * So a walk is not a batch: it lasts until every sibling with its mask
+ * has been reached once, or one is reached twice. */
+struct excl_walk {
+	int refs;	/* siblings sharing it */
+	uint64_t id;	/* the current walk; ep_entry.excl_walk */
+	uint64_t batch; /* the batch that last brought part of it */
+	uint32_t mask;	/* events of the sibling that began it */
+	uint32_t seen;	/* siblings with that mask reached so far */
+	uint32_t same;	/* siblings with that mask in all */
+	int won;	/* a sibling with a waiter took the wake-up */
+};
+
 struct ep_entry {
 	struct ep_instance *ep; /* owner */
 	struct ep_entry *next_same_fd;
@@ -70,7 +87,8 @@ struct ep_entry {
 	struct list rdlink;	   /* in ep->ready */
 	struct list excl_sibs;	   /* EPOLLEXCLUSIVE entries on the same file */
 	struct list excl_link;	   /* emu->exclusive */
-	uint64_t excl_batch;	   /* wake-up batch a sibling already took */
+	struct excl_walk *xw;	   /* shared by the siblings; NULL if none */
+	uint64_t excl_walk;	   /* the last walk that reached it */
 	/* A signalfd: its readiness is the harvesting thread's pending
 	 * signals (signalfd.c); nothing wakes it but our own looks. */
 	int sigfd;

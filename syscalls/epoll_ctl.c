@@ -79,20 +79,25 @@ static uint32_t stored_mask(const struct emu *e, uint32_t events)
  * found among all exclusive entries (few: typically one per worker), each
  * confirmed with the platform's file identity, whatever fd number it was
  * added under. */
-static void excl_link(struct emu *e, const struct plat_call *c,
-		      struct ep_entry *en)
+static int excl_link(struct emu *e, const struct plat_call *c,
+		     struct ep_entry *en)
 {
 	struct list *pos;
 
 	for (pos = e->exclusive.next; pos != &e->exclusive; pos = pos->next) {
 		struct ep_entry *o =
 		    container_of(pos, struct ep_entry, excl_link);
-		if (plat_same_file(e->plat, c, o->h, en->fd) == 0) {
+		if (o->xw && plat_same_file(e->plat, c, o->h, en->fd) == 0) {
 			list_add_tail(&en->excl_sibs, &o->excl_sibs);
+			en->xw = o->xw;
 			break;
 		}
 	}
+	if (!en->xw && !(en->xw = calloc(1, sizeof(*en->xw))))
+		return -ENOMEM;
+	en->xw->refs++;
 	list_add_tail(&en->excl_link, &e->exclusive);
+	return 0;
 }
 
 static void ctl_add(struct emu *e, const struct plat_call *c,
@@ -175,10 +180,14 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	 * (ep_ptable_queue_proc): the newest parent is woken first. */
 	if (child)
 		list_add_head(&en->childlink, &child->parents);
-	if (events & IP_EPOLLEXCLUSIVE)
-		excl_link(e, c, en);
 	ep->n_entries++;
 	e->n_entries++;
+	if ((events & IP_EPOLLEXCLUSIVE) && excl_link(e, c, en) < 0) {
+		plat_watch_release(e->plat, c, fd, en->h);
+		ep_entry_remove(en);
+		plat_reply(e->plat, c, 0, -ENOMEM);
+		return;
+	}
 	if (e->n_entries > e->peak_entries)
 		e->peak_entries = e->n_entries;
 

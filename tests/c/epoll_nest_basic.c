@@ -20,21 +20,6 @@ static short poll1(int fd, short events)
 	return pfd.revents;
 }
 
-static void raise_nofile(rlim_t want)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-		return;
-	if (rl.rlim_max < want)
-		rl.rlim_max = want; /* works as root */
-	rl.rlim_cur = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* An outer instance watching a new inner one (outer_events, data 2) that
  * watches end `end` of a new pipe p (inner_events, data 1). */
 static int nested(int p[2], int *inner, int end, uint32_t inner_events,
@@ -368,10 +353,6 @@ static void exclusive_add_of_epoll_einval(void)
  * Every leaf adds one wakeup path of length `levels` from the pipe. */
 static void path_limit_case(int levels, int cap)
 {
-	/* 500 entries on one file reach the supervisor's own kernel limit
-	 * on paths of length 2 first (docs/DIVERGENCES.md). */
-	if (levels == 2)
-		DIVERGENCE("watchers-per-file-500");
 	int p[2];
 	int chain[4];
 	int nchain = levels - 1;
@@ -452,7 +433,6 @@ static void wakeup_path_limit_len5_10(void)
 
 static void direct_watchers_unlimited(void)
 {
-	DIVERGENCE("watchers-per-file-500");
 	enum { N = 2000 };
 	static int eps[N];
 	int p[2];

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -638,6 +639,23 @@ static inline void guarded_pipe(int p[2], struct guard *g, int ms)
 {
 	CHECK_OK(pipe2(p, O_CLOEXEC));
 	guard_start(g, p[1], ms, 0);
+}
+
+/* Raise the soft fd limit to want (and the hard one, as root), or as far
+ * as the hard limit allows. */
+static inline void raise_nofile(rlim_t want)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want; /* works as root */
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* ---- threads blocked in epoll_wait ---- */
