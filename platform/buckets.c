@@ -29,9 +29,12 @@
  *   result is kept for as long as p->poll_gen does not change (within one
  *   notification or one batch of wake-ups). The level copy is the watch's
  *   identity.
- * Identity handles (eventfds) are one disabled registration (events 0: no
- * wake-ups) in an identity bucket; an instance's file has a bucket of its
- * own (BK_SOLO), as the per-call check of an epfd must be cheapest.
+ * Identity handles (eventfds, instances' files) are one disabled
+ * registration (events 0: no wake-ups) in an identity bucket. An
+ * instance's file once had a bucket of its own, to make the per-call check
+ * of an epfd a walk of one registration instead of up to 16; that saved
+ * well under the noise of a call and cost every instance an fd, which
+ * capped live instances at half the fd limit.
  *
  * A registration can be removed only by naming its file. When the file is
  * at hand (EPOLL_CTL_DEL names it) bucket_handle_detach removes it. A
@@ -58,7 +61,6 @@ void bucket_sizes(struct plat *p, uint32_t nslots)
 	p->kind_size[BK_EDGE] = nslots;
 	p->kind_size[BK_LEVEL] = nslots < 16 ? nslots : 16;
 	p->kind_size[BK_IDENT] = nslots < 16 ? nslots : 16;
-	p->kind_size[BK_SOLO] = 1;
 	p->kind_size[BK_RING] = nslots;
 }
 
@@ -335,6 +337,11 @@ static int slot_register(struct plat *p, struct plat_group *g,
 	err = slot_ctl(p, b, i, EPOLL_CTL_ADD, d, mask);
 	if (err < 0) {
 		slot_put(p, b, i);
+		/* Not kept for later, as slot_put keeps the last of a kind:
+		 * an edge bucket the kernel's path limit refused would stay
+		 * empty beside the ring bucket that takes the watch. */
+		if (b->nused == 0 && !b->closed)
+			bucket_close(p, b);
 		return err;
 	}
 	s->h = h;
@@ -392,13 +399,12 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
 	return 0;
 }
 
-int bucket_ident_new(struct plat *p, int d, int solo, struct plat_handle **out)
+int bucket_ident_new(struct plat *p, int d, struct plat_handle **out)
 {
 	struct plat_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	int r = slot_register(p, &p->ident, solo ? BK_SOLO : BK_IDENT, d, 0, h,
-			      &h->b, &h->idx);
+	int r = slot_register(p, &p->ident, BK_IDENT, d, 0, h, &h->b, &h->idx);
 	if (r < 0) {
 		free(h);
 		return r;

@@ -98,7 +98,7 @@ int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
 		return err;
 	}
 	struct plat_handle *h = NULL;
-	err = bucket_ident_new(p, g, 1, &h);
+	err = bucket_ident_new(p, g, &h);
 	if (err < 0) {
 		close(anchor);
 		close(g);
@@ -144,7 +144,7 @@ int plat_eventfd_install(struct plat *p, const struct plat_call *c,
 	if (efd < 0)
 		return errno == EMFILE ? -ENFILE : -errno;
 	struct plat_handle *h = NULL;
-	err = bucket_ident_new(p, efd, 0, &h);
+	err = bucket_ident_new(p, efd, &h);
 	if (err < 0) {
 		close(efd);
 		return err == -EMFILE ? -ENFILE : err;

@@ -27,7 +27,6 @@ enum bucket_kind {
 	BK_EDGE,  /* edge-triggered copies of watches; in the main epoll */
 	BK_LEVEL, /* level-triggered copies of watches: current readiness */
 	BK_IDENT, /* disabled registrations (events 0): identity only */
-	BK_SOLO,  /* one disabled registration: an instance's identity */
 	BK_RING,  /* edge copies the kernel's path limits keep out of
 		     BK_EDGE; polled through io_uring (ring.c) */
 	BK_KINDS
@@ -175,11 +174,10 @@ void group_init(struct plat_group *g);
 void group_close(struct plat *p, struct plat_group *g);
 void bucket_sizes(struct plat *p, uint32_t nslots);
 /* Register supervisor fd d (a copy of the guest's file): as a watch in g
- * (edge and level copies with `mask`), or as an identity handle (solo: in
- * a bucket of its own). */
+ * (edge and level copies with `mask`), or as an identity handle. */
 int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
 		     void *cookie, struct plat_handle **out);
-int bucket_ident_new(struct plat *p, int d, int solo, struct plat_handle **out);
+int bucket_ident_new(struct plat *p, int d, struct plat_handle **out);
 int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
 			 uint32_t mask);
 void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d);
