@@ -4,11 +4,14 @@
  * (buckets.c): they identify a file and read its readiness but never keep
  * it open, so the guest's fd lifetime is the kernel's own.
  *
- * Our emulated epoll instances are given to the guest as real kernel
- * epoll files so that fcntl, fstat, dup, fork, SCM_RIGHTS and
- * close-on-exec are the kernel's own. Each holds exactly one registration:
- * the instance's "anchor", an eventfd of ours registered for EPOLLIN with
- * the instance's serial number as data.
+ * The guest's epoll files are the kernel's own: epoll_create and
+ * epoll_create1 go back to the kernel (FLAG_CONTINUE), so fcntl, fstat,
+ * dup, fork, SCM_RIGHTS, close-on-exec and every error of the call are
+ * exact. A file is adopted as an emulated instance when a call first
+ * names it (plat_epoll_adopt): from then on it holds exactly one
+ * registration, the instance's "anchor", an eventfd of ours registered
+ * for EPOLLIN with the instance's serial number as data. Until then it is
+ * an empty kernel epoll, which is what an unused instance is.
  * - /proc/<tid>/fdinfo/<fd> names the instance behind any guest fd, and a
  *   kcmp against the instance's handle confirms it (a guest cannot forge
  *   it).
@@ -30,9 +33,6 @@
 #include "compat.h"
 #include "emu.h"
 #include "linux_plat.h"
-
-int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
-		    int cloexec);
 
 int kcmp_epoll(pid_t pid1, pid_t pid2, int fd, int ep, int tfd)
 {
@@ -73,94 +73,72 @@ static void hint_add(struct task *t, int fd, uint64_t serial)
 	u64map_put(&t->hints, (uint32_t)fd, (void *)(uintptr_t)serial);
 }
 
-int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
-		       void *object, struct plat_handle **out)
+static struct plat_handle *instance_of_serial(struct plat *p, uint64_t s)
+{
+	return s ? u64map_get(&p->serials, s) : NULL;
+}
+
+static int grab(struct plat *p, const struct plat_call *c, int fd);
+
+int plat_epoll_adopt(struct plat *p, const struct plat_call *c, int fd,
+		     void *object, struct plat_handle **out)
 {
 	int err;
 	*out = NULL;
 	if (p->nfds >= p->fd_budget)
-		return -ENFILE;
-	int g = epoll_create1(EPOLL_CLOEXEC);
+		return -EMFILE;
+	int g = grab(p, c, fd);
 	if (g < 0)
-		return errno == EMFILE ? -ENFILE : -errno;
+		return g == -ESRCH ? -EBADF : g;
 	int anchor = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (anchor < 0) {
-		err = errno == EMFILE ? -ENFILE : -errno;
+		err = -errno;
 		close(g);
 		return err;
 	}
 	uint64_t serial = ++p->serial_next;
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = serial};
-	if (epoll_ctl(g, EPOLL_CTL_ADD, anchor, &ev) < 0) {
-		err = -errno;
-		close(anchor);
-		close(g);
-		return err;
-	}
 	struct plat_handle *h = NULL;
-	err = bucket_ident_new(p, g, &h);
+	err = epoll_ctl(g, EPOLL_CTL_ADD, anchor, &ev) < 0 ? -errno : 0;
+	if (err == 0)
+		err = bucket_ident_new(p, g, &h);
+	close(g);
 	if (err < 0) {
 		close(anchor);
-		close(g);
-		return err == -EMFILE ? -ENFILE : err;
+		return err;
 	}
 	h->anchor = anchor;
 	p->nfds++;
 	h->serial = serial;
 	h->object = object;
 	if (u64map_put(&p->serials, serial, h)) {
-		close(g);
 		h->serial = 0;
 		plat_handle_close(p, h);
 		return -ENOMEM;
 	}
-	/* Before the answer: the task record is confirmed against the
-	 * still-pending call. */
 	struct task *t = plat_task_get(p, c);
-	int fd = plat_addfd_send(p, c, g, cloexec);
-	close(g);
-	if (fd == -ENOENT || fd == -ESRCH) {
-		plat_handle_close(p, h);
-		return 0; /* the caller vanished: nothing to answer */
-	}
-	if (fd < 0) {
-		plat_handle_close(p, h);
-		return fd;
-	}
 	if (t)
 		hint_add(t, fd, serial);
 	*out = h;
-	return fd;
+	return 0;
 }
 
-int plat_eventfd_install(struct plat *p, const struct plat_call *c,
-			 unsigned int count, int flags,
-			 struct plat_handle **out)
+/* What /proc/.../fd/<fd> says an anonymous-inode file is. */
+enum anon_kind { ANON_OTHER, ANON_EPOLL, ANON_SIGNALFD };
+
+static enum anon_kind anon_kind(int pid, int fd)
 {
-	int err;
-	*out = NULL;
-	int efd = eventfd(count, (flags & (EFD_SEMAPHORE | EFD_NONBLOCK)) |
-				     EFD_CLOEXEC);
-	if (efd < 0)
-		return errno == EMFILE ? -ENFILE : -errno;
-	struct plat_handle *h = NULL;
-	err = bucket_ident_new(p, efd, &h);
-	if (err < 0) {
-		close(efd);
-		return err == -EMFILE ? -ENFILE : err;
-	}
-	int fd = plat_addfd_send(p, c, efd, (flags & EFD_CLOEXEC) != 0);
-	close(efd);
-	if (fd == -ENOENT || fd == -ESRCH) {
-		plat_handle_close(p, h);
-		return 0;
-	}
-	if (fd < 0) {
-		plat_handle_close(p, h);
-		return fd;
-	}
-	*out = h;
-	return fd;
+	char path[64], buf[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return ANON_OTHER;
+	buf[n] = 0;
+	if (strcmp(buf, "anon_inode:[eventpoll]") == 0)
+		return ANON_EPOLL;
+	if (strcmp(buf, "anon_inode:[signalfd]") == 0)
+		return ANON_SIGNALFD;
+	return ANON_OTHER;
 }
 
 /* Read the serial in an epoll fdinfo file, or 0. Sets *opath. */
@@ -191,11 +169,6 @@ static uint64_t fdinfo_serial(const char *path, int *opath, int *missing)
 	if (!d || !(d = strstr(d, "data:")))
 		return 0;
 	return strtoull(d + 5, NULL, 16);
-}
-
-static struct plat_handle *instance_of_serial(struct plat *p, uint64_t s)
-{
-	return s ? u64map_get(&p->serials, s) : NULL;
 }
 
 void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable)
@@ -255,7 +228,9 @@ void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 			hint_add(t, fd, serial);
 		return h->object;
 	}
-	*err = -EINVAL;
+	/* No anchor: a kernel epoll that no call has named before. */
+	*err = !serial && anon_kind(c->tid, fd) == ANON_EPOLL ? PLAT_UNADOPTED
+							      : -EINVAL;
 	return NULL;
 }
 
@@ -323,15 +298,25 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 	if (r == 0) {
 		settle_watch(p, *out, d);
 		/* Files whose readiness is not the kernel's to us are all
-		 * anonymous-inode ones: one fstat tells most files apart. */
+		 * anonymous-inode ones: one fstat tells most files apart,
+		 * and the fd's link name the rest. */
 		struct stat st;
 		int anon = fstat(d, &st) == 0 && st.st_dev == p->anon_dev &&
 			   st.st_ino == p->anon_ino;
-		struct plat_handle *inst = anon ? own_instance(p, d) : NULL;
-		*kind = inst ? PLAT_EPOLL : PLAT_HOST;
-		*object = inst ? inst->object : NULL;
-		if (anon && !inst && signalfd_probe(p, d, &(*out)->sigmask))
+		enum anon_kind ak = anon ? anon_kind(p->self, d) : ANON_OTHER;
+		struct plat_handle *inst =
+		    ak == ANON_EPOLL ? own_instance(p, d) : NULL;
+		*kind = PLAT_HOST;
+		*object = NULL;
+		if (inst) {
+			*kind = PLAT_EPOLL;
+			*object = inst->object;
+		} else if (ak == ANON_EPOLL) {
+			*kind = PLAT_EPOLL_NEW;
+		} else if (ak == ANON_SIGNALFD) {
 			*kind = PLAT_SIGNALFD;
+			signalfd_read_mask(d, &(*out)->sigmask);
+		}
 	}
 	close(d);
 	return r;

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -14,10 +13,11 @@ int features_check_host(void)
 	/* kcmp(KCMP_EPOLL_TFD) identifies guest files (CONFIG_KCMP). */
 	struct kcmp_epoll_slot slot = {0, 0, 0};
 	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_EPOLL_TFD, 0, &slot) <
-		    0 &&
+		0 &&
 	    errno == ENOSYS) {
-		fprintf(stderr, "interpoll: the kernel lacks kcmp "
-				"(CONFIG_KCMP, Linux 3.5+; KCMP_EPOLL_TFD 4.13+)\n");
+		fprintf(stderr,
+			"interpoll: the kernel lacks kcmp "
+			"(CONFIG_KCMP, Linux 3.5+; KCMP_EPOLL_TFD 4.13+)\n");
 		return -1;
 	}
 	if (syscall(SYS_pidfd_getfd, -1, 0, 0) < 0 && errno == ENOSYS) {
@@ -28,32 +28,18 @@ int features_check_host(void)
 	return 0;
 }
 
-int features_check_listener(int listener)
-{
-	/* ADDFD with SEND: EBADF for the bad srcfd once the flags are known;
-	 * EINVAL when SECCOMP_ADDFD_FLAG_SEND is not. */
-	struct seccomp_notif_addfd a = {
-		.id = 0, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (__u32)-1};
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) < 0 &&
-	    errno != EBADF) {
-		fprintf(stderr, "interpoll: the kernel lacks "
-				"SECCOMP_IOCTL_NOTIF_ADDFD with "
-				"SECCOMP_ADDFD_FLAG_SEND (Linux 5.14 or later "
-				"is required)\n");
-		return -1;
-	}
-	return 0;
-}
-
 const char *features_load_error(int err)
 {
 	if (err == -EINVAL)
-		return "the kernel lacks SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV "
+		return "the kernel lacks "
+		       "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV "
 		       "(Linux 5.19 or later is required)";
 	if (err == -ENOSYS)
-		return "the kernel lacks seccomp filters (CONFIG_SECCOMP_FILTER)";
+		return "the kernel lacks seccomp filters "
+		       "(CONFIG_SECCOMP_FILTER)";
 	if (err == -EBUSY)
-		return "a seccomp filter with a listener is already attached to "
+		return "a seccomp filter with a listener is already attached "
+		       "to "
 		       "this process (interpoll cannot be nested)";
 	return NULL;
 }

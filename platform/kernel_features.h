@@ -4,7 +4,6 @@
 
 /* Each prints one line and returns -1 when a required feature is missing. */
 int features_check_host(void);
-int features_check_listener(int listener);
 /* A one-line reason for a filter_load() error, or NULL. */
 const char *features_load_error(int err);
 

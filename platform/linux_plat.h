@@ -155,9 +155,8 @@ void plat_task_exit(struct plat *p, struct task *t);
 void plat_timer_fired(struct plat *p);
 /* Read a /proc file into buf, NUL-terminated: 0, or -1 (signals.c). */
 int proc_read(const char *path, char *buf, size_t len);
-/* Is supervisor fd d, an anonymous-inode file, a signalfd? 1 with its
- * mask, or 0 (signalfd.c). */
-int signalfd_probe(struct plat *p, int d, uint64_t *mask);
+/* The mask of signalfd d, a supervisor fd (signalfd.c). */
+void signalfd_read_mask(int d, uint64_t *mask);
 /* Give a call of another ABI its x86-64 number (abi.c). */
 void abi_translate(struct plat_call *c, uint32_t arch);
 /* Receive one notification; 0, or -errno (-ENOENT: withdrawn, retry). */

@@ -60,28 +60,3 @@ int plat_call_alive(struct plat *p, const struct plat_call *c)
 	uint64_t id = c->id;
 	return ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
-
-/* Install srcfd in the caller and answer with its number, atomically
- * (SECCOMP_ADDFD_FLAG_SEND): no fd reaches a guest whose call was
- * abandoned. Returns the fd, or -errno; -ENOENT/-ESRCH mean the caller is
- * gone. */
-int plat_addfd_send(struct plat *p, const struct plat_call *c, int srcfd,
-		    int cloexec)
-{
-	struct seccomp_notif_addfd a = {
-	    .id = c->id,
-	    .flags = SECCOMP_ADDFD_FLAG_SEND,
-	    .srcfd = (uint32_t)srcfd,
-	    .newfd = 0,
-	    .newfd_flags = cloexec ? O_CLOEXEC : 0,
-	};
-	for (;;) {
-		int r = ioctl(p->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
-		if (r >= 0 || errno != EINTR) {
-			r = r >= 0 ? r : -errno;
-			if (p->trace && r >= 0)
-				trace_answer(p, c, r, 0, TRACE_VALUE, 0);
-			return r;
-		}
-	}
-}

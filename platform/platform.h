@@ -26,8 +26,8 @@ struct plat;
  * back to the kernel, which knows them. */
 enum plat_abi {
 	PLAT_ABI_X86_64 = 0,
-	PLAT_ABI_I386,	/* int 0x80, sysenter: a 32-bit program */
-	PLAT_ABI_X32,	/* x86-64 with 32-bit pointers */
+	PLAT_ABI_I386, /* int 0x80, sysenter: a 32-bit program */
+	PLAT_ABI_X32,  /* x86-64 with 32-bit pointers */
 };
 
 struct plat_call {
@@ -74,33 +74,32 @@ void plat_group_free(struct plat *p, struct plat_group *g);
 
 /* What a guest fd refers to. */
 enum plat_kind {
-	PLAT_HOST = 0, /* a kernel file: readiness comes from the kernel */
-	PLAT_EPOLL,    /* one of our emulated epoll instances */
-	PLAT_SIGNALFD, /* a signalfd: readiness from plat_signalfd_pending */
+	PLAT_HOST = 0,	/* a kernel file: readiness comes from the kernel */
+	PLAT_EPOLL,	/* one of our emulated epoll instances */
+	PLAT_EPOLL_NEW, /* an epoll file not adopted yet (plat_epoll_adopt) */
+	PLAT_SIGNALFD,	/* a signalfd: readiness from plat_signalfd_pending */
 };
 
-/* Create an emulated epoll instance's guest-visible file and answer the call
- * with its fd. `object` is what plat_lookup_epoll later returns for it.
- * Returns the guest fd (the call is answered), or a negative errno when the
- * call could not be answered (the caller answers it). *out receives the
- * instance's handle (identity and liveness) on success. */
-int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
-		       void *object, struct plat_handle **out);
-
-/* Create a kernel eventfd for the guest and answer the call with its fd.
- * Returns as plat_epoll_install. */
-int plat_eventfd_install(struct plat *p, const struct plat_call *c,
-			 unsigned int count, int flags,
-			 struct plat_handle **out);
+/* Adopt the caller's epoll file at `fd` as an emulated instance.
+ * epoll_create and epoll_create1 go back to the kernel, so an instance's
+ * guest-visible file is the kernel's own; the first call that names it
+ * adopts it. `object` is what plat_lookup_epoll later returns for it.
+ * 0, with *out the instance's handle (identity and liveness), or a
+ * negative errno: -EBADF (gone), -EMFILE (the platform short of fds),
+ * -ENOMEM. */
+int plat_epoll_adopt(struct plat *p, const struct plat_call *c, int fd,
+		     void *object, struct plat_handle **out);
 
 /* Which emulated epoll instance does guest fd `fd` of the caller refer to?
- * Returns the object given to plat_epoll_install, or NULL with *err:
- * -EBADF (not open, or O_PATH), -EINVAL (open, but not one of ours), or
+ * Returns the object given to plat_epoll_adopt, or NULL with *err:
+ * PLAT_UNADOPTED (an epoll file no call has named before: adopt it),
+ * -EBADF (not open, or O_PATH), -EINVAL (open, but not an epoll), or
  * -EMFILE (the platform is short of fds to look: see emu_reclaim). */
+#define PLAT_UNADOPTED 1
 void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 			int *err);
 
-/* Make an instance's guest-visible file (handle from plat_epoll_install)
+/* Make an instance's guest-visible file (handle from plat_epoll_adopt)
  * readable or not for whatever polls it natively: the kernel's poll,
  * select and epoll on that file then see the instance's readiness and are
  * woken when it becomes readable. The kernel's epoll_wait on the file must
@@ -112,7 +111,8 @@ void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable);
 /* Open a watch on guest fd `fd`: a handle whose readiness is filtered by
  * `mask` exactly as a kernel epoll entry with that mask would be, and which
  * reports each matching wake-up of the file through emu_wakeup(cookie).
- * On success fills *kind and, for PLAT_EPOLL, *object.
+ * On success fills *kind and, for PLAT_EPOLL, *object; PLAT_EPOLL_NEW
+ * asks the caller to adopt the file (plat_epoll_adopt on the same fd).
  * Errors: -EBADF (not open, O_PATH), -EPERM (not pollable), -ENOMEM,
  * -EMFILE. */
 int plat_watch_open(struct plat *p, const struct plat_call *c,

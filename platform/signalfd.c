@@ -27,22 +27,13 @@ static int hex_field(const char *buf, const char *name, uint64_t *out)
 	return 0;
 }
 
-int signalfd_probe(struct plat *p, int d, uint64_t *mask)
+void signalfd_read_mask(int d, uint64_t *mask)
 {
 	char path[64], buf[1024];
-	(void)p;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", d);
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	if (strcmp(buf, "anon_inode:[signalfd]") != 0)
-		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", d);
 	if (proc_read(path, buf, sizeof(buf)) < 0 ||
 	    hex_field(buf, "sigmask:", mask) < 0)
 		*mask = 0;
-	return 1;
 }
 
 uint64_t plat_signalfd_pending(struct plat *p, int tid, int owner, int fd,

@@ -135,14 +135,6 @@ pid_t launch_guest(char *const argv[], const sigset_t *orig_mask,
 		*status = 125;
 		return -1;
 	}
-	if (features_check_listener(fd) < 0) {
-		close(sv[0]);
-		close(fd);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		*status = 125;
-		return -1;
-	}
 	*listener = fd;
 	if (write(sv[0], "", 1) != 1) {
 		/* The child died before exec; its status tells why. */

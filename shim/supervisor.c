@@ -250,10 +250,9 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		status = exit_status(s->guest_status);
 	if (o->log_level >= 1)
 		fprintf(stderr,
-			"interpoll: guest tree done, status %d; %zu instances, "
-			"%zu entries, %zu eventfds still tracked\n",
-			status, s->emu.n_instances, s->emu.n_entries,
-			s->emu.n_eventfds);
+			"interpoll: guest tree done, status %d; %zu instances "
+			"and %zu entries still tracked\n",
+			status, s->emu.n_instances, s->emu.n_entries);
 	if (s->plat.stats) {
 		stats_report(s->plat.stats, &s->emu, o->stats_json, stderr);
 		stats_free(s->plat.stats);

@@ -21,7 +21,6 @@ void emu_init(struct emu *e, struct plat *p)
 {
 	e->plat = p;
 	list_init(&e->instances);
-	list_init(&e->eventfds);
 	list_init(&e->exclusive);
 	list_init(&e->unpublished);
 	list_init(&e->shown);
@@ -35,7 +34,7 @@ void emu_init(struct emu *e, struct plat *p)
 		e->timer_at[i] = e->timer_period[i] = 0;
 	e->next_hold_check = 0;
 	e->hold_interval = 0;
-	e->n_instances = e->n_entries = e->n_eventfds = 0;
+	e->n_instances = e->n_entries = 0;
 	e->heap = NULL;
 	e->heap_len = e->heap_cap = 0;
 	e->n_blocked = 0;
@@ -58,13 +57,6 @@ void emu_fini(struct emu *e)
 	while (!list_empty(&e->instances))
 		ep_instance_free(
 		    container_of(e->instances.next, struct ep_instance, link));
-	while (!list_empty(&e->eventfds)) {
-		struct efd_record *r =
-		    container_of(e->eventfds.next, struct efd_record, link);
-		list_del(&r->link);
-		plat_handle_close(e->plat, r->h);
-		free(r);
-	}
 	free(e->heap);
 	e->heap = NULL;
 }
@@ -292,18 +284,6 @@ size_t emu_gc(struct emu *e)
 	size_t freed = 0;
 	struct list *pos, *tmp;
 
-	list_for_each_safe(pos, tmp, &e->eventfds)
-	{
-		struct efd_record *r =
-		    container_of(pos, struct efd_record, link);
-		if (!plat_handle_alive(e->plat, r->h)) {
-			list_del(&r->link);
-			plat_handle_close(e->plat, r->h);
-			free(r);
-			e->n_eventfds--;
-			freed++;
-		}
-	}
 	/* Instances first: a dead instance takes the entries that watch it
 	 * along. An instance with blocked waiters stays (they hold a
 	 * reference, as a sleeping epoll_wait holds the file in Linux). */

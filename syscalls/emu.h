@@ -50,7 +50,6 @@ struct emu {
 	size_t n_instances;
 	size_t n_entries;
 	size_t n_queued;       /* entries on some instance's ready list */
-	struct list eventfds;  /* every struct efd_record */
 	struct list exclusive; /* every EPOLLEXCLUSIVE entry (excl_link) */
 	/* Instances whose ready list went empty or non-empty since their
 	 * file last showed it (ep_instance.publink), and those whose file
@@ -69,7 +68,6 @@ struct emu {
 	int64_t timer_at[EMU_TIMER_SLOTS];
 	int64_t timer_period[EMU_TIMER_SLOTS];
 	int64_t next_hold_check, hold_interval;
-	size_t n_eventfds;
 	/* Blocked calls ordered by their next timer (deadline or signal
 	 * check): a binary min-heap of waiters. */
 	struct waiter **heap;

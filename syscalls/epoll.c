@@ -99,10 +99,35 @@ void ep_instance_free(struct ep_instance *ep)
 	free(ep);
 }
 
+struct ep_instance *ep_adopt(struct emu *e, const struct plat_call *c, int fd,
+			     int *err)
+{
+	struct ep_instance *ep = ep_instance_new(e);
+	if (!ep) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	/* Not adopted yet: the sweep must not take it for closed. */
+	ep->busy = 1;
+	int r = plat_epoll_adopt(e->plat, c, fd, ep, &ep->h);
+	if (r < 0 && emu_reclaim(e, r))
+		r = plat_epoll_adopt(e->plat, c, fd, ep, &ep->h);
+	ep->busy = 0;
+	if (r < 0) {
+		ep_instance_free(ep);
+		/* The supervisor short of fds is the kernel out of memory. */
+		*err = r == -EMFILE || r == -ENFILE ? -ENOMEM : r;
+		return NULL;
+	}
+	return ep;
+}
+
 struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
 			      int *err)
 {
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, fd, err);
+	if (!ep && *err == PLAT_UNADOPTED)
+		return ep_adopt(e, c, fd, err);
 	if (!ep && *err == -EMFILE) {
 		if (emu_reclaim(e, *err))
 			ep = plat_lookup_epoll(e->plat, c, fd, err);

@@ -102,9 +102,13 @@ struct ep_instance *ep_instance_new(struct emu *e);
 /* Destroy: every entry is removed, nested parents forget it. */
 void ep_instance_free(struct ep_instance *ep);
 
-/* The instance behind the caller's fd (plat_lookup_epoll), after a sweep
- * if the platform was short of fds to look. NULL with *err: -EBADF,
- * -EINVAL, or -ENOMEM. */
+/* Make the caller's epoll file at fd, which no call named before, an
+ * instance (plat_epoll_adopt). NULL with *err on failure. */
+struct ep_instance *ep_adopt(struct emu *e, const struct plat_call *c, int fd,
+			     int *err);
+/* The instance behind the caller's fd (plat_lookup_epoll), adopted if no
+ * call named it before, after a sweep if the platform was short of fds to
+ * look. NULL with *err: -EBADF, -EINVAL, or -ENOMEM. */
 struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
 			      int *err);
 

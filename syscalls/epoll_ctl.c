@@ -15,7 +15,6 @@
 #define EPOLLOUT_ 0x004u
 #define EPOLLERR_ 0x008u
 #define EPOLLHUP_ 0x010u
-#define EPOLL_CLOEXEC_ 02000000
 #define CTL_ADD 1
 #define CTL_DEL 2
 #define CTL_MOD 3
@@ -25,44 +24,18 @@
 	(EPOLLIN_ | EPOLLOUT_ | EPOLLERR_ | EPOLLHUP_ | IP_EPOLLWAKEUP |       \
 	 IP_EPOLLET | IP_EPOLLEXCLUSIVE)
 
-static void create(struct emu *e, const struct plat_call *c, int cloexec)
-{
-	struct ep_instance *ep = ep_instance_new(e);
-	if (!ep) {
-		plat_reply(e->plat, c, 0, -ENOMEM);
-		return;
-	}
-	/* Not installed yet: the sweep must not take it for closed. */
-	ep->busy = 1;
-	int r = plat_epoll_install(e->plat, c, cloexec, ep, &ep->h);
-	if (r < 0 && emu_reclaim(e, r))
-		r = plat_epoll_install(e->plat, c, cloexec, ep, &ep->h);
-	ep->busy = 0;
-	if (r < 0) {
-		ep_instance_free(ep);
-		plat_reply(e->plat, c, 0, r);
-	} else if (!ep->h) {
-		ep_instance_free(ep); /* answered, but the guest vanished */
-	}
-}
-
+/* epoll_create and epoll_create1 go back to the kernel: the guest's epoll
+ * file is the kernel's own, with every flag check and error (the guest's
+ * own EMFILE included), and an instance costs nothing until a call names
+ * it (ep_adopt). */
 void sys_epoll_create(struct emu *e, const struct plat_call *c)
 {
-	if ((int)c->args[0] <= 0) {
-		plat_reply(e->plat, c, 0, -EINVAL);
-		return;
-	}
-	create(e, c, 0);
+	plat_continue(e->plat, c);
 }
 
 void sys_epoll_create1(struct emu *e, const struct plat_call *c)
 {
-	int flags = (int)c->args[0];
-	if (flags & ~EPOLL_CLOEXEC_) {
-		plat_reply(e->plat, c, 0, -EINVAL);
-		return;
-	}
-	create(e, c, flags != 0);
+	plat_continue(e->plat, c);
 }
 
 /* The stored mask: what the user asked for, plus ERR and HUP, less
@@ -141,7 +114,9 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 		return;
 	}
 	struct ep_instance *child = kind == PLAT_EPOLL ? object : NULL;
-	if (child == ep)
+	if (kind == PLAT_EPOLL_NEW && !(child = ep_adopt(e, c, fd, &r)))
+		;
+	else if (child == ep)
 		r = -EINVAL; /* the epoll fd itself, or a dup of it */
 	else if ((uevents & IP_EPOLLEXCLUSIVE) &&
 		 (child || (uevents & ~EXCLUSIVE_OK)))
@@ -269,6 +244,10 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 		return;
 	}
 	plat_sync(e->plat);
+	if (!ep && err != -EINVAL) {
+		plat_reply(e->plat, c, 0, err); /* ENOMEM */
+		return;
+	}
 	if (!ep) {
 		/* epfd is open but not an epoll: the target's checks come
 		 * first (EBADF, EPERM), then EINVAL. */

@@ -78,8 +78,7 @@ void emu_rearm(struct emu *e)
 		t = e->next_sigfd_check;
 	if (e->next_gc_ns == 0)
 		e->next_gc_ns = plat_now_ns(e->plat) + 1000000000LL;
-	if (e->n_entries + e->n_instances + e->n_eventfds &&
-	    (t == 0 || e->next_gc_ns < t))
+	if (e->n_entries + e->n_instances && (t == 0 || e->next_gc_ns < t))
 		t = e->next_gc_ns;
 	plat_timer_arm(e->plat, t);
 }
@@ -198,8 +197,7 @@ void emu_timers(struct emu *e, int64_t now)
 		emu_gc(e);
 		/* Sweeping costs one system call per object: space sweeps so
 		 * that they take a small, bounded share of the time. */
-		int64_t n =
-		    (int64_t)(e->n_entries + e->n_instances + e->n_eventfds);
+		int64_t n = (int64_t)(e->n_entries + e->n_instances);
 		int64_t gap = 1000000000LL + n * 20000;
 		e->next_gc_ns = now + gap;
 	}

@@ -325,10 +325,59 @@ int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err)
 	return record(c, val, err, 0);
 }
 
+/* The kernel's side of a creating call the emulation hands back: the new
+ * file at the lowest free fd, or the kernel's error. */
+static int64_t kernel_create(const struct plat_call *c)
+{
+	struct fake_file *f;
+	int flags = 0, bad = 0;
+	switch (c->nr) {
+	case SYS_epoll_create:
+		bad = (int)c->args[0] <= 0;
+		break;
+	case SYS_epoll_create1:
+		flags = (int)c->args[0];
+		bad = (flags & ~02000000) != 0;
+		break;
+	case SYS_eventfd2:
+		flags = (int)c->args[1];
+		bad = (flags & ~(02000000 | 04000 | 1)) != 0;
+		break;
+	case SYS_eventfd:
+		break;
+	default:
+		return INT64_MIN; /* nothing to create */
+	}
+	if (bad)
+		return -EINVAL;
+	if (c->nr == SYS_eventfd || c->nr == SYS_eventfd2) {
+		f = fake_file_new(
+		    (unsigned int)c->args[0] ? F_IN | F_OUT : F_OUT, 1);
+		f->is_eventfd = 1;
+	} else {
+		f = fake_file_new(0, 1);
+		f->is_epoll = 1; /* object NULL: not adopted yet */
+	}
+	int fd = lowest_free();
+	if (fd < 0 || fd >= fake.nofile) {
+		free(f);
+		return -EMFILE;
+	}
+	fake_fd_install_at(f, fd);
+	fake.fds[fd].cloexec = (flags & 02000000) != 0;
+	return fd;
+}
+
 int plat_continue(struct plat *p, const struct plat_call *c)
 {
 	assert_ptr_equal(p, &fake);
-	return record(c, 0, 0, 1);
+	check_call(c);
+	int64_t r = fake.calls[c->id].dead ? INT64_MIN : kernel_create(c);
+	if (r == INT64_MIN)
+		return record(c, 0, 0, 1);
+	int err = record(c, r < 0 ? 0 : r, r < 0 ? (int)r : 0, 1);
+	fake.log[fake.n_log - 1].kernel = 1;
+	return err;
 }
 
 int plat_call_alive(struct plat *p, const struct plat_call *c)
@@ -363,42 +412,21 @@ static struct plat_handle *handle_new(struct fake_file *f, uint32_t mask,
 	return h;
 }
 
-static int install(const struct plat_call *c, struct fake_file *f, int cloexec,
-		   struct plat_handle **out)
-{
-	*out = NULL;
-	check_call(c);
-	if (fake.calls[c->id].dead)
-		return 0; /* the caller vanished: nothing to answer */
-	int fd = lowest_free();
-	if (fd < 0 || fd >= fake.nofile)
-		return -EMFILE;
-	fake_fd_install_at(f, fd);
-	fake.fds[fd].cloexec = cloexec;
-	*out = handle_new(f, 0, NULL);
-	record(c, fd, 0, 0);
-	return fd;
-}
-
-int plat_epoll_install(struct plat *p, const struct plat_call *c, int cloexec,
-		       void *object, struct plat_handle **out)
+int plat_epoll_adopt(struct plat *p, const struct plat_call *c, int fd,
+		     void *object, struct plat_handle **out)
 {
 	assert_ptr_equal(p, &fake);
 	assert_non_null(object);
-	struct fake_file *f = fake_file_new(0, 1);
-	f->is_epoll = 1;
+	*out = NULL;
+	struct fake_file *f = fd_file(c, fd);
+	if (!f)
+		return -EBADF;
+	assert_true(f->is_epoll && !f->object);
+	if (fake.adopt_fails)
+		return fake.adopt_fails;
 	f->object = object;
-	return install(c, f, cloexec, out);
-}
-
-int plat_eventfd_install(struct plat *p, const struct plat_call *c,
-			 unsigned int count, int flags,
-			 struct plat_handle **out)
-{
-	assert_ptr_equal(p, &fake);
-	struct fake_file *f = fake_file_new(count ? F_IN | F_OUT : F_OUT, 1);
-	f->is_eventfd = 1;
-	return install(c, f, (flags & 02000000) != 0, out);
+	*out = handle_new(f, 0, NULL);
+	return 0;
 }
 
 void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
@@ -415,6 +443,8 @@ void *plat_lookup_epoll(struct plat *p, const struct plat_call *c, int fd,
 		*err = -EINVAL;
 		return NULL;
 	}
+	if (!f->object)
+		*err = PLAT_UNADOPTED;
 	return f->object;
 }
 
@@ -483,7 +513,9 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 	if (!f->pollable)
 		return -EPERM;
 	*out = handle_new(f, mask, cookie);
-	*kind = f->is_epoll ? PLAT_EPOLL : PLAT_HOST;
+	*kind = !f->is_epoll ? PLAT_HOST
+		: f->object  ? PLAT_EPOLL
+			     : PLAT_EPOLL_NEW;
 	*object = f->is_epoll ? f->object : NULL;
 	return 0;
 }
@@ -765,7 +797,7 @@ int64_t fk_result(uint64_t id)
 	const struct fake_reply *r = fk_reply(id);
 	if (!r)
 		fail_msg("call %llu was not answered", (unsigned long long)id);
-	if (r->cont)
+	if (r->cont && !r->kernel)
 		fail_msg("call %llu was CONTINUEd", (unsigned long long)id);
 	return r->err ? r->err : r->val;
 }

@@ -61,9 +61,9 @@ struct fake_file {
 	uint32_t ready; /* current poll mask of the file */
 	int pollable;
 	int is_epoll; /* one of the emulation's instances */
-	void *object; /* what plat_epoll_install was given */
+	void *object; /* what plat_epoll_adopt was given; NULL before */
 	int is_eventfd;
-	int shown; /* is_epoll: plat_epoll_readable's last word */
+	int shown;	     /* is_epoll: plat_epoll_readable's last word */
 	int refs;	     /* fds that refer to it */
 	int alive;	     /* 0 once the last fd is closed */
 	struct list watches; /* struct plat_handle.link, wake-up order */
@@ -89,7 +89,8 @@ struct fake_reply {
 	uint64_t id;
 	int64_t val;
 	int err;
-	int cont; /* answered with CONTINUE */
+	int cont;   /* answered with CONTINUE */
+	int kernel; /* ... and val/err are what the fake kernel did */
 };
 
 struct fake_callstate {
@@ -127,6 +128,7 @@ struct plat {
 	int64_t timer; /* armed deadline, 0 = none */
 	size_t timer_arms;
 	int64_t nofile;
+	int adopt_fails; /* plat_epoll_adopt fails with it when set */
 	size_t syncs;
 	struct fake_pending pending[FAKE_MAX_PENDING];
 	size_t n_pending;

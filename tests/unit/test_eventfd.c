@@ -1,5 +1,6 @@
-/* test_eventfd.c: eventfd and eventfd2 creation (linux-semantics.md 6.1),
- * and the sweep of their records. */
+/* test_eventfd.c: the creating calls (eventfd, eventfd2, epoll_create,
+ * epoll_create1) go back to the kernel; instances are adopted when a call
+ * first names them; the sweep of closed instances. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,50 +16,75 @@
 #define EFD_NONBLOCK_ 04000
 #define EFD_CLOEXEC_ 02000000
 
-FK_CASE(eventfd2_flag_validation)
+/* Creation goes to the kernel: its flag checks, its errors, its fd. */
+FK_CASE(eventfd_creation_continued)
 {
-	const uint64_t bad[] = {
-	    2,		 02 /* O_RDWR */, 02000 /* O_APPEND */,
-	    0x80000000u, 1 | 8,		  0100 /* O_CREAT */};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(fk_sys(SYS_eventfd2, 0, bad[i], 0, 0, 0, 0),
-				 -EINVAL);
-	assert_int_equal(E->n_eventfds, 0);
-	assert_null(fake.fds[0].file);
+	uint64_t id =
+	    fk_start(SYS_eventfd2, 3,
+		     EFD_SEMAPHORE_ | EFD_NONBLOCK_ | EFD_CLOEXEC_, 0, 0, 0, 0);
+	assert_true(fk_continued(id));
+	assert_int_equal(fk_result(id), 0);
+	assert_true(fk_file(0)->is_eventfd);
+	id = fk_start(SYS_eventfd, 0, 0, 0, 0, 0, 0);
+	assert_true(fk_continued(id));
+	id = fk_start(SYS_eventfd2, 0, 0100 /* O_CREAT */, 0, 0, 0, 0);
+	assert_true(fk_continued(id));
+	assert_int_equal(fk_result(id), -EINVAL);
 }
 
-FK_CASE(eventfd2_success)
+FK_CASE(epoll_creation_continued_and_adopted_at_first_use)
 {
-	int a = fk_open(0);
-	assert_int_equal(a, 0);
-	int64_t fd =
-	    fk_sys(SYS_eventfd2, 3,
-		   EFD_SEMAPHORE_ | EFD_NONBLOCK_ | EFD_CLOEXEC_, 0, 0, 0, 0);
-	assert_int_equal(fd, 1);
-	assert_true(fake.fds[1].cloexec);
-	assert_true(fk_file(1)->is_eventfd);
-	assert_int_equal(E->n_eventfds, 1);
-	fd = fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
-	assert_int_equal(fd, 2);
-	assert_false(fake.fds[2].cloexec);
-	/* the lowest free number */
-	fk_close(a);
-	assert_int_equal(fk_sys(SYS_eventfd2, 0, EFD_NONBLOCK_, 0, 0, 0, 0), 0);
-	assert_int_equal(E->n_eventfds, 3);
+	uint64_t id = fk_start(SYS_epoll_create1, EFD_CLOEXEC_, 0, 0, 0, 0, 0);
+	assert_true(fk_continued(id));
+	int ep = (int)fk_result(id);
+	id = fk_start(SYS_epoll_create, 0, 0, 0, 0, 0, 0);
+	assert_true(fk_continued(id));
+	assert_int_equal(fk_result(id), -EINVAL);
+	/* nothing is spent on an instance no call names */
+	assert_int_equal(E->n_instances, 0);
+	assert_null(fk_file(ep)->object);
+	assert_int_equal(fk_wait(ep, 1, 0, NULL), 0);
+	assert_int_equal(E->n_instances, 1);
+	assert_non_null(fk_file(ep)->object);
+	/* adopted once: a dup names the same instance */
+	int d = fk_dup(ep);
+	int fd = fk_open(F_IN);
+	assert_int_equal(fk_ctl(d, CTL_ADD, fd, F_IN, 7), 0);
+	struct fk_event ev[1];
+	assert_int_equal(fk_wait(ep, 1, 0, ev), 1);
+	assert_int_equal(ev[0].data, 7);
+	assert_int_equal(E->n_instances, 1);
 }
 
-FK_CASE(eventfd_has_no_flags)
+/* An instance first named as the target of an ADD is adopted as a child:
+ * the nesting rules see it. */
+FK_CASE(epoll_adopted_as_child)
 {
-	/* eventfd(count) is eventfd2(count, 0): a second argument is not
-	 * looked at */
-	int64_t fd = fk_sys(SYS_eventfd, 0xffffffffu, 0xdead, 0, 0, 0, 0);
-	assert_int_equal(fd, 0);
-	assert_false(fake.fds[0].cloexec);
-	/* count is an unsigned int: the high half is dropped */
-	fd = fk_sys(SYS_eventfd, 0x100000000ull, 0, 0, 0, 0, 0);
-	assert_int_equal(fd, 1);
-	assert_int_equal(fk_file(1)->ready, F_OUT);
-	assert_int_equal(fk_file(0)->ready, F_IN | F_OUT);
+	int outer = fk_epoll_create();
+	int inner = (int)fk_sys(SYS_epoll_create1, 0, 0, 0, 0, 0, 0);
+	assert_int_equal(fk_ctl(outer, CTL_ADD, inner, F_IN, 1), 0);
+	assert_int_equal(E->n_instances, 2);
+	/* a loop back is refused, which needs inner known as ours */
+	assert_int_equal(fk_ctl(inner, CTL_ADD, outer, F_IN, 2), -ELOOP);
+	int fd = fk_open(0);
+	assert_int_equal(fk_ctl(inner, CTL_ADD, fd, F_IN, 3), 0);
+	fk_raise(fd, F_IN);
+	struct fk_event ev[1];
+	assert_int_equal(fk_wait(outer, 1, 0, ev), 1);
+	assert_int_equal(ev[0].data, 1);
+}
+
+/* The supervisor short of fds to adopt with: the kernel out of memory. */
+FK_CASE(epoll_adoption_failure_is_enomem)
+{
+	int ep = (int)fk_sys(SYS_epoll_create1, 0, 0, 0, 0, 0, 0);
+	int fd = fk_open(0);
+	fake.adopt_fails = -EMFILE;
+	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), -ENOMEM);
+	assert_int_equal(fk_wait(ep, 1, 0, NULL), -ENOMEM);
+	fake.adopt_fails = 0;
+	assert_int_equal(fk_ctl(ep, CTL_ADD, fd, F_IN, 0), 0);
+	assert_int_equal(E->n_instances, 1);
 }
 
 FK_CASE(eventfd_in_epoll)
@@ -77,31 +103,6 @@ FK_CASE(eventfd_in_epoll)
 	fk_raise(efd, F_IN);
 	assert_int_equal(fk_wait(ep, 2, 0, ev), 1);
 	assert_int_equal(ev[0].events, F_IN | F_OUT);
-}
-
-FK_CASE(eventfd_caller_gone)
-{
-	fk_call_gone(SYS_eventfd2);
-	assert_int_equal(E->n_eventfds, 0);
-}
-
-FK_CASE(eventfd_records_swept)
-{
-	int a = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
-	int b = (int)fk_sys(SYS_eventfd2, 0, 0, 0, 0, 0, 0);
-	int bd = fk_dup(b);
-	fk_close(a);
-	fk_close(b);
-	assert_int_equal(E->n_eventfds, 2);
-	/* no call ever blocks: the sweep still runs */
-	assert_true(fake.timer != 0);
-	fake_advance(1500 * MS);
-	assert_int_equal(E->n_eventfds, 1);
-	fk_close(bd);
-	fake_advance(1500 * MS);
-	assert_int_equal(E->n_eventfds, 0);
-	/* nothing left to sweep: the timer is off */
-	assert_int_equal(fake.timer, 0);
 }
 
 FK_CASE(instances_swept_without_sleepers)
@@ -145,12 +146,11 @@ FK_CASE(sweep_many_dead_entries)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    FK_TEST(eventfd2_flag_validation),
-	    FK_TEST(eventfd2_success),
-	    FK_TEST(eventfd_has_no_flags),
+	    FK_TEST(eventfd_creation_continued),
+	    FK_TEST(epoll_creation_continued_and_adopted_at_first_use),
+	    FK_TEST(epoll_adopted_as_child),
+	    FK_TEST(epoll_adoption_failure_is_enomem),
 	    FK_TEST(eventfd_in_epoll),
-	    FK_TEST(eventfd_caller_gone),
-	    FK_TEST(eventfd_records_swept),
 	    FK_TEST(instances_swept_without_sleepers),
 	    FK_TEST(sweep_many_dead_entries),
 	};
