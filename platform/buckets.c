@@ -493,6 +493,14 @@ static void level_refresh(struct plat *p, struct bucket *b)
 	b->level_gen = p->poll_gen;
 }
 
+uint32_t bucket_handle_level_now(struct plat *p, struct plat_handle *h)
+{
+	if (!h->lb || h->detached)
+		return 0;
+	level_refresh(p, h->lb);
+	return h->lb->slots[h->lidx].level;
+}
+
 uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h)
 {
 	struct bucket *b = h->lb;
@@ -501,12 +509,6 @@ uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h)
 	if (b->level_gen != p->poll_gen)
 		level_refresh(p, b);
 	return b->slots[h->lidx].level;
-}
-
-void bucket_set_level(struct plat *p, struct plat_handle *h, uint32_t lvl)
-{
-	if (h->lb && h->lb->level_gen == p->poll_gen)
-		h->lb->slots[h->lidx].level = lvl;
 }
 
 void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip)

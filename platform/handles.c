@@ -263,26 +263,16 @@ static struct plat_handle *own_instance(struct plat *p, int d)
 
 static void sync_one(struct plat *p, struct plat_handle *skip);
 
-/* Readiness of supervisor fd d filtered by mask, polled once. */
-static uint32_t probe_level(struct plat *p, int d, uint32_t mask)
-{
-	struct epoll_event ev = {.events = mask & ~EPOLLEXCLUSIVE};
-	if (epoll_ctl(p->probe, EPOLL_CTL_ADD, d, &ev) < 0)
-		return 0;
-	uint32_t r = epoll_wait(p->probe, &ev, 1, 0) == 1 ? ev.events : 0;
-	epoll_ctl(p->probe, EPOLL_CTL_DEL, d, NULL);
-	return r;
-}
-
 /* A watch that was just registered or modified while its file is ready
  * was queued by the kernel at once: that is not a wake-up of the file (the
  * emulation applies ep_insert/ep_modify's own "ready now" rule), so it is
- * drained and dropped here, and whatever else was queued is delivered. */
-static void settle_watch(struct plat *p, struct plat_handle *h, int d)
+ * drained and dropped here, and whatever else was queued is delivered.
+ * Whether the file is ready is read from the watch's level copy, which
+ * the registration (ep_insert) or the change (ep_modify) has just polled:
+ * the read also serves the emulation's own "ready now" check. */
+static void settle_watch(struct plat *p, struct plat_handle *h)
 {
-	uint32_t lvl = probe_level(p, d, h->mask);
-	bucket_set_level(p, h, lvl);
-	if (lvl)
+	if (bucket_handle_level_now(p, h))
 		sync_one(p, h);
 }
 
@@ -296,7 +286,7 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 		return d == -ESRCH ? -EBADF : d;
 	int r = bucket_watch_new(p, g, d, mask, cookie, out);
 	if (r == 0) {
-		settle_watch(p, *out, d);
+		settle_watch(p, *out);
 		/* Files whose readiness is not the kernel's to us are all
 		 * anonymous-inode ones: one fstat tells most files apart,
 		 * and the fd's link name the rest. */
@@ -334,7 +324,7 @@ int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
 	 * several entries stays the kernel's. */
 	int r = bucket_handle_modify(p, h, d, mask);
 	if (r == 0)
-		settle_watch(p, h, d);
+		settle_watch(p, h);
 	close(d);
 	return r;
 }

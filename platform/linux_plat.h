@@ -181,7 +181,8 @@ int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
 			 uint32_t mask);
 void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d);
 uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h);
-void bucket_set_level(struct plat *p, struct plat_handle *h, uint32_t lvl);
+/* The same, read afresh: after the registration changed. */
+uint32_t bucket_handle_level_now(struct plat *p, struct plat_handle *h);
 /* Deliver the wake-ups an edge bucket has queued, except skip's. */
 void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip);
 void bucket_free(struct plat *p, struct bucket *b);

@@ -350,6 +350,9 @@ static int64_t kernel_create(const struct plat_call *c)
 	}
 	if (bad)
 		return -EINVAL;
+	int fd = lowest_free();
+	if (fd < 0 || fd >= fake.nofile)
+		return -EMFILE;
 	if (c->nr == SYS_eventfd || c->nr == SYS_eventfd2) {
 		f = fake_file_new(
 		    (unsigned int)c->args[0] ? F_IN | F_OUT : F_OUT, 1);
@@ -357,11 +360,6 @@ static int64_t kernel_create(const struct plat_call *c)
 	} else {
 		f = fake_file_new(0, 1);
 		f->is_epoll = 1; /* object NULL: not adopted yet */
-	}
-	int fd = lowest_free();
-	if (fd < 0 || fd >= fake.nofile) {
-		free(f);
-		return -EMFILE;
 	}
 	fake_fd_install_at(f, fd);
 	fake.fds[fd].cloexec = (flags & 02000000) != 0;
