@@ -97,8 +97,9 @@ int main(int argc, char **argv)
 			int k = n - i < BATCH ? (int)(n - i) : BATCH;
 			for (int j = 0; j < k; j++) {
 				int sv[2];
-				if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-					       0, sv) < 0)
+				if (socketpair(AF_UNIX,
+					       SOCK_STREAM | SOCK_CLOEXEC, 0,
+					       sv) < 0)
 					die("socketpair %ld", i + j);
 				mine[i + j] = sv[0];
 				peer[i + j] = sv[1];
@@ -111,14 +112,16 @@ int main(int argc, char **argv)
 	}
 	close(ctl[1]);
 	for (long i = 0; i < n; i += BATCH)
-		recv_fds(ctl[0], mine + i, n - i < BATCH ? (int)(n - i) : BATCH);
+		recv_fds(ctl[0], mine + i,
+			 n - i < BATCH ? (int)(n - i) : BATCH);
 	close(ctl[0]);
 
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die("epoll_create1");
 	for (long i = n; i-- > 0;) { /* idle ones first, as if older */
-		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.u64 = (uint64_t)i};
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, mine[i], &ev) < 0)
 			die("epoll_ctl ADD %ld", i);
 	}
