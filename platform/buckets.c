@@ -358,7 +358,7 @@ static uint32_t level_mask(uint32_t mask)
 }
 
 int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
-		     void *cookie, struct plat_handle **out)
+		     int unnested, void *cookie, struct plat_handle **out)
 {
 	struct plat_handle *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -373,8 +373,10 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
 	    slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h, &h->b, &h->idx);
 	/* EINVAL: the file has its 500 paths of length 2 through nested
 	 * epolls (reverse_path_check), which Linux does not count against
-	 * direct watchers; a bucket nested in nothing takes the watch. */
-	if (r == -EINVAL)
+	 * direct watchers. Watches of closed instances are such paths until
+	 * the sweep: the caller sweeps first, then asks for a bucket nested
+	 * in nothing (unnested), which takes the watch. */
+	if (r == -EINVAL && unnested)
 		r = slot_register(p, g, BK_RING, d, mask | EPOLLET, h, &h->b,
 				  &h->idx);
 	if (r == 0) {

@@ -277,14 +277,15 @@ static void settle_watch(struct plat *p, struct plat_handle *h)
 }
 
 int plat_watch_open(struct plat *p, const struct plat_call *c,
-		    struct plat_group *g, int fd, uint32_t mask, void *cookie,
-		    enum plat_kind *kind, void **object,
+		    struct plat_group *g, int fd, uint32_t mask, int flags,
+		    void *cookie, enum plat_kind *kind, void **object,
 		    struct plat_handle **out)
 {
 	int d = grab(p, c, fd);
 	if (d < 0)
 		return d == -ESRCH ? -EBADF : d;
-	int r = bucket_watch_new(p, g, d, mask, cookie, out);
+	int r = bucket_watch_new(
+	    p, g, d, mask, (flags & PLAT_WATCH_ANY_COUNT) != 0, cookie, out);
 	if (r == 0) {
 		settle_watch(p, *out);
 		/* Files whose readiness is not the kernel's to us are all

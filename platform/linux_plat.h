@@ -175,7 +175,7 @@ void bucket_sizes(struct plat *p, uint32_t nslots);
 /* Register supervisor fd d (a copy of the guest's file): as a watch in g
  * (edge and level copies with `mask`), or as an identity handle. */
 int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
-		     void *cookie, struct plat_handle **out);
+		     int unnested, void *cookie, struct plat_handle **out);
 int bucket_ident_new(struct plat *p, int d, struct plat_handle **out);
 int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
 			 uint32_t mask);

@@ -114,10 +114,13 @@ void plat_epoll_readable(struct plat *p, struct plat_handle *h, int readable);
  * On success fills *kind and, for PLAT_EPOLL, *object; PLAT_EPOLL_NEW
  * asks the caller to adopt the file (plat_epoll_adopt on the same fd).
  * Errors: -EBADF (not open, O_PATH), -EPERM (not pollable), -ENOMEM,
- * -EMFILE. */
+ * -EMFILE, -EINVAL (a limit of the platform's own on watchers of one
+ * file, which stale watches can explain; with PLAT_WATCH_ANY_COUNT the
+ * platform lifts it, at a cost). */
+#define PLAT_WATCH_ANY_COUNT 1
 int plat_watch_open(struct plat *p, const struct plat_call *c,
-		    struct plat_group *g, int fd, uint32_t mask, void *cookie,
-		    enum plat_kind *kind, void **object,
+		    struct plat_group *g, int fd, uint32_t mask, int flags,
+		    void *cookie, enum plat_kind *kind, void **object,
 		    struct plat_handle **out);
 
 /* A signalfd's readiness is its polling task's: the signals of its mask

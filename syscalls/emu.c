@@ -210,6 +210,7 @@ const char *emu_sys_name(int idx)
 static size_t sweep_now(struct emu *e)
 {
 	e->calls_since_sweep = 0;
+	e->last_sweep_call = e->n_calls;
 	e->wake_depth = 0;
 	return emu_gc(e);
 }
@@ -217,6 +218,7 @@ static size_t sweep_now(struct emu *e)
 void emu_call(struct emu *e, const struct plat_call *c)
 {
 	int i = emu_sys_index(c->nr);
+	e->n_calls++;
 	if (i < 0) {
 		/* Not ours (the filter should not send it): let it run. */
 		plat_continue(e->plat, c);
@@ -239,6 +241,10 @@ int emu_reclaim(struct emu *e, int err)
 {
 	if (err != -EMFILE && err != -ENFILE && err != -ENOSPC &&
 	    err != -ENOMEM && err != -EINVAL)
+		return 0;
+	/* EINVAL also comes, for every ADD, from a file that really has
+	 * hundreds of live watchers: sweep for it at most every 256 calls. */
+	if (err == -EINVAL && e->n_calls - e->last_sweep_call < 256)
 		return 0;
 	return sweep_now(e) > 0;
 }

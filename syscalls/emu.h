@@ -76,6 +76,8 @@ struct emu {
 	int64_t next_gc_ns;
 	uint64_t next_serial;
 	unsigned calls_since_sweep;
+	uint64_t n_calls;	  /* notifications handled */
+	uint64_t last_sweep_call; /* n_calls at the last sweep */
 	int wake_depth; /* nesting of wake-up propagation (ep_notify_up) */
 	uint64_t batch; /* wake-ups delivered together share a batch number */
 	int wakeup_allowed; /* EPOLLWAKEUP survives (PM_SLEEP + capability) */

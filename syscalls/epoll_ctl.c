@@ -94,7 +94,7 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	list_init(&en->excl_link);
 	list_init(&en->sigfdlink);
 	uint32_t wmask = events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE);
-	r = plat_watch_open(e->plat, c, ep->watches, fd, wmask, en, &kind,
+	r = plat_watch_open(e->plat, c, ep->watches, fd, wmask, 0, en, &kind,
 			    &object, &en->h);
 	if (r < 0) {
 		/* The sweep must not free the instance this call works on,
@@ -102,7 +102,13 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 		ep->busy++;
 		if (emu_reclaim(e, r))
 			r = plat_watch_open(e->plat, c, ep->watches, fd, wmask,
-					    en, &kind, &object, &en->h);
+					    0, en, &kind, &object, &en->h);
+		/* Still refused: the watchers that fill the platform's limit
+		 * are live, and Linux has no such limit. */
+		if (r == -EINVAL)
+			r = plat_watch_open(e->plat, c, ep->watches, fd, wmask,
+					    PLAT_WATCH_ANY_COUNT, en, &kind,
+					    &object, &en->h);
 		ep->busy--;
 	}
 	/* The supervisor out of watches is Linux's max_user_watches. */

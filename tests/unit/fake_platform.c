@@ -496,10 +496,11 @@ void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
 }
 
 int plat_watch_open(struct plat *p, const struct plat_call *c,
-		    struct plat_group *g, int fd, uint32_t mask, void *cookie,
-		    enum plat_kind *kind, void **object,
+		    struct plat_group *g, int fd, uint32_t mask, int flags,
+		    void *cookie, enum plat_kind *kind, void **object,
 		    struct plat_handle **out)
 {
+	(void)flags; /* the fake has no limit on watchers of a file */
 	assert_ptr_equal(p, &fake);
 	check_call(c);
 	assert_non_null(cookie);
