@@ -58,6 +58,7 @@ ROWS = [
     ("lat_threads_p99", "2 threads, eventfds + epoll_wait: p99"),
     ("lat_procs_median", "2 processes, pipes + epoll_wait: median"),
     ("lat_procs_p99", "2 processes, pipes + epoll_wait: p99"),
+    ("spin_round_us", "2 spinning threads: MOD in one wakes epoll_wait in the other, per round"),
     ("## Signal latency: from sending to the handler of a blocked epoll_wait", None),
     ("siglat_thread_p50", "a sibling thread's pthread_kill: median"),
     ("siglat_thread_p99", "a sibling thread's pthread_kill: p99"),

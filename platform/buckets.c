@@ -69,6 +69,7 @@ void group_init(struct plat_group *g)
 	for (int k = 0; k < BK_KINDS; k++)
 		list_init(&g->kinds[k]);
 	list_init(&g->zombies);
+	g->quiet = 0;
 }
 
 void bucket_free(struct plat *p, struct bucket *b)
@@ -130,6 +131,47 @@ void plat_group_free(struct plat *p, struct plat_group *g)
 	free(g);
 }
 
+int plat_group_quiet(struct plat *p, struct plat_group *g, int quiet)
+{
+	struct list *pos;
+	if (!g || g->quiet == quiet)
+		return g ? g->quiet : 0;
+	/* Read apart, two edge buckets would lose the order between their
+	 * wake-ups that the main epoll's list keeps. */
+	struct list *l = &g->kinds[BK_EDGE];
+	if (quiet && !list_empty(l) && l->next->next != l)
+		return 0;
+	g->quiet = quiet;
+	/* Events 0: the registration stays (a later MOD needs no file), but
+	 * the bucket's wake-ups no longer reach the main epoll's list; a MOD
+	 * back to EPOLLIN queues the bucket at once if it holds any. */
+	for (pos = g->kinds[BK_EDGE].next; pos != &g->kinds[BK_EDGE];
+	     pos = pos->next) {
+		struct bucket *b = container_of(pos, struct bucket, link);
+		struct epoll_event ev = {
+		    .events = quiet ? 0 : EPOLLIN | EPOLLET, .data.ptr = b};
+		epoll_ctl(p->mainep, EPOLL_CTL_MOD, b->ep, &ev);
+	}
+	return quiet;
+}
+
+void plat_group_drain(struct plat *p, struct plat_group *g)
+{
+	struct list *pos, *tmp;
+	if (!g)
+		return;
+	int was_in_batch = p->in_batch;
+	p->in_batch = 1; /* buckets closed meanwhile stay readable */
+	emu_batch_begin(p->emu);
+	list_for_each_safe(pos, tmp, &g->kinds[BK_EDGE])
+	{
+		bucket_harvest(p, container_of(pos, struct bucket, link),
+			       NULL);
+	}
+	if (!was_in_batch)
+		plat_batch_end(p);
+}
+
 void plat_batch_end(struct plat *p)
 {
 	while (!list_empty(&p->dead_buckets)) {
@@ -166,9 +208,13 @@ static struct bucket *bucket_new(struct plat *p, struct plat_group *g,
 		return NULL;
 	}
 	int r = 0;
+	/* A second edge bucket: the group is read through the main epoll
+	 * again (plat_group_quiet). */
+	if (kind == BK_EDGE && g->quiet && !list_empty(&g->kinds[BK_EDGE]))
+		plat_group_quiet(p, g, 0);
 	if (kind == BK_EDGE) {
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
-					 .data.ptr = b};
+		struct epoll_event ev = {
+		    .events = g->quiet ? 0 : EPOLLIN | EPOLLET, .data.ptr = b};
 		if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, b->ep, &ev) < 0)
 			r = -errno;
 	} else if (kind == BK_RING) {

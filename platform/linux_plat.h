@@ -64,6 +64,7 @@ struct plat_group {
 	struct list kinds[BK_KINDS]; /* struct bucket */
 	struct list zombies;	     /* struct plat_handle.zlink */
 	struct list link;	     /* plat.groups */
+	int quiet; /* its edge buckets are in the main epoll with no events */
 };
 
 struct plat_handle {

@@ -71,6 +71,14 @@ struct plat_handle;
 struct plat_group;
 struct plat_group *plat_group_new(struct plat *p); /* NULL: no memory */
 void plat_group_free(struct plat *p, struct plat_group *g);
+/* Quiet: the group's wake-ups stay queued by the platform, in order,
+ * instead of reaching emu_wakeup as they come; plat_group_drain delivers
+ * them (as one batch). Not quiet: they come as they happen, and whatever
+ * queued meanwhile comes too. Returns whether the group is quiet now: the
+ * platform may refuse, or end it by itself (then a drain finds nothing
+ * and costs only its look). */
+int plat_group_quiet(struct plat *p, struct plat_group *g, int quiet);
+void plat_group_drain(struct plat *p, struct plat_group *g);
 
 /* What a guest fd refers to. */
 enum plat_kind {

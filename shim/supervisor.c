@@ -177,6 +177,8 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		return 125;
 	}
 	emu_init(&s->emu, &s->plat);
+	/* A guest's io_uring may poll any instance's file, unseen. */
+	s->emu.native_pollers = o->io_uring_allow;
 	s->plat.emu = &s->emu;
 	s->emu.wakeup_allowed = s->plat.feat.pm_sleep;
 	if (o->stats) {

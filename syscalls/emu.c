@@ -24,6 +24,7 @@ void emu_init(struct emu *e, struct plat *p)
 	list_init(&e->exclusive);
 	list_init(&e->unpublished);
 	list_init(&e->shown);
+	list_init(&e->quiet_next);
 	list_init(&e->hidden);
 	list_init(&e->holds);
 	list_init(&e->sigfds);
@@ -81,6 +82,7 @@ void emu_publish(struct emu *e)
 {
 	struct list held;
 	list_init(&held);
+	emu_quiet_apply(e);
 	while (!list_empty(&e->unpublished)) {
 		struct ep_instance *ep = container_of(
 		    e->unpublished.next, struct ep_instance, publink);

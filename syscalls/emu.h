@@ -58,6 +58,8 @@ struct emu {
 	struct list shown;
 	struct list hidden; /* lists of stale entries showing not readable */
 	struct list holds;  /* struct sighold: waits handed to the kernel */
+	struct list quiet_next; /* instances a wake-up found unwatched */
+	int native_pollers; /* a poll-family call or io_uring: no quiet */
 	struct list sigfds; /* entries on signalfds (ep_entry.sigfdlink) */
 	int64_t next_sigfd_check, sigfd_interval;
 	int poll_tid; /* the thread a harvest polls for (signalfd readiness) */

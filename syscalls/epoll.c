@@ -27,6 +27,7 @@ struct ep_instance *ep_instance_new(struct emu *e)
 	list_init(&ep->parents);
 	list_init(&ep->publink);
 	list_init(&ep->shownlink);
+	list_init(&ep->quietlink);
 	list_add_tail(&ep->link, &e->instances);
 	e->n_instances++;
 	return ep;
@@ -60,8 +61,11 @@ void ep_entry_remove(struct ep_entry *en)
 	list_del(&en->childlink);
 	list_del(&en->excl_sibs);
 	list_del(&en->excl_link);
-	if (en->xw && --en->xw->refs == 0)
-		free(en->xw);
+	if (en->xw) {
+		ep->n_excl--;
+		if (--en->xw->refs == 0)
+			free(en->xw);
+	}
 	sigfd_untrack(en);
 	plat_handle_close(ep->emu->plat, en->h);
 	ep->n_entries--;
@@ -92,6 +96,7 @@ void ep_instance_free(struct ep_instance *ep)
 	sighold_forget(e, ep);
 	list_del(&ep->publink);
 	list_del(&ep->shownlink);
+	list_del(&ep->quietlink);
 	plat_group_free(e->plat, ep->watches);
 	plat_handle_close(e->plat, ep->h);
 	list_del(&ep->link);
@@ -126,7 +131,11 @@ struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
 			      int *err)
 {
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, fd, err);
-	if (!ep && *err == PLAT_UNADOPTED)
+	if (ep) {
+		ep_quiet_drain(ep); /* the call sees every wake-up before it */
+		return ep;
+	}
+	if (*err == PLAT_UNADOPTED)
 		return ep_adopt(e, c, fd, err);
 	if (!ep && *err == -EMFILE) {
 		if (emu_reclaim(e, *err))
@@ -266,6 +275,8 @@ void ep_entry_wakeup(struct ep_entry *en, uint32_t key)
 	ep_queue(en);
 	ep_wake_waiters(en->ep);
 	ep_notify_up(en->ep);
+	if (list_empty(&en->ep->waiters))
+		ep_quiet_consider(en->ep);
 }
 
 void ep_notify_up(struct ep_instance *ep)

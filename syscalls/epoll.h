@@ -55,6 +55,12 @@ struct ep_instance {
 			while any, the file must not show readable */
 	int busy;    /* a call is working on it: a sweep must not judge it */
 	int n_sigfd; /* entries on signalfds */
+	int n_excl;  /* EPOLLEXCLUSIVE entries */
+	/* Its edge buckets are out of the main epoll's reporting; its
+	 * wake-ups wait in them for its next call (quiet.c). */
+	int quiet;
+	struct list quietlink; /* emu->quiet_next: may become quiet */
+	unsigned unheard;      /* wake-ups since the last call (quiet.c) */
 	int dead;    /* guest file closed; freed when unreferenced */
 };
 
@@ -97,6 +103,13 @@ struct ep_entry {
 	uint64_t sig_seen;     /* what the last look found pending */
 	struct list sigfdlink; /* emu->sigfds */
 };
+
+/* quiet.c */
+void ep_quiet_consider(struct ep_instance *ep); /* a wake-up came */
+void emu_quiet_apply(struct emu *e);		 /* at the end of a batch */
+void ep_quiet_drain(struct ep_instance *ep);	 /* before a call on it */
+void ep_prompt(struct ep_instance *ep); /* before something must hear it */
+void emu_native_pollers(struct emu *e); /* a poll-family call was seen */
 
 struct ep_instance *ep_instance_new(struct emu *e);
 /* Destroy: every entry is removed, nested parents forget it. */

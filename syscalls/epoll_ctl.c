@@ -69,6 +69,8 @@ static int excl_link(struct emu *e, const struct plat_call *c,
 	if (!en->xw && !(en->xw = calloc(1, sizeof(*en->xw))))
 		return -ENOMEM;
 	en->xw->refs++;
+	en->ep->n_excl++;
+	ep_prompt(en->ep); /* a walk is replayed as it happens */
 	list_add_tail(&en->excl_link, &e->exclusive);
 	return 0;
 }
@@ -159,8 +161,10 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	}
 	/* Watchers of an epoll file hook at the head of its poll queue
 	 * (ep_ptable_queue_proc): the newest parent is woken first. */
-	if (child)
+	if (child) {
+		ep_prompt(child); /* its wake-ups now reach a parent */
 		list_add_head(&en->childlink, &child->parents);
+	}
 	ep->n_entries++;
 	e->n_entries++;
 	if ((events & IP_EPOLLEXCLUSIVE) && excl_link(e, c, en) < 0) {

@@ -224,6 +224,14 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 		plat_reply(e->plat, c, 0, 0);
 		return;
 	}
+	/* About to sleep: the instance's wake-ups must reach us at once
+	 * (quiet.c). Making it prompt reads what came meanwhile: look
+	 * again. */
+	if (ep->quiet) {
+		ep_prompt(ep);
+		if (ep_deliver(ep, c, events, (int)maxevents))
+			return;
+	}
 
 	struct waiter *w = calloc(1, sizeof(*w));
 	if (!w) {

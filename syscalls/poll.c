@@ -139,6 +139,9 @@ static int names_instance(void *ctx, struct ep_instance *ep)
 static void hand_over(struct emu *e, const struct plat_call *c)
 {
 	struct call_set s = {.e = e, .c = c, .n = -1};
+	/* The kernel may now poll any instance's file: from here on every
+	 * anchor must follow its wake-ups at once. */
+	emu_native_pollers(e);
 	plat_sync(e->plat);
 	if (!list_empty(&e->sigfds)) {
 		/* Signalfds in instances are polled for the caller. */

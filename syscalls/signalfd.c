@@ -29,6 +29,7 @@ void sigfd_track(struct emu *e, struct ep_entry *en, int tid)
 	en->owner_tgid = plat_tgid(e->plat, tid);
 	list_add_tail(&en->sigfdlink, &e->sigfds);
 	en->ep->n_sigfd++;
+	ep_prompt(en->ep);
 	en->sig_seen = plat_signalfd_pending(e->plat, tid, tid, en->fd, en->h);
 	if (!e->next_sigfd_check) {
 		e->sigfd_interval = SIG_CHECK_FIRST;

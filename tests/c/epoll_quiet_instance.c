@@ -1,0 +1,164 @@
+/* epoll_quiet_instance.c: an instance that gets many wake-ups while no
+ * thread waits on it, as a busy server's does, and is then used every way
+ * an instance can be: a harvest, a change, a sleep, a parent, poll().
+ *
+ * Under interpoll such an instance stops waking the supervisor, and its
+ * wake-ups wait for its next call (syscalls/quiet.c). Linux has no such
+ * state; every case here asserts what Linux does.
+ *
+ * See docs: linux-semantics.md sections 3.1 and 3.5.
+ */
+#include "testutil.h"
+
+#include <poll.h>
+
+#define NP 12 /* pipes: more wake-ups than the quiet threshold */
+
+struct busy {
+	int ep;
+	int p[NP][2];
+};
+
+/* An instance watching NP pipes (data: index), level-triggered, each
+ * written once in turn while nobody waits: NP wake-ups unheard. */
+static void busy_open(struct busy *b, uint32_t events)
+{
+	b->ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(b->ep >= 0);
+	for (int i = 0; i < NP; i++) {
+		CHECK_OK(pipe2(b->p[i], O_CLOEXEC | O_NONBLOCK));
+		CHECK_OK(add(b->ep, b->p[i][0], events, (uint64_t)i));
+	}
+	for (int i = 0; i < NP; i++) {
+		CHECK_EQ(write(b->p[i][1], "x", 1), 1);
+		sleep_ms(2); /* separate batches, as a server's traffic */
+	}
+	sleep_ms(20);
+}
+
+static void busy_drain(struct busy *b)
+{
+	char buf[16];
+	for (int i = 0; i < NP; i++)
+		while (read(b->p[i][0], buf, sizeof(buf)) > 0)
+			;
+}
+
+static void busy_close(struct busy *b)
+{
+	for (int i = 0; i < NP; i++)
+		close_fds(b->p[i][0], b->p[i][1]);
+	close(b->ep);
+}
+
+/* The next harvest sees every wake-up, in the order they came. */
+static void harvest_in_order(void)
+{
+	struct busy b;
+	struct epoll_event out[NP + 1];
+	busy_open(&b, EPOLLIN);
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), NP);
+	for (int i = 0; i < NP; i++)
+		CHECK_EQ(out[i].data.u64, (uint64_t)i);
+	busy_drain(&b);
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), 0);
+	busy_close(&b);
+}
+
+/* A change made after the wake-ups queues behind them. */
+static void change_after_wakeups(void)
+{
+	struct busy b;
+	struct epoll_event out[NP + 2];
+	int late[2];
+	busy_open(&b, EPOLLIN | EPOLLET);
+	CHECK_OK(pipe2(late, O_CLOEXEC | O_NONBLOCK));
+	CHECK_EQ(write(late[1], "x", 1), 1);
+	CHECK_OK(add(b.ep, late[0], EPOLLIN, 100));
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 2, 0), NP + 1);
+	for (int i = 0; i < NP; i++)
+		CHECK_EQ(out[i].data.u64, (uint64_t)i);
+	CHECK_EQ(out[NP].data.u64, 100);
+	/* edge-triggered: reported once */
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 2, 0), 1);
+	CHECK_EQ(out[0].data.u64, 100);
+	close_fds(late[0], late[1]);
+	busy_close(&b);
+}
+
+/* A sleeper afterwards is woken by the next write, however quiet the
+ * instance was before it slept. */
+static void sleeper_afterwards(void)
+{
+	struct busy b;
+	struct epoll_event out[NP + 1];
+	struct waiter w;
+	busy_open(&b, EPOLLIN | EPOLLET);
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), NP);
+	busy_drain(&b);
+	for (int round = 0; round < 3; round++) {
+		waiter_start(&w, b.ep, 4, 5000);
+		CHECK(waiter_blocked(&w));
+		CHECK_EQ(write(b.p[round][1], "y", 1), 1);
+		waiter_got_one(&w, EPOLLIN, (uint64_t)round);
+	}
+	busy_close(&b);
+}
+
+/* A parent added afterwards hears the child's next wake-up. */
+static void parent_afterwards(void)
+{
+	struct busy b;
+	struct epoll_event out[NP + 1];
+	struct waiter w;
+	busy_open(&b, EPOLLIN | EPOLLET);
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), NP);
+	busy_drain(&b);
+	int outer = epoll_create1(EPOLL_CLOEXEC);
+	CHECK_OK(add(outer, b.ep, EPOLLIN, 77));
+	waiter_start(&w, outer, 4, 5000);
+	CHECK(waiter_blocked(&w));
+	CHECK_EQ(write(b.p[5][1], "z", 1), 1);
+	waiter_got_one(&w, EPOLLIN, 77);
+	close(outer);
+	busy_close(&b);
+}
+
+static void *poller(void *arg)
+{
+	struct pollfd *pfd = arg;
+	if (poll(pfd, 1, 5000) != 1)
+		pfd->revents = -1;
+	return NULL;
+}
+
+/* poll() on the instance's fd from another thread, after it went quiet:
+ * sleeps while nothing is ready, woken by the next write. */
+static void poll_afterwards(void)
+{
+	struct busy b;
+	struct epoll_event out[NP + 1];
+	busy_open(&b, EPOLLIN | EPOLLET);
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), NP);
+	busy_drain(&b);
+	struct pollfd pfd = {.fd = b.ep, .events = POLLIN};
+	pthread_t t;
+	CHECK_EQ(pthread_create(&t, NULL, poller, &pfd), 0);
+	sleep_ms(100);
+	CHECK_EQ(write(b.p[7][1], "w", 1), 1);
+	pthread_join(t, NULL);
+	CHECK_EQ(pfd.revents, POLLIN);
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), 1);
+	CHECK_EQ(out[0].data.u64, 7);
+	busy_close(&b);
+}
+
+int main(void)
+{
+	RUN(harvest_in_order);
+	RUN(change_after_wakeups);
+	RUN(sleeper_afterwards);
+	RUN(parent_afterwards);
+	RUN(poll_afterwards);
+	return tl_done();
+}
