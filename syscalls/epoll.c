@@ -63,6 +63,8 @@ void ep_entry_remove(struct ep_entry *en)
 	list_del(&en->excl_link);
 	if (en->xw) {
 		ep->n_excl--;
+		if (en->xw->winner == en)
+			en->xw->winner = NULL;
 		if (--en->xw->refs == 0)
 			free(en->xw);
 	}
@@ -242,13 +244,22 @@ static int excl_taken(struct ep_entry *en)
 		/* The parts of a walk arrive in any order (nested buckets
 		 * and the ring are read apart); a new walk shows as a sibling
 		 * reached twice, or comes after a complete one. */
+		/* Going on with a walk that a sibling took skips en: safe
+		 * only while the taker still has the entry queued, so that
+		 * whatever en's wake-up brought is seen there (a level-
+		 * triggered taker keeps it queued while the file is ready).
+		 * Otherwise en's wake-up counts as a walk of its own: at
+		 * worst a waiter more is woken than in Linux, never none. */
+		int taker_has_it =
+		    !w->won || (w->winner && !list_empty(&w->winner->rdlink));
 		if (w->seen >= w->same || en->events != w->mask ||
-		    en->excl_walk == w->id) {
+		    en->excl_walk == w->id || !taker_has_it) {
 			w->id++;
 			w->mask = en->events;
 			w->same = excl_same(en, w->mask);
 			w->seen = 0;
 			w->won = 0;
+			w->winner = NULL;
 		}
 		w->batch = b;
 	}
@@ -259,8 +270,10 @@ static int excl_taken(struct ep_entry *en)
 	if (w->won || !entry_enabled(en))
 		return w->won;
 	/* The walk stops after the first instance with a sleeper. */
-	if (!list_empty(&en->ep->waiters))
+	if (!list_empty(&en->ep->waiters)) {
 		w->won = 1;
+		w->winner = en;
+	}
 	return 0;
 }
 

@@ -61,7 +61,7 @@ struct ep_instance {
 	int quiet;
 	struct list quietlink; /* emu->quiet_next: may become quiet */
 	unsigned unheard;      /* wake-ups since the last call (quiet.c) */
-	int dead;    /* guest file closed; freed when unreferenced */
+	int dead;	       /* guest file closed; freed when unreferenced */
 };
 
 /* The kernel's wake-up of a file walks its exclusive entries in ADD
@@ -72,13 +72,14 @@ struct ep_instance {
  * So a walk is not a batch: it lasts until every sibling with its mask
  * has been reached once, or one is reached twice. */
 struct excl_walk {
-	int refs;	/* siblings sharing it */
-	uint64_t id;	/* the current walk; ep_entry.excl_walk */
-	uint64_t batch; /* the batch that last brought part of it */
-	uint32_t mask;	/* events of the sibling that began it */
-	uint32_t seen;	/* siblings with that mask reached so far */
-	uint32_t same;	/* siblings with that mask in all */
-	int won;	/* a sibling with a waiter took the wake-up */
+	int refs;		 /* siblings sharing it */
+	uint64_t id;		 /* the current walk; ep_entry.excl_walk */
+	uint64_t batch;		 /* the batch that last brought part of it */
+	uint32_t mask;		 /* events of the sibling that began it */
+	uint32_t seen;		 /* siblings with that mask reached so far */
+	uint32_t same;		 /* siblings with that mask in all */
+	int won;		 /* a sibling with a waiter took the wake-up */
+	struct ep_entry *winner; /* that sibling, while it exists */
 };
 
 struct ep_entry {
@@ -106,8 +107,8 @@ struct ep_entry {
 
 /* quiet.c */
 void ep_quiet_consider(struct ep_instance *ep); /* a wake-up came */
-void emu_quiet_apply(struct emu *e);		 /* at the end of a batch */
-void ep_quiet_drain(struct ep_instance *ep);	 /* before a call on it */
+void emu_quiet_apply(struct emu *e);		/* at the end of a batch */
+void ep_quiet_drain(struct ep_instance *ep);	/* before a call on it */
 void ep_prompt(struct ep_instance *ep); /* before something must hear it */
 void emu_native_pollers(struct emu *e); /* a poll-family call was seen */
 
