@@ -42,8 +42,9 @@ void emu_init(struct emu *e, struct plat *p)
 	e->next_gc_ns = 0;
 	e->next_serial = 0;
 	e->batch = 1; /* excl_walk.batch 0 means "never walked" */
-	e->calls_since_sweep = 0;
 	e->wake_depth = 0;
+	e->n_calls = e->last_sweep_call = 0;
+	e->native_pollers = 0;
 	e->wakeup_allowed = 0;
 	e->peak_entries = e->peak_blocked = 0;
 }
@@ -208,10 +209,19 @@ const char *emu_sys_name(int idx)
 	return idx >= 0 && idx < SYS_I_COUNT ? table[idx].name : "?";
 }
 
-/* A sweep outside the timer's: the next early one waits 256 calls again. */
+/* Calls between two sweeps outside the timer's: a supervisor really full
+ * of live objects, or a file with hundreds of live watchers, must not make
+ * every call sweep. */
+#define SWEEP_GAP_CALLS 256
+
+static int sweep_recent(const struct emu *e)
+{
+	return e->n_calls - e->last_sweep_call < SWEEP_GAP_CALLS;
+}
+
+/* A sweep outside the timer's. */
 static size_t sweep_now(struct emu *e)
 {
-	e->calls_since_sweep = 0;
 	e->last_sweep_call = e->n_calls;
 	e->wake_depth = 0;
 	return emu_gc(e);
@@ -227,10 +237,8 @@ void emu_call(struct emu *e, const struct plat_call *c)
 		return;
 	}
 	/* Objects of closed files hold supervisor resources until a sweep
-	 * finds them: sweep early when they run short, at most once per
-	 * 256 calls so that a supervisor really full of live objects does
-	 * not sweep on every call. */
-	if (plat_short_of_handles(e->plat) && ++e->calls_since_sweep >= 256)
+	 * finds them: sweep early when they run short. */
+	if (plat_short_of_handles(e->plat) && !sweep_recent(e))
 		sweep_now(e);
 	if (!list_empty(&e->holds))
 		sighold_seen(e, c->tid);
@@ -245,8 +253,8 @@ int emu_reclaim(struct emu *e, int err)
 	    err != -ENOMEM && err != -EINVAL)
 		return 0;
 	/* EINVAL also comes, for every ADD, from a file that really has
-	 * hundreds of live watchers: sweep for it at most every 256 calls. */
-	if (err == -EINVAL && e->n_calls - e->last_sweep_call < 256)
+	 * hundreds of live watchers. */
+	if (err == -EINVAL && sweep_recent(e))
 		return 0;
 	return sweep_now(e) > 0;
 }

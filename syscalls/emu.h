@@ -77,7 +77,6 @@ struct emu {
 	size_t n_blocked;
 	int64_t next_gc_ns;
 	uint64_t next_serial;
-	unsigned calls_since_sweep;
 	uint64_t n_calls;	  /* notifications handled */
 	uint64_t last_sweep_call; /* n_calls at the last sweep */
 	int wake_depth; /* nesting of wake-up propagation (ep_notify_up) */
