@@ -24,20 +24,6 @@
 	(EPOLLIN_ | EPOLLOUT_ | EPOLLERR_ | EPOLLHUP_ | IP_EPOLLWAKEUP |       \
 	 IP_EPOLLET | IP_EPOLLEXCLUSIVE)
 
-/* epoll_create and epoll_create1 go back to the kernel: the guest's epoll
- * file is the kernel's own, with every flag check and error (the guest's
- * own EMFILE included), and an instance costs nothing until a call names
- * it (ep_adopt). */
-void sys_epoll_create(struct emu *e, const struct plat_call *c)
-{
-	plat_continue(e->plat, c);
-}
-
-void sys_epoll_create1(struct emu *e, const struct plat_call *c)
-{
-	plat_continue(e->plat, c);
-}
-
 /* The stored mask: what the user asked for, plus ERR and HUP, less
  * EPOLLWAKEUP when it is not allowed (ep_take_care_of_epollwakeup). */
 static uint32_t stored_mask(const struct emu *e, uint32_t events)
