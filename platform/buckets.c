@@ -165,8 +165,7 @@ void plat_group_drain(struct plat *p, struct plat_group *g)
 	emu_batch_begin(p->emu);
 	list_for_each_safe(pos, tmp, &g->kinds[BK_EDGE])
 	{
-		bucket_harvest(p, container_of(pos, struct bucket, link),
-			       NULL);
+		bucket_harvest(p, container_of(pos, struct bucket, link), NULL);
 	}
 	if (!was_in_batch)
 		plat_batch_end(p);
@@ -541,20 +540,12 @@ static void level_refresh(struct plat *p, struct bucket *b)
 	b->level_gen = p->poll_gen;
 }
 
-uint32_t bucket_handle_level_now(struct plat *p, struct plat_handle *h)
-{
-	if (!h->lb || h->detached)
-		return 0;
-	level_refresh(p, h->lb);
-	return h->lb->slots[h->lidx].level;
-}
-
-uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h)
+uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h, int afresh)
 {
 	struct bucket *b = h->lb;
 	if (!b || h->detached)
 		return 0;
-	if (b->level_gen != p->poll_gen)
+	if (afresh || b->level_gen != p->poll_gen)
 		level_refresh(p, b);
 	return b->slots[h->lidx].level;
 }

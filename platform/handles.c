@@ -64,7 +64,7 @@ uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
 {
 	if (!h || h->closed)
 		return 0;
-	return bucket_handle_level(p, h);
+	return bucket_handle_level(p, h, 0);
 }
 
 static void hint_add(struct task *t, int fd, uint64_t serial)
@@ -272,7 +272,7 @@ static void sync_one(struct plat *p, struct plat_handle *skip);
  * the read also serves the emulation's own "ready now" check. */
 static void settle_watch(struct plat *p, struct plat_handle *h)
 {
-	if (bucket_handle_level_now(p, h))
+	if (bucket_handle_level(p, h, 1))
 		sync_one(p, h);
 }
 

@@ -181,9 +181,9 @@ int bucket_ident_new(struct plat *p, int d, struct plat_handle **out);
 int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
 			 uint32_t mask);
 void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d);
-uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h);
-/* The same, read afresh: after the registration changed. */
-uint32_t bucket_handle_level_now(struct plat *p, struct plat_handle *h);
+/* A watch's readiness as its level copy shows it: as last read in this
+ * poll generation, or read afresh (after the registration changed). */
+uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h, int afresh);
 /* Deliver the wake-ups an edge bucket has queued, except skip's. */
 void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip);
 void bucket_free(struct plat *p, struct bucket *b);

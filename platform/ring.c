@@ -255,10 +255,11 @@ void ring_drain(struct plat *p, struct plat_handle *skip)
 					 __ATOMIC_RELEASE);
 			ring_complete(p, c.user_data, c.res, c.flags, skip);
 		}
-		if (*r->cq_head == tail && ring_overflowed(r) &&
-		    *r->cq_head ==
-			__atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
-			break; /* nothing flushed: do not spin */
+		/* The overflow mark stays set while the flush found no room:
+		 * nothing new then, and no reason to spin. */
+		if (ring_overflowed(r) &&
+		    tail == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
+			break;
 	}
 }
 
