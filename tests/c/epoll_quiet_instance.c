@@ -51,6 +51,16 @@ static void busy_close(struct busy *b)
 	close(b->ep);
 }
 
+/* busy_open, edge-triggered, then every wake-up harvested and the pipes
+ * drained: a quiet instance with nothing left to report. */
+static void busy_open_harvested(struct busy *b)
+{
+	struct epoll_event out[NP + 1];
+	busy_open(b, EPOLLIN | EPOLLET);
+	CHECK_EQ(epoll_wait(b->ep, out, NP + 1, 0), NP);
+	busy_drain(b);
+}
+
 /* The next harvest sees every wake-up, in the order they came. */
 static void harvest_in_order(void)
 {
@@ -91,11 +101,8 @@ static void change_after_wakeups(void)
 static void sleeper_afterwards(void)
 {
 	struct busy b;
-	struct epoll_event out[NP + 1];
 	struct waiter w;
-	busy_open(&b, EPOLLIN | EPOLLET);
-	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), NP);
-	busy_drain(&b);
+	busy_open_harvested(&b);
 	for (int round = 0; round < 3; round++) {
 		waiter_start(&w, b.ep, 4, 5000);
 		CHECK(waiter_blocked(&w));
@@ -109,11 +116,8 @@ static void sleeper_afterwards(void)
 static void parent_afterwards(void)
 {
 	struct busy b;
-	struct epoll_event out[NP + 1];
 	struct waiter w;
-	busy_open(&b, EPOLLIN | EPOLLET);
-	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), NP);
-	busy_drain(&b);
+	busy_open_harvested(&b);
 	int outer = epoll_create1(EPOLL_CLOEXEC);
 	CHECK_OK(add(outer, b.ep, EPOLLIN, 77));
 	waiter_start(&w, outer, 4, 5000);
@@ -138,9 +142,7 @@ static void poll_afterwards(void)
 {
 	struct busy b;
 	struct epoll_event out[NP + 1];
-	busy_open(&b, EPOLLIN | EPOLLET);
-	CHECK_EQ(epoll_wait(b.ep, out, NP + 1, 0), NP);
-	busy_drain(&b);
+	busy_open_harvested(&b);
 	struct pollfd pfd = {.fd = b.ep, .events = POLLIN};
 	pthread_t t;
 	CHECK_EQ(pthread_create(&t, NULL, poller, &pfd), 0);
