@@ -308,6 +308,56 @@ static void max_events_limit(void)
 	close(ep);
 }
 
+/* An epoll file first named by another process than its creator: a
+ * forked child that fills it, or a process that received it over
+ * SCM_RIGHTS and waits on it. The instance is the file, wherever used. */
+static void first_named_elsewhere(void)
+{
+	int p[2], sv[2];
+	struct epoll_event out[2];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep >= 0);
+	CHECK_OK(pipe2(p, O_CLOEXEC | O_NONBLOCK));
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(add(ep, p[0], EPOLLIN, 5) == 0 ? 0 : 1);
+	int st = 0;
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK_EQ(epoll_wait(ep, out, 2, 0), 0);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	CHECK_EQ(epoll_wait(ep, out, 2, 0), 1);
+	CHECK_EQ(out[0].data.u64, 5);
+	close(ep);
+
+	/* A fresh one, passed before anyone names it; the receiver adds
+	 * the pipe and sleeps until the sender writes. */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	char buf[8];
+	while (read(p[0], buf, sizeof(buf)) > 0)
+		;
+	pid = fork();
+	if (pid == 0) {
+		close(ep);
+		int got = recv_fd(sv[1], MSG_CMSG_CLOEXEC);
+		if (got < 0 || add(got, p[0], EPOLLIN, 6) != 0 ||
+		    write(sv[1], "r", 1) != 1)
+			_exit(1);
+		int n = epoll_wait(got, out, 2, 5000);
+		_exit(n == 1 && out[0].data.u64 == 6 ? 0 : 2);
+	}
+	CHECK_OK(send_fd(sv[0], ep));
+	CHECK_EQ(read(sv[0], buf, 1), 1); /* the receiver has added */
+	close(ep);
+	sleep_ms(100);
+	CHECK_EQ(write(p[1], "y", 1), 1);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close_fds(sv[0], sv[1]);
+	close_fds(p[0], p[1]);
+}
+
 int main(void)
 {
 	RUN(create_size_zero_einval);
@@ -332,5 +382,6 @@ int main(void)
 	RUN(constants_and_layout);
 	RUN(wait_writes_12_byte_records);
 	RUN(max_events_limit);
+	RUN(first_named_elsewhere);
 	return tl_done();
 }
