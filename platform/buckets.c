@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "emu.h"
+#include "interpoll/engine.h"
 #include "linux_plat.h"
 
 #define NO_SLOT UINT32_MAX

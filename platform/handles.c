@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "emu.h"
+#include "interpoll/engine.h"
 #include "linux_plat.h"
 
 int kcmp_epoll(pid_t pid1, pid_t pid2, int fd, int ep, int tfd)

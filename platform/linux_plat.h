@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "list.h"
-#include "platform.h"
+#include "interpoll/platform.h"
 #include "u64map.h"
 
 /* What the supervisor's main epoll reports: each registered object starts

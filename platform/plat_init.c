@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "emu.h"
+#include "interpoll/engine.h"
 #include "linux_plat.h"
 
 static int tag_listener = TAG_LISTENER;

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "platform.h"
+#include "interpoll/platform.h"
 
 struct trace;
 enum { TRACE_VALUE, TRACE_CONTINUE };

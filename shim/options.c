@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define VERSION "0.1.0"
+#include "interpoll/version.h"
+#define VERSION INTERPOLL_VERSION_STRING
 
 /* The help text is laid out as it prints. */
 /* clang-format off */

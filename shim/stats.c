@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "emu.h"
+#include "interpoll/engine.h"
 
 #define RESERVOIR 65536
 
@@ -107,7 +107,7 @@ static double pct_us(struct sys_stats *st, double p)
 	return st->samples_ns[k] / 1000.0;
 }
 
-void stats_report(struct plat_stats *s, const struct emu *e, int json,
+void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
 		  FILE *out)
 {
 	if (!json)

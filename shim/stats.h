@@ -4,10 +4,9 @@
 
 #include <stdio.h>
 
-#include "platform.h"
+#include "interpoll/engine.h"
 
 struct plat_stats;
-struct emu;
 
 struct plat_stats *stats_new(void);
 void stats_free(struct plat_stats *s);
@@ -16,7 +15,7 @@ void stats_call_end(struct plat_stats *s, const struct plat_call *c);
 void stats_reply(struct plat_stats *s, const struct plat_call *c, int err);
 /* The same, as the platform's on_reply hook (ctx: the plat_stats). */
 void stats_on_reply(void *ctx, const struct plat_call *c, int err);
-void stats_report(struct plat_stats *s, const struct emu *e, int json,
+void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
 		  FILE *out);
 
 #endif

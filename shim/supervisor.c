@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "emu.h"
+#include "interpoll/engine.h"
 #include "linux_plat.h"
 #include "options.h"
 #include "stats.h"
@@ -34,7 +34,7 @@ static int tag_signal = TAG_SIGNAL;
 
 struct sup {
 	struct plat plat;
-	struct emu emu;
+	struct emu *emu;
 	pid_t guest;
 	int guest_status; /* -1 until the first guest is reaped */
 	int sigfd;
@@ -121,7 +121,7 @@ static void on_listener(struct sup *s, uint32_t events)
 	}
 	if (s->plat.stats)
 		stats_call_begin(s->plat.stats, &c);
-	emu_call(&s->emu, &c);
+	emu_call(s->emu, &c);
 	if (s->plat.stats)
 		stats_call_end(s->plat.stats, &c);
 }
@@ -176,11 +176,15 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		perror("interpoll: supervisor set-up");
 		return 125;
 	}
-	emu_init(&s->emu, &s->plat);
+	s->emu = emu_new(&s->plat);
+	if (!s->emu) {
+		perror("interpoll: supervisor set-up");
+		return 125;
+	}
 	/* A guest's io_uring may poll any instance's file, unseen. */
-	s->emu.native_pollers = o->io_uring_allow;
-	s->plat.emu = &s->emu;
-	s->emu.wakeup_allowed = s->plat.feat.pm_sleep;
+	emu_set_native_pollers(s->emu, o->io_uring_allow);
+	s->plat.emu = s->emu;
+	emu_set_wakeup_allowed(s->emu, s->plat.feat.pm_sleep);
 	if (o->stats) {
 		s->plat.stats = stats_new();
 		s->plat.on_reply = stats_on_reply;
@@ -224,7 +228,7 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		/* A full batch may have left wake-ups queued in the kernel:
 		 * then calls must drain them first (plat_sync). */
 		s->plat.sync_needed = n == 256;
-		emu_batch_begin(&s->emu);
+		emu_batch_begin(s->emu);
 		/* Wake-ups first, notifications last: every wake-up a guest
 		 * caused before making a call was queued before its
 		 * notification, so within a batch this order is causal. */
@@ -245,21 +249,23 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			dispatch(s, &evs[listener_at]);
 		/* Native pollers of our instances' files learn of this
 		 * batch's changes now, before the next one is waited for. */
-		emu_publish(&s->emu);
+		emu_publish(s->emu);
 		plat_batch_end(&s->plat);
 	}
 	if (s->guest_status != -1)
 		status = exit_status(s->guest_status);
+	struct emu_counts counts;
+	emu_get_counts(s->emu, &counts);
 	if (o->log_level >= 1)
 		fprintf(stderr,
 			"interpoll: guest tree done, status %d; %zu instances "
 			"and %zu entries still tracked\n",
-			status, s->emu.n_instances, s->emu.n_entries);
+			status, counts.instances, counts.entries);
 	if (s->plat.stats) {
-		stats_report(s->plat.stats, &s->emu, o->stats_json, stderr);
+		stats_report(s->plat.stats, &counts, o->stats_json, stderr);
 		stats_free(s->plat.stats);
 	}
-	emu_fini(&s->emu);
+	emu_free(s->emu);
 	if (s->plat.trace)
 		trace_close(s->plat.trace);
 	plat_fini(&s->plat);

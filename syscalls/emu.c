@@ -62,6 +62,42 @@ void emu_fini(struct emu *e)
 	e->heap = NULL;
 }
 
+struct emu *emu_new(struct plat *p)
+{
+	struct emu *e = malloc(sizeof(*e));
+	if (e)
+		emu_init(e, p);
+	return e;
+}
+
+void emu_free(struct emu *e)
+{
+	if (!e)
+		return;
+	emu_fini(e);
+	free(e);
+}
+
+void emu_set_native_pollers(struct emu *e, int on)
+{
+	e->native_pollers = on != 0;
+}
+
+void emu_set_wakeup_allowed(struct emu *e, int on)
+{
+	e->wakeup_allowed = on != 0;
+}
+
+void emu_get_counts(const struct emu *e, struct emu_counts *out)
+{
+	out->instances = e->n_instances;
+	out->entries = e->n_entries;
+	out->blocked = e->n_blocked;
+	out->peak_entries = e->peak_entries;
+	out->peak_blocked = e->peak_blocked;
+	out->calls = e->n_calls;
+}
+
 void emu_batch_begin(struct emu *e)
 {
 	e->batch++;

@@ -1,48 +1,21 @@
-/* emu.h: the emulation's state and entry points.
+/* emu.h: the emulation's state, and the entry points private to the
+ * engine and its tests (the public ones: include/interpoll/engine.h).
  *
  * One struct emu holds everything the emulation knows: every epoll
- * instance, every eventfd record, every blocked call and the timer heap.
- * There is no global state; the supervisor passes this context down.
+ * instance, every blocked call and the timer heap. There is no global
+ * state; the supervisor passes this context down.
  */
 #ifndef INTERPOLL_EMU_H
 #define INTERPOLL_EMU_H
 
 #include <stdint.h>
 
+#include "interpoll/engine.h"
+#include "interpoll/platform.h"
 #include "list.h"
-#include "platform.h"
 #include "u64map.h"
 
 struct waiter;
-
-/* Counters for --stats, per intercepted syscall. */
-enum emu_sys {
-	SYS_I_EPOLL_CREATE,
-	SYS_I_EPOLL_CREATE1,
-	SYS_I_EPOLL_CTL,
-	SYS_I_EPOLL_WAIT,
-	SYS_I_EPOLL_PWAIT,
-	SYS_I_EPOLL_PWAIT2,
-	SYS_I_EVENTFD,
-	SYS_I_EVENTFD2,
-	SYS_I_POLL,
-	SYS_I_PPOLL,
-	SYS_I_SELECT,
-	SYS_I_PSELECT6,
-	/* Notified only to learn that a signal is on its way (signal.c). */
-	SYS_I_KILL,
-	SYS_I_TKILL,
-	SYS_I_TGKILL,
-	SYS_I_RT_SIGQUEUEINFO,
-	SYS_I_RT_TGSIGQUEUEINFO,
-	SYS_I_PIDFD_SEND_SIGNAL,
-	SYS_I_EXIT,
-	SYS_I_EXIT_GROUP,
-	SYS_I_ALARM,
-	SYS_I_SETITIMER,
-	SYS_I_TIMER_SETTIME,
-	SYS_I_COUNT,
-};
 
 struct emu {
 	struct plat *plat;
@@ -90,23 +63,6 @@ struct emu {
 void emu_init(struct emu *e, struct plat *p);
 void emu_fini(struct emu *e);
 
-/* Handle one intercepted call: answer it now, or keep it as a waiter. */
-void emu_call(struct emu *e, const struct plat_call *c);
-
-/* The platform is about to deliver a batch of wake-ups that the kernel
- * produced together (one epoll_wait of the supervisor). */
-void emu_batch_begin(struct emu *e);
-
-/* Make each instance's guest-visible file readable when its ready list
- * holds something (plat_epoll_readable), so that whatever polls the file
- * natively (poll, select, an epoll of a process we do not supervise) sees
- * it and is woken by the kernel. Called at the end of every batch: within a
- * batch a list may fill and drain again without anyone having to be told.
- * A file is made unreadable again only when something is about to look
- * (emu_publish_exact before a poll-family call, emu_hide): until then a
- * drained list's file may still show readable, which nobody sees. */
-void emu_publish(struct emu *e);
-
 /* As emu_publish, but exact: an instance whose file shows readable while
  * its ready list holds only stale entries (files no longer ready for them)
  * stops showing it. Before a poll-family call goes to the kernel.
@@ -125,18 +81,11 @@ void emu_publish_exact(struct emu *e,
  * holds). */
 void emu_hide(struct emu *e, struct ep_instance *ep);
 
-/* Drop objects whose files the guest has closed. Returns how many. */
-size_t emu_gc(struct emu *e);
-
 /* The platform refused a resource (-EMFILE, -ENFILE, -ENOSPC, -ENOMEM, or
  * the kernel's -EINVAL for too many wake-up paths to one file) that the
  * objects of files the guest closed may be holding: sweep them now. Linux
  * frees them at the last close, so a guest must never see the refusal
  * while they live on here. Returns whether a retry can help. */
 int emu_reclaim(struct emu *e, int err);
-
-/* Map a syscall number to its stats index, or -1. */
-int emu_sys_index(int nr);
-const char *emu_sys_name(int idx);
 
 #endif

@@ -25,7 +25,7 @@
 
 #include "emu.h"
 #include "list.h"
-#include "platform.h"
+#include "interpoll/platform.h"
 
 #define FAKE_MEM_BASE 0x10000000ull
 #define FAKE_MEM_SIZE (1u << 20)
