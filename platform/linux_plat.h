@@ -103,7 +103,6 @@ struct plat_features {
 	int pm_sleep;	  /* EPOLLWAKEUP can survive */
 };
 
-struct plat_stats; /* shim/stats.h */
 struct trace;
 
 struct plat {
@@ -138,7 +137,6 @@ struct plat {
 	int sync_needed; /* the last batch was full: wake-ups may be queued */
 	uint64_t serial_next;
 	struct plat_features feat;
-	struct plat_stats *stats; /* NULL unless --stats */
 	/* Told of every answer with a value or an error, when set: how
 	 * statistics reach the runner without platform/ calling into it. */
 	void (*on_reply)(void *ctx, const struct plat_call *c, int err);

@@ -35,6 +35,7 @@ static int tag_signal = TAG_SIGNAL;
 struct sup {
 	struct plat plat;
 	struct emu *emu;
+	struct plat_stats *stats; /* NULL unless --stats */
 	pid_t guest;
 	int guest_status; /* -1 until the first guest is reaped */
 	int sigfd;
@@ -119,11 +120,11 @@ static void on_listener(struct sup *s, uint32_t events)
 		plat_continue(&s->plat, &c);
 		return;
 	}
-	if (s->plat.stats)
-		stats_call_begin(s->plat.stats, &c);
+	if (s->stats)
+		stats_call_begin(s->stats, &c);
 	emu_call(s->emu, &c);
-	if (s->plat.stats)
-		stats_call_end(s->plat.stats, &c);
+	if (s->stats)
+		stats_call_end(s->stats, &c);
 }
 
 static void dispatch(struct sup *s, struct epoll_event *ev)
@@ -186,9 +187,9 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	s->plat.emu = s->emu;
 	emu_set_wakeup_allowed(s->emu, s->plat.feat.pm_sleep);
 	if (o->stats) {
-		s->plat.stats = stats_new();
+		s->stats = stats_new();
 		s->plat.on_reply = stats_on_reply;
-		s->plat.on_reply_ctx = s->plat.stats;
+		s->plat.on_reply_ctx = s->stats;
 	}
 	if (o->trace) {
 		s->plat.trace = trace_open(o->trace_file, o->trace_json);
@@ -261,9 +262,9 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			"interpoll: guest tree done, status %d; %zu instances "
 			"and %zu entries still tracked\n",
 			status, counts.instances, counts.entries);
-	if (s->plat.stats) {
-		stats_report(s->plat.stats, &counts, o->stats_json, stderr);
-		stats_free(s->plat.stats);
+	if (s->stats) {
+		stats_report(s->stats, &counts, o->stats_json, stderr);
+		stats_free(s->stats);
 	}
 	emu_free(s->emu);
 	if (s->plat.trace)
