@@ -55,6 +55,15 @@
 
 #define NO_SLOT UINT32_MAX
 #define LEVEL_MAX 64 /* largest level bucket, for the read buffer */
+/* Edge and ring buckets of the shared group are small: a zombie's
+ * registration of a live file fires with it until its bucket is closed,
+ * and a bucket is closed only once every used slot is a zombie. */
+#define SHARED_EDGE_SIZE 64
+/* A group shares buckets when it is made with a quarter of the fd budget
+ * spent: the first thousands of instances get buckets of their own (their
+ * wake-ups in one bucket, in order, and quiet when unheard), those beyond
+ * cost the anchor alone, about one fd each. */
+#define SHARE_FROM_DIV 4
 
 void bucket_sizes(struct plat *p, uint32_t nslots)
 {
@@ -70,6 +79,7 @@ void group_init(struct plat_group *g)
 		list_init(&g->kinds[k]);
 	list_init(&g->zombies);
 	g->quiet = 0;
+	g->decided = g->shares = 0;
 }
 
 void bucket_free(struct plat *p, struct bucket *b)
@@ -78,6 +88,8 @@ void bucket_free(struct plat *p, struct bucket *b)
 	free(b->slots);
 	free(b);
 }
+
+static void bucket_retire_if_dead(struct plat *p, struct bucket *b);
 
 static void bucket_close(struct plat *p, struct bucket *b)
 {
@@ -136,6 +148,9 @@ int plat_group_quiet(struct plat *p, struct plat_group *g, int quiet)
 	struct list *pos;
 	if (!g || g->quiet == quiet)
 		return g ? g->quiet : 0;
+	/* Shared buckets carry other groups' wake-ups too. */
+	if (quiet && g->shares)
+		return 0;
 	/* Read apart, two edge buckets would lose the order between their
 	 * wake-ups that the main epoll's list keeps. */
 	struct list *l = &g->kinds[BK_EDGE];
@@ -199,6 +214,9 @@ static struct bucket *bucket_new(struct plat *p, struct plat_group *g,
 	b->kind = kind;
 	b->g = g;
 	b->size = p->kind_size[kind];
+	if (g == &p->shared && (kind == BK_EDGE || kind == BK_RING) &&
+	    b->size > SHARED_EDGE_SIZE)
+		b->size = SHARED_EDGE_SIZE;
 	b->free_head = NO_SLOT;
 	b->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b->ep < 0) {
@@ -259,6 +277,55 @@ static uint32_t slot_take(struct bucket *b)
 	return i;
 }
 
+/* Close a bucket of the shared group whose used slots are all zombies or
+ * dead: nothing but closing it can remove those registrations (their
+ * files live on, unnamed), and closing it does. A zombie with its other
+ * copy in another bucket leaves a dead slot there (used, counted in
+ * nzombie, no handle), which goes when that bucket is closed in turn. */
+static void bucket_retire(struct plat *p, struct bucket *b)
+{
+	struct bucket *others[SHARED_EDGE_SIZE];
+	int nothers = 0;
+	for (uint32_t i = 0; i < b->cap; i++) {
+		struct plat_handle *h = b->slots[i].h;
+		if (!h)
+			continue;
+		struct bucket *ob = h->b == b ? h->lb : h->b;
+		uint32_t oi = h->b == b ? h->lidx : h->idx;
+		if (ob) {
+			ob->slots[oi].h = NULL;
+			if (nothers < SHARED_EDGE_SIZE)
+				others[nothers++] = ob;
+		}
+		b->slots[i].h = NULL;
+		list_del(&h->zlink);
+		free(h);
+	}
+	bucket_close(p, b);
+	for (int k = 0; k < nothers; k++)
+		bucket_retire_if_dead(p, others[k]);
+}
+
+static int bucket_dead(struct plat *p, struct bucket *b)
+{
+	return !b->closed && b->g == &p->shared && b->nused &&
+	       b->nused == b->nzombie;
+}
+
+static void bucket_retire_if_dead(struct plat *p, struct bucket *b)
+{
+	/* While zombies are being walked (group_reclaim), retiring would
+	 * free the walk's next one: it waits for shared_retire_all. */
+	if (p->retire_hold || !bucket_dead(p, b))
+		return;
+	/* Buckets closed meanwhile must stay readable until this ends. */
+	int was_in_batch = p->in_batch;
+	p->in_batch = 1;
+	bucket_retire(p, b);
+	if (!was_in_batch)
+		plat_batch_end(p);
+}
+
 /* Give slot i back; close b once it is empty, unless it is the last of its
  * kind in the group (an instance that adds and deletes one fd in a loop
  * would otherwise make and close a kernel epoll every time). */
@@ -277,13 +344,42 @@ static void slot_put(struct plat *p, struct bucket *b, uint32_t i)
 	}
 	if (b->nused == 0 && !(l->next == &b->link && l->prev == &b->link))
 		bucket_close(p, b);
+	else
+		bucket_retire_if_dead(p, b);
 }
 
 static void handle_free(struct plat *p, struct plat_handle *h)
 {
+	if (h->closed && !h->detached && h->b && h->b->g == &p->shared) {
+		h->b->nzombie--; /* a zombie whose file is gone */
+		if (h->lb)
+			h->lb->nzombie--;
+	}
 	slot_put(p, h->b, h->idx);
 	slot_put(p, h->lb, h->lidx);
 	free(h);
+}
+
+/* Retire every dead bucket of the shared group. A retirement may close
+ * others, so the walk starts again after each. */
+static void shared_retire_all(struct plat *p)
+{
+	for (int again = 1; again;) {
+		again = 0;
+		for (int k = 0; k < BK_KINDS && !again; k++) {
+			struct list *l = &p->shared.kinds[k];
+			for (struct list *pos = l->next; pos != l;
+			     pos = pos->next) {
+				struct bucket *b =
+				    container_of(pos, struct bucket, link);
+				if (bucket_dead(p, b)) {
+					bucket_retire_if_dead(p, b);
+					again = 1;
+					break;
+				}
+			}
+		}
+	}
 }
 
 /* Free the group's zombies whose file is gone; how many were freed. */
@@ -291,6 +387,7 @@ static int group_reclaim(struct plat *p, struct plat_group *g)
 {
 	int n = 0;
 	struct list *pos, *tmp;
+	p->retire_hold++;
 	list_for_each_safe(pos, tmp, &g->zombies)
 	{
 		struct plat_handle *h =
@@ -301,11 +398,15 @@ static int group_reclaim(struct plat *p, struct plat_group *g)
 			n++;
 		}
 	}
+	p->retire_hold--;
+	if (g == &p->shared)
+		shared_retire_all(p);
 	return n;
 }
 
 void plat_trim(struct plat *p)
 {
+	p->refused_valid = 0; /* the sweep may have freed paths */
 	struct list *gp, *bp, *tmp;
 	for (gp = p->groups.next; gp != &p->groups; gp = gp->next) {
 		struct plat_group *g =
@@ -402,20 +503,45 @@ static uint32_t level_mask(uint32_t mask)
 	return mask & ~EPOLLEXCLUSIVE;
 }
 
-int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
-		     int unnested, void *cookie, struct plat_handle **out)
+/* Where a watch of group g goes: its own buckets, or the shared ones. */
+static struct plat_group *watch_group(struct plat *p, struct plat_group *g)
+{
+	if (!g->decided) {
+		g->decided = 1;
+		g->shares = p->nfds >= p->fd_budget / SHARE_FROM_DIV;
+	}
+	return g->shares ? &p->shared : g;
+}
+
+static int nest_refused(const struct plat *p, const struct stat *st)
+{
+	return st && p->refused_valid && p->refused_dev == st->st_dev &&
+	       p->refused_ino == st->st_ino;
+}
+
+int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
+		     const struct stat *st, uint32_t mask, int unnested,
+		     void *cookie, struct plat_handle **out)
 {
 	struct plat_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	g = watch_group(p, g);
 	/* Edge copy first: a file's wake-up calls the wait-queue entries of
 	 * normal watchers newest first (add_wait_queue puts them at the
 	 * head; exclusive ones go to the tail), so the level copy is queued
 	 * in its bucket before the edge copy's callback can make us read
 	 * that bucket. The other way round, a read racing the waker could
 	 * miss the very readiness it was woken for. */
-	int r =
-	    slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h, &h->b, &h->idx);
+	int refused = nest_refused(p, st);
+	int r = refused ? -EINVAL
+			: slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h,
+					&h->b, &h->idx);
+	if (r == -EINVAL && !refused && st) {
+		p->refused_valid = 1;
+		p->refused_dev = st->st_dev;
+		p->refused_ino = st->st_ino;
+	}
 	/* EINVAL: the file has its 500 paths of length 2 through nested
 	 * epolls (reverse_path_check), which Linux does not count against
 	 * direct watchers. Watches of closed instances are such paths until
@@ -517,6 +643,17 @@ void plat_handle_close(struct plat *p, struct plat_handle *h)
 	 * comes first is looked up only when slots or fds are wanted back
 	 * (slot_find, plat_trim), not on every close. */
 	list_add_tail(&h->zlink, &h->b->g->zombies);
+	if (h->b->g == &p->shared) {
+		/* Shared buckets do not die with the instance: count the
+		 * zombie, and close a bucket left with nothing else. */
+		struct bucket *b = h->b, *lb = h->lb;
+		b->nzombie++;
+		if (lb)
+			lb->nzombie++;
+		bucket_retire_if_dead(p, b);
+		if (lb)
+			bucket_retire_if_dead(p, lb);
+	}
 }
 
 int plat_short_of_handles(struct plat *p)

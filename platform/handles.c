@@ -284,15 +284,17 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 	int d = grab(p, c, fd);
 	if (d < 0)
 		return d == -ESRCH ? -EBADF : d;
-	int r = bucket_watch_new(
-	    p, g, d, mask, (flags & PLAT_WATCH_ANY_COUNT) != 0, cookie, out);
+	/* Files whose readiness is not the kernel's to us are all
+	 * anonymous-inode ones: one fstat tells most files apart, and the
+	 * fd's link names the rest. The buckets also know a file by it. */
+	struct stat st;
+	int have_st = fstat(d, &st) == 0;
+	int r =
+	    bucket_watch_new(p, g, d, have_st ? &st : NULL, mask,
+			     (flags & PLAT_WATCH_ANY_COUNT) != 0, cookie, out);
 	if (r == 0) {
 		settle_watch(p, *out);
-		/* Files whose readiness is not the kernel's to us are all
-		 * anonymous-inode ones: one fstat tells most files apart,
-		 * and the fd's link name the rest. */
-		struct stat st;
-		int anon = fstat(d, &st) == 0 && st.st_dev == p->anon_dev &&
+		int anon = have_st && st.st_dev == p->anon_dev &&
 			   st.st_ino == p->anon_ino;
 		enum anon_kind ak = anon ? anon_kind(p->self, d) : ANON_OTHER;
 		struct plat_handle *inst =

@@ -4,6 +4,7 @@
 #define INTERPOLL_LINUX_PLAT_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
 
@@ -51,6 +52,11 @@ struct bucket {
 	struct bslot *slots; /* cap of them; grown up to size */
 	uint64_t level_gen;  /* BK_LEVEL: slots' levels are current when
 				it equals plat.poll_gen */
+	/* Slots whose registration outlives its handle: zombies (closed
+	 * handles whose file lives on) and dead slots (s->h NULL: the
+	 * zombie's other copy went with its bucket). A bucket of the shared
+	 * group whose used slots are all of these is closed (bucket_retire). */
+	uint32_t nzombie;
 	int closed;
 	int ring_live; /* BK_RING: its multishot poll may still complete */
 	/* Its list in the group, buckets with a free slot first; or
@@ -65,6 +71,9 @@ struct plat_group {
 	struct list zombies;	     /* struct plat_handle.zlink */
 	struct list link;	     /* plat.groups */
 	int quiet; /* its edge buckets are in the main epoll with no events */
+	/* Decided at its first watch: its watches live in plat.shared's
+	 * buckets (1) or in its own (0). */
+	int decided, shares;
 };
 
 struct plat_handle {
@@ -123,6 +132,17 @@ struct plat {
 	uint32_t nslots;
 	uint64_t poll_gen; /* bumped whenever readiness may have changed */
 	struct plat_group ident;      /* identity handles */
+	/* Watches of groups made while fds run short (plat_group.shares):
+	 * their buckets are shared, not closed with an instance. */
+	struct plat_group shared;
+	int retire_hold; /* no bucket_retire while > 0 */
+	/* The last file whose nested edge copy the kernel refused (its 500
+	 * wake-up paths of length 2 are taken): its next watches go to the
+	 * ring without the refused ADD, whose path walk costs O(watchers),
+	 * until a sweep (plat_trim) may have freed some. */
+	int refused_valid;
+	dev_t refused_dev;
+	ino_t refused_ino;
 	struct list groups;	      /* every plat_group, ident included */
 	uint32_t kind_size[BK_KINDS]; /* registrations per bucket */
 	pid_t self;
@@ -173,8 +193,9 @@ void group_close(struct plat *p, struct plat_group *g);
 void bucket_sizes(struct plat *p, uint32_t nslots);
 /* Register supervisor fd d (a copy of the guest's file): as a watch in g
  * (edge and level copies with `mask`), or as an identity handle. */
-int bucket_watch_new(struct plat *p, struct plat_group *g, int d, uint32_t mask,
-		     int unnested, void *cookie, struct plat_handle **out);
+int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
+		     const struct stat *st, uint32_t mask, int unnested,
+		     void *cookie, struct plat_handle **out);
 int bucket_ident_new(struct plat *p, int d, struct plat_handle **out);
 int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
 			 uint32_t mask);

@@ -30,6 +30,8 @@ int plat_init(struct plat *p, int listener)
 	list_init(&p->groups);
 	group_init(&p->ident);
 	list_add_tail(&p->ident.link, &p->groups);
+	group_init(&p->shared);
+	list_add_tail(&p->shared.link, &p->groups);
 	p->feat.pidfd_thread = 1;
 	p->mainep = epoll_create1(EPOLL_CLOEXEC);
 	p->timerfd =
@@ -87,6 +89,7 @@ void plat_fini(struct plat *p)
 	}
 	u64map_free(&p->tasks);
 	u64map_free(&p->serials);
+	group_close(p, &p->shared);
 	group_close(p, &p->ident);
 	plat_batch_end(p);
 	ring_fini(p);

@@ -11,6 +11,8 @@
 
 #define CHURN_ALONE 20000
 #define CHURN_SHARED 3000
+#define LIVE_BESIDE 6000
+#define CHURN_BESIDE 5000
 
 /* epoll_create1, eventfd, ADD, close both. */
 static void churn_alone(void)
@@ -74,9 +76,75 @@ static void churn_shared_file(void)
 	close(sv[1]);
 }
 
+static int live[LIVE_BESIDE];
+
+/* How many of the live instances report the socket readable. */
+static int live_reporting(void)
+{
+	int c = 0;
+	for (int i = 0; i < LIVE_BESIDE; i++) {
+		struct epoll_event ev;
+		c += epoll_wait(live[i], &ev, 1, 0) == 1 && ev.data.u64 == 3;
+	}
+	return c;
+}
+
+/* Thousands of live instances watching one socket, then churn beside
+ * them on the same socket: the live ones keep hearing it, and the churn
+ * never fails, however the supervisor packs so many. */
+static void churn_beside_many_live(void)
+{
+	int sv[2];
+	char buf[8];
+	raise_nofile(LIVE_BESIDE + 512);
+	struct rlimit rl;
+	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < LIVE_BESIDE + 256) {
+		printf("# fd limit %lu: case skipped\n",
+		       (unsigned long)rl.rlim_cur);
+		return;
+	}
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	for (int i = 0; i < LIVE_BESIDE; i++) {
+		live[i] = epoll_create1(EPOLL_CLOEXEC);
+		if (live[i] < 0 || add(live[i], sv[0], EPOLLIN, 3) < 0) {
+			tl_fail(__FILE__, __LINE__, "live %d: %s", i,
+				strerror(errno));
+			for (int k = 0; k <= i; k++)
+				close(live[k]);
+			close_fds(sv[0], sv[1]);
+			return;
+		}
+	}
+	for (int i = 0; i < CHURN_BESIDE; i++) {
+		int ep = epoll_create1(EPOLL_CLOEXEC);
+		int d = fcntl(sv[0], F_DUPFD_CLOEXEC, 3);
+		int efd = eventfd(0, EFD_CLOEXEC);
+		if (ep < 0 || d < 0 || efd < 0 || add(ep, d, EPOLLIN, 1) < 0 ||
+		    add(ep, efd, EPOLLIN, 2) < 0) {
+			tl_fail(__FILE__, __LINE__, "iteration %d: %s", i,
+				strerror(errno));
+			break;
+		}
+		close(efd);
+		close(d);
+		close(ep);
+		if (i % 1000 == 999) { /* the live ones still hear it */
+			CHECK_EQ(write(sv[1], "x", 1), 1);
+			CHECK_EQ(live_reporting(), LIVE_BESIDE);
+			CHECK_EQ(read(sv[0], buf, sizeof(buf)), 1);
+			CHECK_EQ(live_reporting(), 0);
+		}
+	}
+	for (int i = 0; i < LIVE_BESIDE; i++)
+		close(live[i]);
+	close_fds(sv[0], sv[1]);
+}
+
 int main(void)
 {
 	RUN(churn_alone);
 	RUN(churn_shared_file);
+	RUN(churn_beside_many_live);
 	return tl_done();
 }
