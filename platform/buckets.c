@@ -364,6 +364,8 @@ static void handle_free(struct plat *p, struct plat_handle *h)
  * others, so the walk starts again after each. */
 static void shared_retire_all(struct plat *p)
 {
+	int was_in_batch = p->in_batch;
+	p->in_batch = 1;
 	for (int again = 1; again;) {
 		again = 0;
 		for (int k = 0; k < BK_KINDS && !again; k++) {
@@ -380,6 +382,8 @@ static void shared_retire_all(struct plat *p)
 			}
 		}
 	}
+	if (!was_in_batch)
+		plat_batch_end(p);
 }
 
 /* Free the group's zombies whose file is gone; how many were freed. */
@@ -650,9 +654,15 @@ void plat_handle_close(struct plat *p, struct plat_handle *h)
 		b->nzombie++;
 		if (lb)
 			lb->nzombie++;
+		/* Retiring b may retire lb too: both stay readable until
+		 * the batch ends. */
+		int was_in_batch = p->in_batch;
+		p->in_batch = 1;
 		bucket_retire_if_dead(p, b);
 		if (lb)
 			bucket_retire_if_dead(p, lb);
+		if (!was_in_batch)
+			plat_batch_end(p);
 	}
 }
 
