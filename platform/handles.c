@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,18 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 		r = errno == EPERM ? -EPERM : errno == EBADF ? -EBADF : 0;
 	else
 		epoll_ctl(p->probe, EPOLL_CTL_DEL, d, NULL);
+	close(d);
+	return r;
+}
+
+int plat_fd_poll(struct plat *p, const struct plat_call *c, int fd)
+{
+	int d = grab(p, c, fd);
+	if (d < 0)
+		return d == -ESRCH ? -EBADF : d;
+	struct pollfd pfd = {.fd = d,
+			     .events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP};
+	int r = poll(&pfd, 1, 0) < 0 ? -errno : pfd.revents;
 	close(d);
 	return r;
 }

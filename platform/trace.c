@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu.h"
+#include "interpoll/engine.h"
 #include "linux_plat.h"
 
 struct trace {
@@ -45,6 +45,19 @@ void trace_close(struct trace *t)
 	if (t->f != stderr)
 		fclose(t->f);
 	free(t);
+}
+
+void trace_comment(struct trace *t, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (t->json)
+		fprintf(t->f, "{\"comment\":\"%s\"}\n", line);
+	else
+		fprintf(t->f, "# %s\n", line);
 }
 
 int plat_tracing(struct plat *p)

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "interpoll/version.h"
@@ -27,6 +28,11 @@ static const char usage[] =
 	"                       works, but its epoll and poll requests on\n"
 	"                       interpoll's epoll fds bypass interpoll (the program\n"
 	"                       can hang)\n"
+	"      --inject=SPEC    make faults Linux can legitimately produce, on demand\n"
+	"                       and reproducibly; SPEC is a comma list of eintr=P,\n"
+	"                       split=P, stale=P, enospc=P, enomem=P, emfile=P\n"
+	"                       (probabilities 0..1), delay=D (10ms, 500us...) and\n"
+	"                       seed=N; see interpoll(1)\n"
 	"      --mechanism-only  benchmarking baseline: the same calls are\n"
 	"                       notified, but every one goes back to the kernel\n"
 	"                       (PROGRAM then uses the kernel's epoll)\n"
@@ -40,6 +46,89 @@ static const char usage[] =
 	"PROGRAM runs with no_new_privs set, so set-user-ID programs run\n"
 	"without their privilege. Requires Linux 5.19 or later.\n";
 /* clang-format on */
+
+static int bad(const char *fmt, const char *arg);
+
+/* A probability: a number from 0 to 1. */
+static int parse_prob(const char *v, double *out)
+{
+	char *end;
+	double d = strtod(v, &end);
+	if (end == v || *end || !(d >= 0 && d <= 1))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+/* A duration: a number and ns, us, ms or s (ms when none). */
+static int parse_duration(const char *v, int64_t *ns)
+{
+	char *end;
+	double d = strtod(v, &end);
+	double unit = 1e6;
+	if (end == v || !(d >= 0))
+		return -1;
+	if (!strcmp(end, "ns"))
+		unit = 1;
+	else if (!strcmp(end, "us"))
+		unit = 1e3;
+	else if (!strcmp(end, "ms") || !*end)
+		unit = 1e6;
+	else if (!strcmp(end, "s"))
+		unit = 1e9;
+	else
+		return -1;
+	if (d * unit > 3600e9)
+		return -1;
+	*ns = (int64_t)(d * unit);
+	return 0;
+}
+
+/* --inject=SPEC: kind=value,... */
+static int parse_inject(struct options *o, const char *spec)
+{
+	char buf[512];
+	if (strlen(spec) >= sizeof(buf) || !*spec)
+		return bad("invalid --inject spec '%s'", spec);
+	strcpy(buf, spec);
+	o->inject = 1;
+	for (char *save, *item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		if (!eq)
+			return bad("--inject: '%s' wants KIND=VALUE", item);
+		*eq = 0;
+		const char *k = item, *v = eq + 1;
+		struct emu_inject *in = &o->inj;
+		double *prob = !strcmp(k, "eintr")    ? &in->eintr
+			       : !strcmp(k, "split")  ? &in->split
+			       : !strcmp(k, "stale")  ? &in->stale
+			       : !strcmp(k, "enospc") ? &in->enospc
+			       : !strcmp(k, "enomem") ? &in->enomem
+			       : !strcmp(k, "emfile") ? &in->emfile
+						      : NULL;
+		if (prob) {
+			if (parse_prob(v, prob))
+				return bad("--inject: probability '%s' is "
+					   "not a number from 0 to 1",
+					   v);
+		} else if (!strcmp(k, "delay")) {
+			if (parse_duration(v, &in->delay_ns))
+				return bad("--inject: bad delay '%s' (say "
+					   "2ms, 500us)",
+					   v);
+		} else if (!strcmp(k, "seed")) {
+			char *end;
+			in->seed = strtoull(v, &end, 0);
+			if (end == v || *end)
+				return bad("--inject: bad seed '%s'", v);
+			o->inject_seeded = 1;
+		} else {
+			return bad("--inject: unknown fault '%s'", k);
+		}
+	}
+	return 0;
+}
 
 static int bad(const char *fmt, const char *arg)
 {
@@ -95,6 +184,9 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->stats = o->stats_json = 1;
 		} else if (!strncmp(a, "--stats=", 8)) {
 			return bad("invalid stats format '%s'", a + 8);
+		} else if (!strncmp(a, "--inject=", 9)) {
+			if (parse_inject(o, a + 9))
+				return -1;
 		} else if (!strcmp(a, "--mechanism-only")) {
 			o->mechanism_only = 1;
 		} else if (!strcmp(a, "--io-uring=deny")) {

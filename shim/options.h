@@ -2,6 +2,8 @@
 #ifndef INTERPOLL_OPTIONS_H
 #define INTERPOLL_OPTIONS_H
 
+#include "interpoll/engine.h"
+
 struct options {
 	int stats;	/* --stats */
 	int stats_json; /* --stats=json */
@@ -11,6 +13,9 @@ struct options {
 	int trace_json;		/* --trace-format=json */
 	int io_uring_allow;	/* --io-uring=allow; default deny (ENOSYS) */
 	int mechanism_only;	/* --mechanism-only: every call handed back */
+	int inject;		/* --inject=SPEC given */
+	int inject_seeded;	/* SPEC has seed=N */
+	struct emu_inject inj;	/* its faults */
 	char **argv;		/* the guest's argv */
 };
 

@@ -136,12 +136,34 @@ void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
 				(unsigned long long)st->errors, med, p99);
 		first = 0;
 	}
-	if (json)
+	uint64_t injected = 0;
+	for (int k = 0; k < EMU_INJ_KINDS; k++)
+		injected += e->injected[k];
+	if (json) {
 		fprintf(out,
-			"},\"peak_interest_list\":%zu,\"peak_blocked_waiters\":%zu}\n",
+			"},\"peak_interest_list\":%zu,\"peak_blocked_waiters\":%zu",
 			e->peak_entries, e->peak_blocked);
-	else
+		fprintf(out, ",\"injected\":{");
+		for (int k = 0; k < EMU_INJ_KINDS; k++)
+			fprintf(out, "%s\"%s\":%llu", k ? "," : "",
+				emu_inject_name(k),
+				(unsigned long long)e->injected[k]);
+		fprintf(out, "}");
+	} else {
 		fprintf(out, "peak interest-list entries: %zu\n"
 			     "peak blocked waiters: %zu\n",
 			e->peak_entries, e->peak_blocked);
+		if (injected) {
+			fprintf(out, "injected faults:");
+			for (int k = 0; k < EMU_INJ_KINDS; k++)
+				if (e->injected[k])
+					fprintf(out, " %s %llu",
+						emu_inject_name(k),
+						(unsigned long long)
+						    e->injected[k]);
+			fprintf(out, "\n");
+		}
+	}
+	if (json)
+		fprintf(out, "}\n");
 }

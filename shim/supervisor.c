@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,6 +162,15 @@ static int exit_status(int st)
 	return 1;
 }
 
+/* A seed for --inject without one: printed, so that the run replays. */
+static uint64_t fresh_seed(void)
+{
+	uint64_t v = 0;
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	return v % 1000000000000ull; /* short enough to type */
+}
+
 int supervise(const struct options *o, pid_t guest, int listener)
 {
 	struct sup *s = calloc(1, sizeof(*s));
@@ -197,6 +208,20 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			fprintf(stderr,
 				"interpoll: cannot open trace file %s: %m\n",
 				o->trace_file);
+	}
+	if (o->inject) {
+		struct emu_inject inj = o->inj;
+		if (!o->inject_seeded)
+			inj.seed = fresh_seed();
+		emu_set_inject(s->emu, &inj);
+		if (o->log_level >= 1)
+			fprintf(stderr, "interpoll: --inject seed=%llu\n",
+				(unsigned long long)inj.seed);
+		if (s->plat.trace)
+			trace_comment(s->plat.trace,
+				      "interpoll --inject seed=%llu (replay: "
+				      "the same --inject with this seed)",
+				      (unsigned long long)inj.seed);
 	}
 	if (o->log_level >= 1)
 		fprintf(stderr,

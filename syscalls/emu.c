@@ -46,6 +46,7 @@ void emu_init(struct emu *e, struct plat *p)
 	e->native_pollers = 0;
 	e->wakeup_allowed = 0;
 	e->peak_entries = e->peak_blocked = 0;
+	inject_init(&e->inj);
 }
 
 void emu_fini(struct emu *e)
@@ -60,6 +61,7 @@ void emu_fini(struct emu *e)
 		    container_of(e->instances.next, struct ep_instance, link));
 	free(e->heap);
 	e->heap = NULL;
+	inject_fini(&e->inj);
 }
 
 struct emu *emu_new(struct plat *p)
@@ -96,6 +98,8 @@ void emu_get_counts(const struct emu *e, struct emu_counts *out)
 	out->peak_entries = e->peak_entries;
 	out->peak_blocked = e->peak_blocked;
 	out->calls = e->n_calls;
+	for (int k = 0; k < EMU_INJ_KINDS; k++)
+		out->injected[k] = e->inj.counts[k];
 }
 
 void emu_batch_begin(struct emu *e)
@@ -197,6 +201,25 @@ void emu_publish_exact(struct emu *e,
 
 typedef void (*sys_handler)(struct emu *, const struct plat_call *);
 
+/* The flag checks that come before the fd is allocated, in the kernel:
+ * an injected EMFILE comes only where the kernel would reach
+ * get_unused_fd_flags. */
+static int create_flags_valid(const struct plat_call *c)
+{
+	uint64_t a = c->args[0];
+	switch (c->nr) {
+	case SYS_epoll_create:
+		return (int)a > 0;
+	case SYS_epoll_create1:
+		return (a & ~(uint64_t)02000000) == 0; /* EPOLL_CLOEXEC */
+	case SYS_eventfd2:
+		/* EFD_SEMAPHORE | EFD_CLOEXEC | EFD_NONBLOCK */
+		return (a & ~(uint64_t)(1 | 02000000 | 04000)) == 0;
+	default:
+		return 1;
+	}
+}
+
 /* eventfd, eventfd2, epoll_create and epoll_create1 go back to the kernel
  * (FLAG_CONTINUE): every flag check and error (the guest's own EMFILE
  * included) and the fd are its own, and the call costs one notification
@@ -208,6 +231,11 @@ typedef void (*sys_handler)(struct emu *, const struct plat_call *);
  * than not (docs/PERFORMANCE.md, item 8). */
 static void sys_creates_file(struct emu *e, const struct plat_call *c)
 {
+	if (e->inj.on && create_flags_valid(c) &&
+	    inject_hit(e, e->inj.key, EMU_INJ_EMFILE, 0)) {
+		plat_reply(e->plat, c, 0, -EMFILE);
+		return;
+	}
 	plat_continue(e->plat, c);
 }
 
@@ -291,7 +319,11 @@ void emu_call(struct emu *e, const struct plat_call *c)
 		sweep_now(e);
 	if (!list_empty(&e->holds))
 		sighold_seen(e, c->tid);
+	if (e->inj.on)
+		inject_begin(e, c);
 	table[i].fn(e, c);
+	if (e->inj.on && c->nr == SYS_exit)
+		inject_thread_gone(e, c->tid);
 	/* New objects need the sweep timer that finds them closed. */
 	emu_rearm(e);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "interpoll/engine.h"
+#include "inject.h"
 #include "interpoll/platform.h"
 #include "list.h"
 #include "u64map.h"
@@ -55,6 +56,7 @@ struct emu {
 	int wake_depth; /* nesting of wake-up propagation (ep_notify_up) */
 	uint64_t batch; /* wake-ups delivered together share a batch number */
 	int wakeup_allowed; /* EPOLLWAKEUP survives (PM_SLEEP + capability) */
+	struct inject inj; /* --inject */
 	/* statistics */
 	size_t peak_entries;
 	size_t peak_blocked;

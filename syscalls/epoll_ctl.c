@@ -123,6 +123,14 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 			r = -EEXIST;
 		else if (err)
 			r = err;
+		/* ep_insert's first refusals: max_user_watches, then
+		 * memory. */
+		else if (e->inj.on &&
+			 inject_hit(e, e->inj.key, EMU_INJ_ENOSPC, 0))
+			r = -ENOSPC;
+		else if (e->inj.on &&
+			 inject_hit(e, e->inj.key, EMU_INJ_ENOMEM, 0))
+			r = -ENOMEM;
 	}
 	if (r < 0) {
 		plat_watch_release(e->plat, c, fd, en->h);

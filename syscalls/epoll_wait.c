@@ -50,6 +50,36 @@ static void trace_events(struct emu *e, const struct taken *t, int ntaken,
 	plat_trace_note(e->plat, "]");
 }
 
+/* --inject=split: as if the entries after the first k became ready just
+ * after the harvest (they stay queued, in order). */
+static int inject_split(struct ep_instance *ep, uint64_t ikey, int maxevents)
+{
+	int queued = 0;
+	struct list *pos;
+	for (pos = ep->ready.next; pos != &ep->ready && queued < maxevents;
+	     pos = pos->next)
+		queued++;
+	if (queued < 2 || !inject_hit(ep->emu, ikey, EMU_INJ_SPLIT, 0))
+		return maxevents;
+	return 1 +
+	       (int)(inject_frac(ep->emu, ikey, EMU_INJ_SPLIT) * (queued - 1));
+}
+
+/* --inject=stale: a level-triggered entry whose file is no longer ready
+ * is reported as readable (or writable, for an entry that asks only
+ * that), as when another thread took the data between the poll and the
+ * copy; the program's read then gets EAGAIN. Edge-triggered and one-shot
+ * entries never are: they would not be queued again, and the event would be one
+ * too many. */
+static uint32_t inject_stale(struct ep_entry *en, uint64_t ikey, uint64_t sub)
+{
+	uint32_t basic = (en->events & 0x001u) ? 0x001u : en->events & 0x004u;
+	if (!basic || (en->events & (IP_EPOLLET | IP_EPOLLONESHOT)) ||
+	    en->child || !inject_hit(en->ep->emu, ikey, EMU_INJ_STALE, sub))
+		return 0;
+	return basic;
+}
+
 /* Harvest ready events into the guest buffer and answer the call.
  * Returns 1 when the call was answered (events, EFAULT, or the caller is
  * gone), 0 when nothing was really ready (no answer was sent; stale entries
@@ -66,15 +96,17 @@ static void trace_events(struct emu *e, const struct taken *t, int ntaken,
  * disarming and the level-triggered re-queue are committed after the
  * reply, and undone if the guest vanished. */
 int ep_deliver(struct ep_instance *ep, const struct plat_call *c, uint64_t addr,
-	       int maxevents)
+	       int maxevents, uint64_t ikey)
 {
 	struct emu *e = ep->emu;
 	struct taken stackt[64], *t = stackt;
 	unsigned char stackbuf[64 * EPOLL_EVENT_SIZE], *buf = stackbuf;
-	int cap = 64, ntaken = 0, n = 0;
+	int cap = 64, ntaken = 0, n = 0, nstale = 0;
 	int poll_tid = e->poll_tid;
 
 	e->poll_tid = c->tid; /* signalfds are polled for the caller */
+	if (e->inj.on)
+		maxevents = inject_split(ep, ikey, maxevents);
 
 	while (n < maxevents && !list_empty(&ep->ready)) {
 		if (ntaken == cap) {
@@ -101,6 +133,8 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c, uint64_t addr,
 		    container_of(ep->ready.next, struct ep_entry, rdlink);
 		ep_unqueue(en);
 		uint32_t rev = ep_entry_poll(en, 0);
+		if (!rev && e->inj.on)
+			rev = inject_stale(en, ikey, nstale++);
 		t[ntaken].en = en;
 		t[ntaken].revents = rev;
 		ntaken++;
@@ -164,6 +198,37 @@ static void waiter_unlink_and_free(struct emu *e, struct waiter *w)
 	waiter_free(e, w);
 }
 
+/* --inject=delay: the waiter is woken, but runs up to delay_ns later, as
+ * when the wake-up comes from another CPU. Events that come meanwhile
+ * join the harvest. Returns whether it was delayed. */
+static int inject_delay(struct emu *e, struct waiter *w)
+{
+	int64_t d = (int64_t)(inject_frac(e, w->inj_key, EMU_INJ_DELAY) *
+			      (double)e->inj.cfg.delay_ns);
+	if (d <= 0)
+		return 0;
+	inject_count(e, EMU_INJ_DELAY);
+	w->delayed = 1;
+	w->wake_at = plat_now_ns(e->plat) + d;
+	waiter_retime(e, w);
+	return 1;
+}
+
+/* A delayed waiter's time has come. */
+void ep_waiter_woken(struct emu *e, struct waiter *w)
+{
+	struct ep_instance *ep = w->ep;
+	w->wake_at = NEVER;
+	if (ep_deliver(ep, &w->call, w->events_addr, w->maxevents,
+		       w->inj_key)) {
+		waiter_unlink_and_free(e, w);
+		ep_wake_waiters(ep);
+		return;
+	}
+	w->delayed = 0; /* asleep again: the next wake-up may be late too */
+	waiter_retime(e, w);
+}
+
 void ep_wake_waiters(struct ep_instance *ep)
 {
 	struct emu *e = ep->emu;
@@ -171,7 +236,13 @@ void ep_wake_waiters(struct ep_instance *ep)
 	while (!list_empty(&ep->ready) && !list_empty(&ep->waiters)) {
 		struct waiter *w =
 		    container_of(ep->waiters.next, struct waiter, link);
-		if (!ep_deliver(ep, &w->call, w->events_addr, w->maxevents))
+		if (w->wake_at != NEVER)
+			return; /* woken, on its way (--inject=delay) */
+		if (e->inj.on && e->inj.cfg.delay_ns > 0 && !w->delayed &&
+		    inject_delay(e, w))
+			return;
+		if (!ep_deliver(ep, &w->call, w->events_addr, w->maxevents,
+				w->inj_key))
 			return; /* only stale entries: keep sleeping */
 		waiter_unlink_and_free(e, w);
 	}
@@ -180,8 +251,8 @@ void ep_wake_waiters(struct ep_instance *ep)
 /* The deadline or a signal ended a blocked epoll_wait. */
 void ep_waiter_expire(struct emu *e, struct waiter *w, int err)
 {
-	if (err == 0 &&
-	    ep_deliver(w->ep, &w->call, w->events_addr, w->maxevents)) {
+	if (err == 0 && ep_deliver(w->ep, &w->call, w->events_addr,
+				   w->maxevents, w->inj_key)) {
 		waiter_unlink_and_free(e, w);
 		return;
 	}
@@ -218,10 +289,16 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 	}
 	if (ep->n_sigfd)
 		sigfd_scan(e, ep, c->tid); /* signals sent before the call */
-	if (ep_deliver(ep, c, events, (int)maxevents))
+	if (ep_deliver(ep, c, events, (int)maxevents, e->inj.key))
 		return;
 	if (timeout_ns == 0) {
 		plat_reply(e->plat, c, 0, 0);
+		return;
+	}
+	/* --inject=eintr: a signal came as the call was about to sleep
+	 * (ep_poll's signal_pending check, after the events check). */
+	if (e->inj.on && inject_hit(e, e->inj.key, EMU_INJ_EINTR, 0)) {
+		plat_reply(e->plat, c, 0, -EINTR);
 		return;
 	}
 	/* About to sleep: the instance's wake-ups must reach us at once
@@ -229,7 +306,7 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 	 * again. */
 	if (ep->quiet) {
 		ep_prompt(ep);
-		if (ep_deliver(ep, c, events, (int)maxevents))
+		if (ep_deliver(ep, c, events, (int)maxevents, e->inj.key))
 			return;
 	}
 
@@ -245,6 +322,8 @@ static void do_epoll_wait(struct emu *e, const struct plat_call *c, int epfd,
 	w->maxevents = (int)maxevents;
 	w->has_mask = has_mask;
 	w->mask = mask;
+	w->inj_key = e->inj.key;
+	w->wake_at = NEVER;
 	int64_t now = plat_now_ns(e->plat);
 	if (timeout_ns < 0 || timeout_ns > NEVER - now)
 		w->deadline = NEVER;

@@ -136,6 +136,51 @@ static int names_instance(void *ctx, struct ep_instance *ep)
 	return 0;
 }
 
+/* Would the call sleep: a timeout that is not zero? */
+static int may_sleep(struct call_set *s)
+{
+	const uint64_t *a = s->c->args;
+	int64_t t[2];
+	switch (s->c->nr) {
+	case SYS_poll:
+		return (int)a[2] != 0;
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6: {
+		uint64_t addr = s->c->nr == SYS_ppoll ? a[2] : a[4];
+		if (!addr)
+			return 1;
+		return plat_read(s->e->plat, s->c, addr, t, sizeof(t)) == 0 &&
+		       (t[0] || t[1]);
+	}
+	default:
+		return 0;
+	}
+}
+
+/* --inject=eintr for the poll family: a signal as the call was about to
+ * sleep, which Linux reports only when none of the call's fds is ready
+ * (do_poll and do_select look for a signal only then). So only calls
+ * that would sleep, and whose every fd shows nothing at all, get it. */
+static int inject_poll_eintr(struct call_set *s)
+{
+	struct emu *e = s->e;
+	if (s->c->abi != PLAT_ABI_X86_64 ||
+	    !inject_wants(e, e->inj.key, EMU_INJ_EINTR, 0) || !may_sleep(s))
+		return 0;
+	if (!s->loaded) {
+		s->loaded = 1;
+		s->n = load(s);
+	}
+	if (s->n < 0)
+		return 0; /* the call fails before it polls */
+	for (int i = 0; i < s->n; i++)
+		if (s->fds[i] >= 0 && plat_fd_poll(e->plat, s->c, s->fds[i]))
+			return 0;
+	inject_count(e, EMU_INJ_EINTR);
+	return 1;
+}
+
 static void hand_over(struct emu *e, const struct plat_call *c)
 {
 	struct call_set s = {.e = e, .c = c, .n = -1};
@@ -153,8 +198,12 @@ static void hand_over(struct emu *e, const struct plat_call *c)
 	emu_publish_exact(e, c->abi == PLAT_ABI_X86_64 ? names_instance : NULL,
 			  &s);
 	e->poll_tid = 0;
+	int intr = e->inj.on && inject_poll_eintr(&s);
 	free(s.fds);
-	plat_continue(e->plat, c);
+	if (intr)
+		plat_reply(e->plat, c, 0, -EINTR);
+	else
+		plat_continue(e->plat, c);
 }
 
 void sys_poll(struct emu *e, const struct plat_call *c)

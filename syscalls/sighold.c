@@ -59,7 +59,8 @@ void sighold_hand_over(struct emu *e, struct waiter *w, int signo)
 	struct sighold *h = NULL;
 
 	/* ep_poll returns events before it looks at signals. */
-	if (!ep_deliver(ep, &w->call, w->events_addr, w->maxevents)) {
+	if (!ep_deliver(ep, &w->call, w->events_addr, w->maxevents,
+			w->inj_key)) {
 		h = calloc(1, sizeof(*h));
 		if (!h) /* cannot hold the anchor: EINTR, unmasked */
 			plat_reply(e->plat, &w->call, 0, -EINTR);

@@ -29,7 +29,9 @@
 
 static int64_t key_of(const struct waiter *w)
 {
-	return w->deadline < w->next_sigcheck ? w->deadline : w->next_sigcheck;
+	int64_t k =
+	    w->deadline < w->next_sigcheck ? w->deadline : w->next_sigcheck;
+	return w->wake_at < k ? w->wake_at : k;
 }
 
 static void heap_swap(struct emu *e, size_t a, size_t b)
@@ -190,6 +192,8 @@ void emu_timers(struct emu *e, int64_t now)
 		struct waiter *w = e->heap[0];
 		if (w->deadline <= now)
 			expire(e, w, 0);
+		else if (w->wake_at <= now)
+			ep_waiter_woken(e, w);
 		else
 			check_signal(e, w, now);
 	}

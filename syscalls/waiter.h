@@ -32,6 +32,11 @@ struct waiter {
 	struct list link; /* ep->waiters */
 	uint64_t events_addr;
 	int maxevents;
+	/* --inject: the call's key, and when a late wake-up lets it run
+	 * (NEVER: not woken); delayed: this sleep's wake-up was late. */
+	uint64_t inj_key;
+	int64_t wake_at;
+	int delayed;
 };
 
 /* Start tracking w (already filled) in the timer heap. */

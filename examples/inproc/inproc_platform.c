@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <linux/kcmp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,6 +503,17 @@ int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)
 	int r = epoll_ctl(probe, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 	close(probe);
 	return r;
+}
+
+int plat_fd_poll(struct plat *p, const struct plat_call *c, int fd)
+{
+	(void)p;
+	(void)c;
+	struct pollfd pfd = {.fd = fd,
+			     .events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP};
+	if (poll(&pfd, 1, 0) < 0)
+		return -errno;
+	return pfd.revents & POLLNVAL ? -EBADF : pfd.revents;
 }
 
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)

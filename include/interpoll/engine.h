@@ -45,6 +45,34 @@ void emu_set_native_pollers(struct emu *e, int on);
  * CONFIG_PM_SLEEP and CAP_BLOCK_SUSPEND). Default 0: it is dropped. */
 void emu_set_wakeup_allowed(struct emu *e, int on);
 
+/* Fault injection (interpoll --inject): faults that Linux can produce
+ * legitimately, so that a correct program survives each, made on demand
+ * and reproducibly. Whether call k of a thread gets a fault is a hash of
+ * (seed, the thread's process and thread ordinals, k, the fault): the
+ * same program on the same input gets the same faults, thread by thread,
+ * in call order. No fault breaks a documented guarantee: no event is
+ * lost, ONESHOT, EXCLUSIVE and edge rules hold. */
+enum emu_inject_kind {
+	EMU_INJ_EINTR,	/* a wait that would block returns EINTR */
+	EMU_INJ_DELAY,	/* a wake-up reaches its waiter up to delay_ns late */
+	EMU_INJ_SPLIT,	/* a harvest returns only some of the ready events */
+	EMU_INJ_STALE,	/* a level-triggered entry whose file is no longer
+			   ready is reported once more */
+	EMU_INJ_ENOSPC, /* epoll_ctl ADD: max_user_watches reached */
+	EMU_INJ_ENOMEM, /* epoll_ctl ADD: no memory */
+	EMU_INJ_EMFILE, /* eventfd, epoll_create: the fd limit reached */
+	EMU_INJ_KINDS,
+};
+struct emu_inject {
+	uint64_t seed;
+	/* Probabilities, 0 to 1, per call that could get the fault. */
+	double eintr, split, stale, enospc, enomem, emfile;
+	int64_t delay_ns; /* 0: no delay; else up to this, uniformly */
+};
+/* 0, or -1 when a probability is outside [0, 1] or the delay < 0. */
+int emu_set_inject(struct emu *e, const struct emu_inject *cfg);
+const char *emu_inject_name(int kind);
+
 /* Handle one intercepted call: answer it now (plat_reply or
  * plat_continue), or keep it as a waiter that a later wake-up, timer or
  * signal check answers. */
@@ -76,6 +104,7 @@ struct emu_counts {
 	size_t peak_entries; /* most entries at once */
 	size_t peak_blocked; /* most blocked calls at once */
 	uint64_t calls;	     /* calls handled */
+	uint64_t injected[EMU_INJ_KINDS]; /* faults injected, by kind */
 };
 void emu_get_counts(const struct emu *e, struct emu_counts *out);
 

@@ -154,6 +154,13 @@ int plat_same_file(struct plat *p, const struct plat_call *c,
 /* Does guest fd `fd` refer to a pollable open file? 0, -EBADF or -EPERM. */
 int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd);
 
+/* What a poll of guest fd `fd` of the caller would report now, for every
+ * event (POLLIN | POLLOUT | POLLPRI | ...): the poll mask, or a negative
+ * errno (-EBADF: not open). Used only to decide whether an injected fault
+ * is legal (interpoll --inject): a platform without injection may return
+ * -ENOSYS. */
+int plat_fd_poll(struct plat *p, const struct plat_call *c, int fd);
+
 /* Current readiness of a host watch, filtered by its mask. 0 also when the
  * file is gone. */
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h);

@@ -593,6 +593,16 @@ int plat_short_of_handles(struct plat *p)
 	return 0;
 }
 
+int plat_fd_poll(struct plat *p, const struct plat_call *c, int fd)
+{
+	assert_ptr_equal(p, &fake);
+	check_call(c);
+	struct fake_file *f = fd_file(c, fd);
+	if (!f)
+		return -EBADF;
+	return (int)(f->is_epoll ? (f->shown ? F_IN : 0u) : f->ready);
+}
+
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
 {
 	assert_ptr_equal(p, &fake);
