@@ -157,10 +157,17 @@ struct plat {
 	int sync_needed; /* the last batch was full: wake-ups may be queued */
 	uint64_t serial_next;
 	struct plat_features feat;
-	/* Told of every answer with a value or an error, when set: how
-	 * statistics reach the runner without platform/ calling into it. */
-	void (*on_reply)(void *ctx, const struct plat_call *c, int err);
-	void *on_reply_ctx;
+	/* What the runner observes (--stats, --timeline), when set: how it
+	 * learns of answers and events without platform/ calling into it.
+	 * reply: every answer (continued: handed back to the kernel, val and
+	 * err then 0); event: each event a harvest delivered. */
+	struct plat_observer {
+		void (*reply)(void *ctx, const struct plat_call *c,
+			      int64_t val, int err, int continued);
+		void (*event)(void *ctx, const struct plat_call *c, int fd,
+			      uint32_t events);
+		void *ctx;
+	} obs;
 	struct trace *trace; /* NULL unless --trace */
 };
 

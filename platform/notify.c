@@ -39,8 +39,8 @@ static int send_resp(struct plat *p, uint64_t id, int64_t val, int err,
 
 int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err)
 {
-	if (p->on_reply)
-		p->on_reply(p->on_reply_ctx, c, err);
+	if (p->obs.reply)
+		p->obs.reply(p->obs.ctx, c, err ? 0 : val, err, 0);
 	int r = send_resp(p, c->id, err ? 0 : val, err, 0);
 	if (p->trace)
 		trace_answer(p, c, err ? 0 : val, err, TRACE_VALUE, r);
@@ -49,6 +49,8 @@ int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err)
 
 int plat_continue(struct plat *p, const struct plat_call *c)
 {
+	if (p->obs.reply)
+		p->obs.reply(p->obs.ctx, c, 0, 0, 1);
 	int r = send_resp(p, c->id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	if (p->trace)
 		trace_answer(p, c, 0, 0, TRACE_CONTINUE, r);

@@ -62,7 +62,15 @@ void trace_comment(struct trace *t, const char *fmt, ...)
 
 int plat_tracing(struct plat *p)
 {
-	return p->trace != NULL;
+	return (p->trace ? PLAT_TRACE_NOTES : 0) |
+	       (p->obs.event ? PLAT_TRACE_EVENTS : 0);
+}
+
+void plat_event_note(struct plat *p, const struct plat_call *c, int fd,
+		     uint32_t events)
+{
+	if (p->obs.event)
+		p->obs.event(p->obs.ctx, c, fd, events);
 }
 
 void plat_trace_note(struct plat *p, const char *fmt, ...)

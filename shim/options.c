@@ -22,7 +22,13 @@ static const char usage[] =
 	"                       from receipt to answer) to FILE or stderr\n"
 	"      --trace-format=FMT  text (default) or json (JSON lines)\n"
 	"      --stats[=json]   at exit, print per-syscall counts, errors and the\n"
-	"                       latency interpoll added (median, p99) to stderr\n"
+	"                       latency interpoll added (median, p99), injected\n"
+	"                       faults, and each waiting thread's loop profile\n"
+	"                       (utilisation, callback time, events per wait,\n"
+	"                       wake-up latency, busiest fds) to stderr\n"
+	"      --timeline=FILE  write a Chrome trace-event file (Perfetto,\n"
+	"                       chrome://tracing): one track per thread, its waits,\n"
+	"                       the time between them, events and wake-ups\n"
 	"      --io-uring=MODE  deny (default): io_uring_setup fails with ENOSYS, so\n"
 	"                       programs use plain system calls; allow: io_uring\n"
 	"                       works, but its epoll and poll requests on\n"
@@ -184,6 +190,8 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->stats = o->stats_json = 1;
 		} else if (!strncmp(a, "--stats=", 8)) {
 			return bad("invalid stats format '%s'", a + 8);
+		} else if (!strncmp(a, "--timeline=", 11) && a[11]) {
+			o->timeline = a + 11;
 		} else if (!strncmp(a, "--inject=", 9)) {
 			if (parse_inject(o, a + 9))
 				return -1;

@@ -13,6 +13,7 @@ struct options {
 	int trace_json;		/* --trace-format=json */
 	int io_uring_allow;	/* --io-uring=allow; default deny (ENOSYS) */
 	int mechanism_only;	/* --mechanism-only: every call handed back */
+	const char *timeline;	/* --timeline=FILE; NULL: none */
 	int inject;		/* --inject=SPEC given */
 	int inject_seeded;	/* SPEC has seed=N */
 	struct emu_inject inj;	/* its faults */

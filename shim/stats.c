@@ -88,10 +88,6 @@ void stats_reply(struct plat_stats *s, const struct plat_call *c, int err)
 		s->sys[i].errors++;
 }
 
-void stats_on_reply(void *ctx, const struct plat_call *c, int err)
-{
-	stats_reply(ctx, c, err);
-}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -108,7 +104,8 @@ static double pct_us(struct sys_stats *st, double p)
 }
 
 void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
-		  FILE *out)
+		  FILE *out, void (*extra)(void *ctx, int json, FILE *out),
+		  void *ctx)
 {
 	if (!json)
 		fprintf(out, "%-14s %10s %8s %12s %12s\n", "syscall", "calls",
@@ -164,6 +161,8 @@ void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
 			fprintf(out, "\n");
 		}
 	}
+	if (extra)
+		extra(ctx, json, out);
 	if (json)
 		fprintf(out, "}\n");
 }

@@ -13,9 +13,10 @@ void stats_free(struct plat_stats *s);
 void stats_call_begin(struct plat_stats *s, const struct plat_call *c);
 void stats_call_end(struct plat_stats *s, const struct plat_call *c);
 void stats_reply(struct plat_stats *s, const struct plat_call *c, int err);
-/* The same, as the platform's on_reply hook (ctx: the plat_stats). */
-void stats_on_reply(void *ctx, const struct plat_call *c, int err);
+/* extra (may be NULL) adds to the report before it closes: in JSON, the
+ * members of the top-level object it prints (",\"name\":..."). */
 void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
-		  FILE *out);
+		  FILE *out, void (*extra)(void *ctx, int json, FILE *out),
+		  void *ctx);
 
 #endif

@@ -29,6 +29,7 @@
 #include "interpoll/engine.h"
 #include "linux_plat.h"
 #include "options.h"
+#include "loops.h"
 #include "stats.h"
 #include "trace.h"
 
@@ -38,6 +39,7 @@ struct sup {
 	struct plat plat;
 	struct emu *emu;
 	struct plat_stats *stats; /* NULL unless --stats */
+	struct loops *loops;	  /* NULL unless --stats or --timeline */
 	pid_t guest;
 	int guest_status; /* -1 until the first guest is reaped */
 	int sigfd;
@@ -124,7 +126,11 @@ static void on_listener(struct sup *s, uint32_t events)
 	}
 	if (s->stats)
 		stats_call_begin(s->stats, &c);
+	if (s->loops)
+		loops_call(s->loops, &c);
 	emu_call(s->emu, &c);
+	if (s->loops)
+		loops_call_done(s->loops);
 	if (s->stats)
 		stats_call_end(s->stats, &c);
 }
@@ -171,6 +177,30 @@ static uint64_t fresh_seed(void)
 	return v % 1000000000000ull; /* short enough to type */
 }
 
+/* The platform's observer: answers and events reach the statistics and
+ * the loop profile. */
+static void observe_reply(void *ctx, const struct plat_call *c, int64_t val,
+			  int err, int continued)
+{
+	struct sup *s = ctx;
+	if (s->stats)
+		stats_reply(s->stats, c, err);
+	if (s->loops)
+		loops_reply(s->loops, c, val, err, continued);
+}
+
+static void observe_event(void *ctx, const struct plat_call *c, int fd,
+			  uint32_t events)
+{
+	struct sup *s = ctx;
+	loops_event(s->loops, c, fd, events);
+}
+
+static void report_loops(void *ctx, int json, FILE *out)
+{
+	loops_report(ctx, json, out);
+}
+
 int supervise(const struct options *o, pid_t guest, int listener)
 {
 	struct sup *s = calloc(1, sizeof(*s));
@@ -197,10 +227,19 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	emu_set_native_pollers(s->emu, o->io_uring_allow);
 	s->plat.emu = s->emu;
 	emu_set_wakeup_allowed(s->emu, s->plat.feat.pm_sleep);
-	if (o->stats) {
+	if (o->stats)
 		s->stats = stats_new();
-		s->plat.on_reply = stats_on_reply;
-		s->plat.on_reply_ctx = s->stats;
+	if (o->stats || o->timeline) {
+		s->loops = loops_new(o->timeline, plat_now_ns(&s->plat));
+		if (!s->loops && o->timeline)
+			fprintf(stderr,
+				"interpoll: cannot open timeline file %s: %m\n",
+				o->timeline);
+	}
+	if (s->stats || s->loops) {
+		s->plat.obs.reply = observe_reply;
+		s->plat.obs.event = s->loops ? observe_event : NULL;
+		s->plat.obs.ctx = s;
 	}
 	if (o->trace) {
 		s->plat.trace = trace_open(o->trace_file, o->trace_json);
@@ -251,6 +290,8 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			n = 0;
 		}
 		s->plat.in_batch = 1;
+		if (s->loops)
+			loops_batch(s->loops, plat_now_ns(&s->plat));
 		/* A full batch may have left wake-ups queued in the kernel:
 		 * then calls must drain them first (plat_sync). */
 		s->plat.sync_needed = n == 256;
@@ -288,9 +329,11 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			"and %zu entries still tracked\n",
 			status, counts.instances, counts.entries);
 	if (s->stats) {
-		stats_report(s->stats, &counts, o->stats_json, stderr);
+		stats_report(s->stats, &counts, o->stats_json, stderr,
+			     s->loops ? report_loops : NULL, s->loops);
 		stats_free(s->stats);
 	}
+	loops_free(s->loops);
 	emu_free(s->emu);
 	if (s->plat.trace)
 		trace_close(s->plat.trace);

@@ -234,7 +234,7 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 		}
 		memcpy(&uevents, raw, 4);
 		memcpy(&data, raw + 4, 8);
-		if (plat_tracing(e->plat)) {
+		if (plat_tracing(e->plat) & PLAT_TRACE_NOTES) {
 			char names[160];
 			plat_trace_note(
 			    e->plat, "{%s, data=%#llx}",

@@ -161,7 +161,8 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c, uint64_t addr,
 		}
 		put_back(t, stop, ntaken);
 	}
-	if (plat_tracing(e->plat))
+	int tracing = plat_tracing(e->plat);
+	if (tracing & PLAT_TRACE_NOTES)
 		trace_events(e, t, stop, done);
 	int r = done ? plat_reply(e->plat, c, done, 0)
 		     : plat_reply(e->plat, c, 0, -EFAULT);
@@ -170,6 +171,9 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c, uint64_t addr,
 			struct ep_entry *en = t[i].en;
 			if (!t[i].revents)
 				continue;
+			if (tracing & PLAT_TRACE_EVENTS)
+				plat_event_note(e->plat, c, en->fd,
+						t[i].revents);
 			if (en->events & IP_EPOLLONESHOT)
 				en->events &= IP_EP_PRIVATE_BITS;
 			else if (!(en->events & IP_EPOLLET))

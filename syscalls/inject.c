@@ -138,7 +138,7 @@ int inject_hit(struct emu *e, uint64_t key, int kind, uint64_t sub)
 void inject_count(struct emu *e, int kind)
 {
 	e->inj.counts[kind]++;
-	if (plat_tracing(e->plat))
+	if (plat_tracing(e->plat) & PLAT_TRACE_NOTES)
 		plat_trace_note(e->plat, " [injected %s]", names[kind]);
 }
 

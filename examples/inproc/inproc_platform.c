@@ -571,6 +571,15 @@ int plat_tracing(struct plat *p)
 	return 0;
 }
 
+void plat_event_note(struct plat *p, const struct plat_call *c, int fd,
+		     uint32_t events)
+{
+	(void)p;
+	(void)c;
+	(void)fd;
+	(void)events;
+}
+
 void plat_trace_note(struct plat *p, const char *fmt, ...)
 {
 	(void)p;

@@ -187,10 +187,17 @@ void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
  * delivers are a batch of their own (emu_batch_begin). */
 void plat_sync(struct plat *p);
 
-/* --- Tracing (--trace) ------------------------------------------------------
- * plat_tracing says whether notes are wanted; plat_trace_note adds text to
- * the trace line of the next answer (decoded masks, the events returned). */
+/* --- Tracing (--trace) and observation (--stats, --timeline) ---------------
+ * plat_tracing says what is wanted: PLAT_TRACE_NOTES, text for the trace
+ * line of the next answer (plat_trace_note: decoded masks, the events
+ * returned, injected faults); PLAT_TRACE_EVENTS, each event a harvest
+ * delivers, with the fd of its entry (plat_event_note, after the answer
+ * reached the caller). 0: neither, and the engine spends nothing on them. */
+#define PLAT_TRACE_NOTES 1
+#define PLAT_TRACE_EVENTS 2
 int plat_tracing(struct plat *p);
+void plat_event_note(struct plat *p, const struct plat_call *c, int fd,
+		     uint32_t events);
 void plat_trace_note(struct plat *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -656,6 +656,16 @@ int plat_tracing(struct plat *p)
 	return fake.tracing;
 }
 
+void plat_event_note(struct plat *p, const struct plat_call *c, int fd,
+		     uint32_t events)
+{
+	assert_ptr_equal(p, &fake);
+	check_call(c);
+	(void)fd;
+	(void)events;
+	assert_true(fake.tracing & PLAT_TRACE_EVENTS);
+}
+
 void plat_trace_note(struct plat *p, const char *fmt, ...)
 {
 	assert_ptr_equal(p, &fake);
