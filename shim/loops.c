@@ -267,10 +267,10 @@ void loops_reply(struct loops *l, const struct plat_call *c, int64_t val,
 }
 
 /* What kind of file fd is, from its /proc link. */
-static void fd_type(int tid, int fd, char *out, size_t len)
+static void fd_type(int pid, int fd, char *out, size_t len)
 {
 	char path[64], link[128];
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", tid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	ssize_t n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0) {
 		snprintf(out, len, "?");
@@ -312,7 +312,7 @@ void loops_event(struct loops *l, const struct plat_call *c, int fd,
 		f = &t->fds[t->nfds++];
 		f->fd = fd;
 		f->events = 0;
-		fd_type(c->tid, fd, f->type, sizeof(f->type));
+		fd_type(t->pid, fd, f->type, sizeof(f->type));
 	}
 	f->events++;
 	if (l->tl) {
