@@ -51,7 +51,11 @@ static void trace_events(struct emu *e, const struct taken *t, int ntaken,
 }
 
 /* --inject=split: as if the entries after the first k became ready just
- * after the harvest (they stay queued, in order). */
+ * after the harvest (they stay queued, in order). Only for a waiter that
+ * slept: everything on its list became ready while it did, so any of it
+ * may have come just after the harvest. A call that finds entries ready
+ * as it begins gets them all (up to maxevents), as from Linux: they were
+ * ready before it. */
 static int inject_split(struct ep_instance *ep, uint64_t ikey, int maxevents)
 {
 	int queued = 0;
@@ -105,8 +109,6 @@ int ep_deliver(struct ep_instance *ep, const struct plat_call *c, uint64_t addr,
 	int poll_tid = e->poll_tid;
 
 	e->poll_tid = c->tid; /* signalfds are polled for the caller */
-	if (e->inj.on)
-		maxevents = inject_split(ep, ikey, maxevents);
 
 	while (n < maxevents && !list_empty(&ep->ready)) {
 		if (ntaken == cap) {
@@ -196,6 +198,13 @@ out:
 	return n != 0;
 }
 
+/* How many events a waiter that slept may be given now. */
+static int woken_max(struct ep_instance *ep, const struct waiter *w)
+{
+	return ep->emu->inj.on ? inject_split(ep, w->inj_key, w->maxevents)
+			       : w->maxevents;
+}
+
 static void waiter_unlink_and_free(struct emu *e, struct waiter *w)
 {
 	list_del(&w->link);
@@ -223,7 +232,7 @@ void ep_waiter_woken(struct emu *e, struct waiter *w)
 {
 	struct ep_instance *ep = w->ep;
 	w->wake_at = NEVER;
-	if (ep_deliver(ep, &w->call, w->events_addr, w->maxevents,
+	if (ep_deliver(ep, &w->call, w->events_addr, woken_max(ep, w),
 		       w->inj_key)) {
 		waiter_unlink_and_free(e, w);
 		ep_wake_waiters(ep);
@@ -245,8 +254,8 @@ void ep_wake_waiters(struct ep_instance *ep)
 		if (e->inj.on && e->inj.cfg.delay_ns > 0 && !w->delayed &&
 		    inject_delay(e, w))
 			return;
-		if (!ep_deliver(ep, &w->call, w->events_addr, w->maxevents,
-				w->inj_key))
+		if (!ep_deliver(ep, &w->call, w->events_addr,
+				woken_max(ep, w), w->inj_key))
 			return; /* only stale entries: keep sleeping */
 		waiter_unlink_and_free(e, w);
 	}
@@ -256,7 +265,7 @@ void ep_wake_waiters(struct ep_instance *ep)
 void ep_waiter_expire(struct emu *e, struct waiter *w, int err)
 {
 	if (err == 0 && ep_deliver(w->ep, &w->call, w->events_addr,
-				   w->maxevents, w->inj_key)) {
+				   woken_max(w->ep, w), w->inj_key)) {
 		waiter_unlink_and_free(e, w);
 		return;
 	}

@@ -55,7 +55,8 @@ void emu_set_wakeup_allowed(struct emu *e, int on);
 enum emu_inject_kind {
 	EMU_INJ_EINTR,	/* a wait that would block returns EINTR */
 	EMU_INJ_DELAY,	/* a wake-up reaches its waiter up to delay_ns late */
-	EMU_INJ_SPLIT,	/* a harvest returns only some of the ready events */
+	EMU_INJ_SPLIT,	/* a wait that slept gets only some of the events that
+			   came meanwhile; the rest stay queued */
 	EMU_INJ_STALE,	/* a level-triggered entry whose file is no longer
 			   ready is reported once more */
 	EMU_INJ_ENOSPC, /* epoll_ctl ADD: max_user_watches reached */
