@@ -220,7 +220,8 @@ static int inject_delay(struct emu *e, struct waiter *w)
 			      (double)e->inj.cfg.delay_ns);
 	if (d <= 0)
 		return 0;
-	inject_count(e, EMU_INJ_DELAY);
+	/* Counted now, noted on the answer it delays (ep_waiter_woken). */
+	e->inj.counts[EMU_INJ_DELAY]++;
 	w->delayed = 1;
 	w->wake_at = plat_now_ns(e->plat) + d;
 	waiter_retime(e, w);
@@ -232,6 +233,8 @@ void ep_waiter_woken(struct emu *e, struct waiter *w)
 {
 	struct ep_instance *ep = w->ep;
 	w->wake_at = NEVER;
+	if ((plat_tracing(e->plat) & PLAT_TRACE_NOTES) && !list_empty(&ep->ready))
+		plat_trace_note(e->plat, " [injected delay]");
 	if (ep_deliver(ep, &w->call, w->events_addr, woken_max(ep, w),
 		       w->inj_key)) {
 		waiter_unlink_and_free(e, w);
