@@ -357,7 +357,8 @@ static void report_thread(struct thread *t, int json, int first, FILE *out)
 		qsort(t->callback.v, t->callback.n, 4, cmp_u32);
 	if (t->latency.n)
 		qsort(t->latency.v, t->latency.n, 4, cmp_u32);
-	qsort(t->fds, t->nfds, sizeof(*t->fds), cmp_fd);
+	if (t->nfds)
+		qsort(t->fds, t->nfds, sizeof(*t->fds), cmp_fd);
 	size_t top = t->nfds < TOP_FDS ? t->nfds : TOP_FDS;
 	if (json) {
 		fprintf(
