@@ -151,10 +151,14 @@ int plat_group_quiet(struct plat *p, struct plat_group *g, int quiet)
 	/* Shared buckets carry other groups' wake-ups too. */
 	if (quiet && g->shares)
 		return 0;
-	/* Read apart, two edge buckets would lose the order between their
-	 * wake-ups that the main epoll's list keeps. */
-	struct list *l = &g->kinds[BK_EDGE];
-	if (quiet && !list_empty(l) && l->next->next != l)
+	/* A drain reads the edge buckets one after another, so wake-ups of
+	 * one instance in two buckets come back grouped by bucket rather
+	 * than interleaved as they happened: beyond one bucket (1,024
+	 * entries) the order is per bucket while quiet, as it is when files
+	 * in two buckets wake between two reads (DIVERGENCES.md
+	 * bucket-order). Ring buckets are read by their own completions,
+	 * which quiet does not hold back. */
+	if (quiet && !list_empty(&g->kinds[BK_RING]))
 		return 0;
 	g->quiet = quiet;
 	/* Events 0: the registration stays (a later MOD needs no file), but
@@ -225,9 +229,9 @@ static struct bucket *bucket_new(struct plat *p, struct plat_group *g,
 		return NULL;
 	}
 	int r = 0;
-	/* A second edge bucket: the group is read through the main epoll
-	 * again (plat_group_quiet). */
-	if (kind == BK_EDGE && g->quiet && !list_empty(&g->kinds[BK_EDGE]))
+	/* A ring bucket's wake-ups are not held back: the group is read
+	 * through the main epoll again (plat_group_quiet). */
+	if (kind == BK_RING && g->quiet)
 		plat_group_quiet(p, g, 0);
 	if (kind == BK_EDGE) {
 		struct epoll_event ev = {

@@ -155,6 +155,48 @@ static void poll_afterwards(void)
 	busy_close(&b);
 }
 
+/* An instance of 1,100 entries, beyond one bucket of the supervisor's:
+ * wake-ups on its first and last entries, in turn, while nobody waits;
+ * the next harvest returns every one of them (their order across the
+ * supervisor's buckets is docs/DIVERGENCES.md bucket-order), and a
+ * sleeper then still wakes. */
+static void many_entries_afterwards(void)
+{
+	enum { N = 1100, K = 12 };
+	static int efd[N];
+	raise_nofile(N + 256);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep >= 0);
+	for (int i = 0; i < N; i++) {
+		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		CHECK(efd[i] >= 0);
+		CHECK_OK(add(ep, efd[i], EPOLLIN | EPOLLET, (uint64_t)i));
+	}
+	for (int k = 0; k < K; k++) {
+		efd_write(efd[k], 1);
+		sleep_ms(2);
+		efd_write(efd[N - 1 - k], 1);
+		sleep_ms(2);
+	}
+	sleep_ms(20);
+	struct epoll_event ev[4 * K];
+	int seen[N] = {0};
+	CHECK_EQ(epoll_wait(ep, ev, 4 * K, 0), 2 * K);
+	for (int i = 0; i < 2 * K; i++)
+		seen[ev[i].data.u64]++;
+	for (int k = 0; k < K; k++)
+		CHECK(seen[k] == 1 && seen[N - 1 - k] == 1);
+	CHECK_EQ(epoll_wait(ep, ev, 4 * K, 0), 0); /* edge: once */
+	struct waiter w;
+	waiter_start(&w, ep, 4, 5000);
+	CHECK(waiter_blocked(&w));
+	efd_write(efd[N / 2], 1);
+	waiter_got_one(&w, EPOLLIN, (uint64_t)(N / 2));
+	for (int i = 0; i < N; i++)
+		close(efd[i]);
+	close(ep);
+}
+
 int main(void)
 {
 	RUN(harvest_in_order);
@@ -162,5 +204,6 @@ int main(void)
 	RUN(sleeper_afterwards);
 	RUN(parent_afterwards);
 	RUN(poll_afterwards);
+	RUN(many_entries_afterwards);
 	return tl_done();
 }
