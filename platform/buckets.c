@@ -274,6 +274,7 @@ static uint32_t slot_take(struct bucket *b)
 	}
 	uint32_t i = b->free_head;
 	b->free_head = b->slots[i].next_free;
+	b->slots[i].inuse = 1;
 	if (++b->nused == b->size) { /* full: behind those with room */
 		list_del(&b->link);
 		list_add_tail(&b->link, &b->g->kinds[b->kind]);
@@ -339,6 +340,7 @@ static void slot_put(struct plat *p, struct bucket *b, uint32_t i)
 		return;
 	struct bslot *s = &b->slots[i];
 	s->h = NULL;
+	s->inuse = 0;
 	s->next_free = b->free_head;
 	b->free_head = i;
 	struct list *l = &b->g->kinds[b->kind];
@@ -458,27 +460,82 @@ static struct bucket *slot_find(struct plat *p, struct plat_group *g,
 	return b;
 }
 
-/* epoll_ctl(b, op) on supervisor fd d under slot i's reserved number. */
-static int slot_ctl(struct plat *p, struct bucket *b, uint32_t i, int op, int d,
-		    uint32_t mask)
+/* Registrations are made and changed under their reserved numbers, onto
+ * which the guest's file (supervisor fd d) is dup3'd for the epoll_ctl:
+ * "staging". One staging serves consecutive epoll_ctls under the same
+ * number (a watch's edge and level copies share their key when they can);
+ * unstage puts the placeholder back, and must come before the caller
+ * returns, or the number would keep the guest's file open. */
+static int stage(struct plat *p, int *staged, int d, int num)
 {
-	int num = p->slot_base + (int)i;
+	if (*staged == num)
+		return 0;
+	if (*staged >= 0)
+		dup3(p->anchor, *staged, O_CLOEXEC);
+	*staged = -1;
+	if (dup3(d, num, O_CLOEXEC) < 0)
+		return -errno;
+	*staged = num;
+	return 0;
+}
+
+static void unstage(struct plat *p, int *staged)
+{
+	if (*staged >= 0)
+		dup3(p->anchor, *staged, O_CLOEXEC); /* the placeholder back */
+	*staged = -1;
+}
+
+static int slot_num(const struct plat *p, const struct bucket *b, uint32_t i)
+{
+	return p->slot_base + (int)b->slots[i].key;
+}
+
+/* epoll_ctl(b, op) for slot i, its file staged under its number. */
+static int slot_ctl(struct plat *p, struct bucket *b, uint32_t i, int op, int d,
+		    uint32_t mask, int *staged)
+{
+	int num = slot_num(p, b, i);
+	int r = stage(p, staged, d, num);
+	if (r < 0)
+		return r;
 	struct epoll_event ev = {
 	    .events = mask,
 	    .data.u64 = (uint64_t)b->slots[i].gen << 32 | i,
 	};
-	if (dup3(d, num, O_CLOEXEC) < 0)
-		return -errno;
-	int r = epoll_ctl(b->ep, op, num, &ev) < 0 ? -errno : 0;
-	dup3(p->anchor, num, O_CLOEXEC); /* the placeholder back */
-	return r;
+	return epoll_ctl(b->ep, op, num, &ev) < 0 ? -errno : 0;
 }
 
-/* Register d in a slot of the group's `kind` buckets. */
+static int key_used(const struct bucket *b, uint32_t i, uint32_t k)
+{
+	for (uint32_t j = 0; j < b->cap; j++)
+		if (j != i && b->slots[j].inuse && b->slots[j].key == k)
+			return 1;
+	return 0;
+}
+
+/* A key for new slot i of b: `want` if no other used slot has it, else
+ * the smallest one free (a level bucket has at most LEVEL_MAX slots, so
+ * one is found among the first LEVEL_MAX + 1). */
+static uint32_t slot_key(const struct plat *p, const struct bucket *b,
+			 uint32_t i, int64_t want)
+{
+	if (b->kind != BK_LEVEL || want < 0)
+		return i;
+	if (!key_used(b, i, (uint32_t)want))
+		return (uint32_t)want;
+	for (uint32_t k = 0; k < p->nslots; k++)
+		if (!key_used(b, i, k))
+			return k;
+	return i;
+}
+
+/* Register d in a slot of the group's `kind` buckets, keyed by `want`
+ * if it can be (-1: its index). The file stays staged (*staged). */
 static int slot_register(struct plat *p, struct plat_group *g,
 			 enum bucket_kind kind, int d, uint32_t mask,
 			 struct plat_handle *h, struct bucket **bp,
-			 uint32_t *ip)
+			 uint32_t *ip, int64_t want, int *staged)
 {
 	int err = 0;
 	uint32_t i;
@@ -488,7 +545,8 @@ static int slot_register(struct plat *p, struct plat_group *g,
 	struct bslot *s = &b->slots[i];
 	s->gen++;
 	s->level = 0;
-	err = slot_ctl(p, b, i, EPOLL_CTL_ADD, d, mask);
+	s->key = slot_key(p, b, i, want);
+	err = slot_ctl(p, b, i, EPOLL_CTL_ADD, d, mask, staged);
 	if (err < 0) {
 		slot_put(p, b, i);
 		/* Not kept for later, as slot_put keeps the last of a kind:
@@ -541,10 +599,10 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
 	 * in its bucket before the edge copy's callback can make us read
 	 * that bucket. The other way round, a read racing the waker could
 	 * miss the very readiness it was woken for. */
-	int refused = nest_refused(p, st);
+	int refused = nest_refused(p, st), staged = -1;
 	int r = refused ? -EINVAL
 			: slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h,
-					&h->b, &h->idx);
+					&h->b, &h->idx, -1, &staged);
 	if (r == -EINVAL && !refused && st) {
 		p->refused_valid = 1;
 		p->refused_dev = st->st_dev;
@@ -557,21 +615,23 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
 	 * in nothing (unnested), which takes the watch. */
 	if (r == -EINVAL && unnested)
 		r = slot_register(p, g, BK_RING, d, mask | EPOLLET, h, &h->b,
-				  &h->idx);
+				  &h->idx, -1, &staged);
 	if (r == 0) {
 		r = slot_register(p, g, BK_LEVEL, d, level_mask(mask), h,
-				  &h->lb, &h->lidx);
+				  &h->lb, &h->lidx, h->b->slots[h->idx].key,
+				  &staged);
 		if (r < 0) {
-			slot_ctl(p, h->b, h->idx, EPOLL_CTL_DEL, d, 0);
+			slot_ctl(p, h->b, h->idx, EPOLL_CTL_DEL, d, 0, &staged);
 			slot_put(p, h->b, h->idx);
 		}
 	}
+	unstage(p, &staged);
 	if (r < 0) {
 		free(h);
 		return r;
 	}
 	h->ep = h->lb->ep;
-	h->tfd = p->slot_base + (int)h->lidx;
+	h->tfd = slot_num(p, h->lb, h->lidx);
 	h->mask = mask;
 	h->cookie = cookie;
 	h->anchor = -1;
@@ -585,13 +645,16 @@ int bucket_ident_new(struct plat *p, int d, struct plat_handle **out)
 	struct plat_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	int r = slot_register(p, &p->ident, BK_IDENT, d, 0, h, &h->b, &h->idx);
+	int staged = -1;
+	int r = slot_register(p, &p->ident, BK_IDENT, d, 0, h, &h->b, &h->idx,
+			      -1, &staged);
+	unstage(p, &staged);
 	if (r < 0) {
 		free(h);
 		return r;
 	}
 	h->ep = h->b->ep;
-	h->tfd = p->slot_base + (int)h->idx;
+	h->tfd = slot_num(p, h->b, h->idx);
 	h->anchor = -1;
 	list_init(&h->zlink);
 	*out = h;
@@ -603,16 +666,20 @@ int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
 {
 	/* In place, as ep_modify: the registrations keep their places in
 	 * the file's wait queue. */
-	int r = slot_ctl(p, h->b, h->idx, EPOLL_CTL_MOD, d, mask | EPOLLET);
-	if (r < 0)
-		return r;
-	r = slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_MOD, d, level_mask(mask));
-	if (r < 0) {
-		slot_ctl(p, h->b, h->idx, EPOLL_CTL_MOD, d, h->mask | EPOLLET);
-		return r;
+	int staged = -1;
+	int r = slot_ctl(p, h->b, h->idx, EPOLL_CTL_MOD, d, mask | EPOLLET,
+			 &staged);
+	if (r == 0) {
+		r = slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_MOD, d,
+			     level_mask(mask), &staged);
+		if (r < 0)
+			slot_ctl(p, h->b, h->idx, EPOLL_CTL_MOD, d,
+				 h->mask | EPOLLET, &staged);
 	}
-	h->mask = mask;
-	return 0;
+	unstage(p, &staged);
+	if (r == 0)
+		h->mask = mask;
+	return r;
 }
 
 void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d)
@@ -621,11 +688,13 @@ void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d)
 		return;
 	/* ENOENT: d is no longer the file (a racing close and reuse), so
 	 * the registrations stay, a zombie once the handle is closed. */
-	if (slot_ctl(p, h->b, h->idx, EPOLL_CTL_DEL, d, 0) < 0)
-		return;
-	if (h->lb)
-		slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_DEL, d, 0);
-	h->detached = 1;
+	int staged = -1;
+	int r = slot_ctl(p, h->b, h->idx, EPOLL_CTL_DEL, d, 0, &staged);
+	if (r == 0 && h->lb)
+		slot_ctl(p, h->lb, h->lidx, EPOLL_CTL_DEL, d, 0, &staged);
+	unstage(p, &staged);
+	if (r == 0)
+		h->detached = 1;
 }
 
 void plat_handle_close(struct plat *p, struct plat_handle *h)

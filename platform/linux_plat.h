@@ -39,6 +39,12 @@ struct bslot {
 				  apart by the data they carry */
 	uint32_t level;	       /* BK_LEVEL: readiness as of level_gen */
 	uint32_t next_free;    /* free list, UINT32_MAX ends it */
+	/* Its registration is keyed by reserved number slot_base + key:
+	 * unique among the bucket's used slots. Edge, ring and identity
+	 * slots use their index; a level slot takes its watch's edge key
+	 * when free, so that one dup3 serves both registrations. */
+	uint32_t key;
+	uint8_t inuse; /* taken (its registration may outlive its handle) */
 };
 
 /* One kernel epoll holding up to `size` registrations, registration i
