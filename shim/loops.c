@@ -8,19 +8,12 @@
 #include <unistd.h>
 
 #include "interpoll/engine.h"
+#include "reservoir.h"
 #include "timeline.h"
 #include "u64map.h"
 
 #define RESERVOIR 4096 /* samples kept per thread and measure */
 #define TOP_FDS 5
-
-/* A uniform sample of a measure, in microseconds, and its maximum. */
-struct samples {
-	uint32_t *v;
-	size_t n;
-	uint64_t seen;
-	uint32_t max;
-};
 
 struct fd_count {
 	int fd;
@@ -37,7 +30,7 @@ struct thread {
 	int64_t last_end; /* end of its last wait seen; 0: unknown */
 	int64_t waited_ns;
 	uint64_t waits, kernel_waits, events;
-	struct samples callback, latency;
+	struct reservoir callback, latency; /* microseconds */
 	struct fd_count *fds;
 	size_t nfds, capfds;
 };
@@ -47,7 +40,6 @@ struct loops {
 	struct timeline *tl;
 	int64_t batch_ns; /* when the current batch of wake-ups came */
 	uint64_t call_id; /* the notification being handled; 0: none */
-	uint64_t rng;
 };
 
 static int64_t now_ns(void)
@@ -63,7 +55,6 @@ struct loops *loops_new(const char *timeline_path, int64_t t0_ns)
 	if (!l)
 		return NULL;
 	u64map_init(&l->threads);
-	l->rng = 0x2545F4914F6CDD1Dull;
 	if (timeline_path && !(l->tl = timeline_open(timeline_path, t0_ns))) {
 		u64map_free(&l->threads);
 		free(l);
@@ -81,8 +72,8 @@ void loops_free(struct loops *l)
 	void *v;
 	while (u64map_next(&l->threads, &i, &k, &v)) {
 		struct thread *t = v;
-		free(t->callback.v);
-		free(t->latency.v);
+		reservoir_free(&t->callback);
+		reservoir_free(&t->latency);
 		free(t->fds);
 		free(t);
 	}
@@ -153,6 +144,7 @@ static struct thread *thread_of(struct loops *l, int tid)
 		return NULL;
 	t->tid = tid;
 	t->pid = tgid_of(tid);
+	t->callback.cap = t->latency.cap = RESERVOIR;
 	proc_line(tid, "comm", t->comm, sizeof(t->comm));
 	json_safe(t->comm);
 	if (u64map_put(&l->threads, (uint32_t)tid, t)) {
@@ -167,25 +159,10 @@ static struct thread *thread_of(struct loops *l, int tid)
 	return t;
 }
 
-static void sample(struct loops *l, struct samples *s, int64_t ns)
+static void sample(struct reservoir *r, int64_t ns)
 {
 	uint64_t us = ns < 0 ? 0 : (uint64_t)ns / 1000;
-	uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-	if (v > s->max)
-		s->max = v;
-	if (!s->v && !(s->v = malloc(RESERVOIR * sizeof(*s->v))))
-		return;
-	s->seen++;
-	if (s->n < RESERVOIR) {
-		s->v[s->n++] = v;
-		return;
-	}
-	l->rng ^= l->rng << 13;
-	l->rng ^= l->rng >> 7;
-	l->rng ^= l->rng << 17;
-	uint64_t j = l->rng % s->seen;
-	if (j < RESERVOIR)
-		s->v[j] = v;
+	reservoir_add(r, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us);
 }
 
 void loops_call(struct loops *l, const struct plat_call *c)
@@ -199,7 +176,7 @@ void loops_call(struct loops *l, const struct plat_call *c)
 	if (!t->first_ns)
 		t->first_ns = c->recv_ns;
 	if (t->last_end) {
-		sample(l, &t->callback, c->recv_ns - t->last_end);
+		sample(&t->callback, c->recv_ns - t->last_end);
 		if (l->tl)
 			timeline_span(l->tl, t->pid, t->tid, "run", "run",
 				      t->last_end, c->recv_ns, "");
@@ -245,7 +222,7 @@ void loops_reply(struct loops *l, const struct plat_call *c, int64_t val,
 		t->events += (uint64_t)val;
 	int woken = c->id != l->call_id && val > 0;
 	if (woken)
-		sample(l, &t->latency, now - l->batch_ns);
+		sample(&t->latency, now - l->batch_ns);
 	if (l->tl) {
 		char args[96];
 		if (err)
@@ -326,23 +303,15 @@ void loops_event(struct loops *l, const struct plat_call *c, int fd,
 	}
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_fd(const void *a, const void *b)
 {
 	const struct fd_count *x = a, *y = b;
 	return x->events > y->events ? -1 : x->events < y->events;
 }
 
-static double pct(struct samples *s, double p)
+static double pct(struct reservoir *r, double p)
 {
-	if (!s->n)
-		return 0;
-	return s->v[(size_t)(p * (double)(s->n - 1) + 0.5)];
+	return reservoir_quantile(r, p);
 }
 
 static void report_thread(struct thread *t, int json, int first, FILE *out)
@@ -353,10 +322,6 @@ static void report_thread(struct thread *t, int json, int first, FILE *out)
 	if (util < 0)
 		util = 0;
 	double epw = t->waits ? (double)t->events / (double)t->waits : 0;
-	if (t->callback.n)
-		qsort(t->callback.v, t->callback.n, 4, cmp_u32);
-	if (t->latency.n)
-		qsort(t->latency.v, t->latency.n, 4, cmp_u32);
 	if (t->nfds)
 		qsort(t->fds, t->nfds, sizeof(*t->fds), cmp_fd);
 	size_t top = t->nfds < TOP_FDS ? t->nfds : TOP_FDS;

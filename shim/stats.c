@@ -11,20 +11,18 @@
 #include <time.h>
 
 #include "interpoll/engine.h"
+#include "reservoir.h"
 
 #define RESERVOIR 65536
 
 struct sys_stats {
 	uint64_t calls, errors;
-	uint32_t *samples_ns;
-	size_t nsamples;
-	uint64_t seen;
+	struct reservoir ns; /* time per notification */
 };
 
 struct plat_stats {
 	struct sys_stats sys[SYS_I_COUNT];
 	int64_t begin_ns;
-	uint64_t rng;
 };
 
 static int64_t now_ns(void)
@@ -38,14 +36,15 @@ struct plat_stats *stats_new(void)
 {
 	struct plat_stats *s = calloc(1, sizeof(*s));
 	if (s)
-		s->rng = 0x9E3779B97F4A7C15ull;
+		for (int i = 0; i < SYS_I_COUNT; i++)
+			s->sys[i].ns.cap = RESERVOIR;
 	return s;
 }
 
 void stats_free(struct plat_stats *s)
 {
 	for (int i = 0; i < SYS_I_COUNT; i++)
-		free(s->sys[i].samples_ns);
+		reservoir_free(&s->sys[i].ns);
 	free(s);
 }
 
@@ -62,23 +61,8 @@ void stats_call_end(struct plat_stats *s, const struct plat_call *c)
 	int i = emu_sys_index(c->nr);
 	if (i < 0)
 		return;
-	struct sys_stats *st = &s->sys[i];
 	uint64_t d = (uint64_t)(now_ns() - s->begin_ns);
-	uint32_t v = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
-	if (!st->samples_ns && !(st->samples_ns = malloc(RESERVOIR * 4)))
-		return;
-	st->seen++;
-	if (st->nsamples < RESERVOIR) {
-		st->samples_ns[st->nsamples++] = v;
-		return;
-	}
-	/* Reservoir sampling keeps a uniform sample of every call. */
-	s->rng ^= s->rng << 13;
-	s->rng ^= s->rng >> 7;
-	s->rng ^= s->rng << 17;
-	uint64_t j = s->rng % st->seen;
-	if (j < RESERVOIR)
-		st->samples_ns[j] = v;
+	reservoir_add(&s->sys[i].ns, d > UINT32_MAX ? UINT32_MAX : (uint32_t)d);
 }
 
 void stats_reply(struct plat_stats *s, const struct plat_call *c, int err)
@@ -86,21 +70,6 @@ void stats_reply(struct plat_stats *s, const struct plat_call *c, int err)
 	int i = emu_sys_index(c->nr);
 	if (i >= 0 && err)
 		s->sys[i].errors++;
-}
-
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct_us(struct sys_stats *st, double p)
-{
-	if (!st->nsamples)
-		return 0;
-	size_t k = (size_t)(p * (double)(st->nsamples - 1) + 0.5);
-	return st->samples_ns[k] / 1000.0;
 }
 
 void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
@@ -117,9 +86,8 @@ void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
 		struct sys_stats *st = &s->sys[i];
 		if (!st->calls)
 			continue;
-		if (st->nsamples)
-			qsort(st->samples_ns, st->nsamples, 4, cmp_u32);
-		double med = pct_us(st, 0.5), p99 = pct_us(st, 0.99);
+		double med = reservoir_quantile(&st->ns, 0.5) / 1000.0;
+		double p99 = reservoir_quantile(&st->ns, 0.99) / 1000.0;
 		if (json)
 			fprintf(out,
 				"%s\"%s\":{\"calls\":%llu,\"errors\":%llu,"
@@ -137,9 +105,10 @@ void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
 	for (int k = 0; k < EMU_INJ_KINDS; k++)
 		injected += e->injected[k];
 	if (json) {
-		fprintf(out,
-			"},\"peak_interest_list\":%zu,\"peak_blocked_waiters\":%zu",
-			e->peak_entries, e->peak_blocked);
+		fprintf(
+		    out,
+		    "},\"peak_interest_list\":%zu,\"peak_blocked_waiters\":%zu",
+		    e->peak_entries, e->peak_blocked);
 		fprintf(out, ",\"injected\":{");
 		for (int k = 0; k < EMU_INJ_KINDS; k++)
 			fprintf(out, "%s\"%s\":%llu", k ? "," : "",
@@ -147,17 +116,17 @@ void stats_report(struct plat_stats *s, const struct emu_counts *e, int json,
 				(unsigned long long)e->injected[k]);
 		fprintf(out, "}");
 	} else {
-		fprintf(out, "peak interest-list entries: %zu\n"
-			     "peak blocked waiters: %zu\n",
+		fprintf(out,
+			"peak interest-list entries: %zu\n"
+			"peak blocked waiters: %zu\n",
 			e->peak_entries, e->peak_blocked);
 		if (injected) {
 			fprintf(out, "injected faults:");
 			for (int k = 0; k < EMU_INJ_KINDS; k++)
 				if (e->injected[k])
-					fprintf(out, " %s %llu",
-						emu_inject_name(k),
-						(unsigned long long)
-						    e->injected[k]);
+					fprintf(
+					    out, " %s %llu", emu_inject_name(k),
+					    (unsigned long long)e->injected[k]);
 			fprintf(out, "\n");
 		}
 	}

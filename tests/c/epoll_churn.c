@@ -96,14 +96,8 @@ static void churn_beside_many_live(void)
 {
 	int sv[2];
 	char buf[8];
-	raise_nofile(LIVE_BESIDE + 512);
-	struct rlimit rl;
-	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
-	if (rl.rlim_cur < LIVE_BESIDE + 256) {
-		printf("# fd limit %lu: case skipped\n",
-		       (unsigned long)rl.rlim_cur);
+	if (!nofile_allows(LIVE_BESIDE + 512, LIVE_BESIDE + 256))
 		return;
-	}
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	for (int i = 0; i < LIVE_BESIDE; i++) {
 		live[i] = epoll_create1(EPOLL_CLOEXEC);

@@ -81,14 +81,8 @@ static void many_level_watchers(void)
 static void ten_thousand_watchers(void)
 {
 	int sv[2];
-	raise_nofile(HUGE_MANY + 256);
-	struct rlimit rl;
-	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
-	if (rl.rlim_cur < HUGE_MANY + 64) {
-		printf("# fd limit %lu: case skipped\n",
-		       (unsigned long)rl.rlim_cur);
+	if (!nofile_allows(HUGE_MANY + 256, HUGE_MANY + 64))
 		return;
-	}
 	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	int n = make_watchers(HUGE_MANY, sv[0], EPOLLIN);
 	CHECK_EQ(n, HUGE_MANY);
@@ -177,6 +171,58 @@ static int sleepers_asleep(int n)
 	return i == n && sleepers_returned(n) == 0;
 }
 
+/* Sleepers on eps[at[0..n)] (at NULL: eps[0..n)), each asleep in its
+ * epoll_wait when this returns; how many started. */
+static int start_sleepers(const int *at, int n)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	int started = 0;
+	for (int i = 0; i < n; i++) {
+		sl[i].ep = eps[at ? at[i] : i];
+		sl[i].ret = -2;
+		atomic_store(&sl[i].state, 0);
+		atomic_store(&sl[i].tid, 0);
+		if (pthread_create(&sl[i].th, &attr, sleeper_fn, &sl[i]) != 0)
+			break;
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	CHECK_EQ(started, n);
+	CHECK(sleepers_asleep(started));
+	return started;
+}
+
+/* One event on efd: exactly one sleeper returns, sleeper 0, with the
+ * entry of its instance (data). */
+static void one_sleeper_wakes(int efd, int started, uint64_t data)
+{
+	CHECK_EQ(eventfd_write(efd, 1), 0);
+	double t0 = tl_now_ms();
+	while (sleepers_returned(started) < 1 && tl_now_ms() - t0 < 5000)
+		sleep_ms(2);
+	sleep_ms(300);
+	CHECK_EQ(sleepers_returned(started), 1);
+	for (int i = 1; i < started; i++)
+		if (atomic_load(&sl[i].state) == 2)
+			tl_fail(__FILE__, __LINE__, "sleeper %d woke", i);
+	CHECK_EQ(atomic_load(&sl[0].state), 2);
+	CHECK_EQ(sl[0].ret, 1);
+	CHECK_EQ(sl[0].ev[0].data.u64, data);
+}
+
+/* The other sleepers return through their non-exclusive entry on stop
+ * (data 0x5709). */
+static void release_sleepers(int stop, int started)
+{
+	CHECK_EQ(eventfd_write(stop, 1), 0);
+	for (int i = 0; i < started; i++)
+		pthread_join(sl[i].th, NULL);
+	for (int i = 1; i < started; i++)
+		CHECK(sl[i].ret >= 1 && sl[i].ev[0].data.u64 == 0x5709);
+}
+
 /* Many exclusive entries, each instance with a sleeping waiter: one
  * event wakes one waiter, the first instance in ADD order. */
 static void exclusive_wakes_one_of_many(void)
@@ -190,42 +236,10 @@ static void exclusive_wakes_one_of_many(void)
 	for (int i = 0; i < n; i++)
 		CHECK_OK(add(eps[i], stop, EPOLLIN, 0x5709));
 
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 64 * 1024);
-	int started = 0;
-	for (int i = 0; i < n; i++) {
-		sl[i].ep = eps[i];
-		sl[i].ret = -2;
-		atomic_store(&sl[i].state, 0);
-		atomic_store(&sl[i].tid, 0);
-		if (pthread_create(&sl[i].th, &at, sleeper_fn, &sl[i]) != 0)
-			break;
-		started++;
-	}
-	pthread_attr_destroy(&at);
-	CHECK_EQ(started, n);
-	CHECK(sleepers_asleep(started));
+	int started = start_sleepers(NULL, n);
+	one_sleeper_wakes(efd, started, 0);
 
-	CHECK_EQ(eventfd_write(efd, 1), 0);
-	double t0 = tl_now_ms();
-	while (sleepers_returned(started) < 1 && tl_now_ms() - t0 < 3000)
-		sleep_ms(2);
-	sleep_ms(300);
-	CHECK_EQ(sleepers_returned(started), 1);
-	for (int i = 1; i < started; i++)
-		if (atomic_load(&sl[i].state) == 2)
-			tl_fail(__FILE__, __LINE__, "instance %d woke", i);
-	CHECK_EQ(atomic_load(&sl[0].state), 2);
-	CHECK_EQ(sl[0].ret, 1);
-	CHECK_EQ(sl[0].ev[0].data.u64, 0);
-
-	/* Release the others through the non-exclusive entry. */
-	CHECK_EQ(eventfd_write(stop, 1), 0);
-	for (int i = 0; i < started; i++)
-		pthread_join(sl[i].th, NULL);
-	for (int i = 1; i < started; i++)
-		CHECK(sl[i].ret >= 1 && sl[i].ev[0].data.u64 == 0x5709);
+	release_sleepers(stop, started);
 	close_watchers(n);
 	close_fds(efd, stop);
 }
@@ -240,14 +254,8 @@ static void ten_thousand_exclusive_wake_one(void)
 {
 	static const int at[] = {4000, 7000, HUGE_MANY - 1};
 	enum { NS = 3 };
-	raise_nofile(HUGE_MANY + 256);
-	struct rlimit rl;
-	CHECK_OK(getrlimit(RLIMIT_NOFILE, &rl));
-	if (rl.rlim_cur < HUGE_MANY + 64) {
-		printf("# fd limit %lu: case skipped\n",
-		       (unsigned long)rl.rlim_cur);
+	if (!nofile_allows(HUGE_MANY + 256, HUGE_MANY + 64))
 		return;
-	}
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	CHECK(efd >= 0 && stop >= 0);
@@ -258,29 +266,10 @@ static void ten_thousand_exclusive_wake_one(void)
 		close_fds(efd, stop);
 		return;
 	}
-	int started = 0;
-	for (int k = 0; k < NS; k++) {
+	for (int k = 0; k < NS; k++)
 		CHECK_OK(add(eps[at[k]], stop, EPOLLIN, 0x5709));
-		sl[k].ep = eps[at[k]];
-		sl[k].ret = -2;
-		atomic_store(&sl[k].state, 0);
-		atomic_store(&sl[k].tid, 0);
-		if (pthread_create(&sl[k].th, NULL, sleeper_fn, &sl[k]) != 0)
-			break;
-		started++;
-	}
-	CHECK_EQ(started, NS);
-	CHECK(sleepers_asleep(started));
-
-	CHECK_EQ(eventfd_write(efd, 1), 0);
-	double t0 = tl_now_ms();
-	while (sleepers_returned(started) < 1 && tl_now_ms() - t0 < 5000)
-		sleep_ms(2);
-	sleep_ms(300);
-	CHECK_EQ(sleepers_returned(started), 1);
-	CHECK_EQ(atomic_load(&sl[0].state), 2);
-	CHECK_EQ(sl[0].ret, 1);
-	CHECK_EQ(sl[0].ev[0].data.u64, (uint64_t)at[0]);
+	int started = start_sleepers(at, NS);
+	one_sleeper_wakes(efd, started, (uint64_t)at[0]);
 	/* Instances 0..3,999 have it queued; none after the sleeper's. */
 	CHECK_EQ(count_reporting(at[0], EPOLLIN), at[0]);
 	int late = 0;
@@ -292,11 +281,7 @@ static void ten_thousand_exclusive_wake_one(void)
 	}
 	CHECK_EQ(late, 0);
 
-	CHECK_EQ(eventfd_write(stop, 1), 0);
-	for (int k = 0; k < started; k++)
-		pthread_join(sl[k].th, NULL);
-	for (int k = 1; k < started; k++)
-		CHECK(sl[k].ret >= 1 && sl[k].ev[0].data.u64 == 0x5709);
+	release_sleepers(stop, started);
 	close_watchers(n);
 	close_fds(efd, stop);
 }

@@ -658,6 +658,19 @@ static inline void raise_nofile(rlim_t want)
 	}
 }
 
+/* raise_nofile(want); then whether the limit allows `need` fds. When it
+ * does not, the case says it is skipped (a machine with a low hard
+ * limit). */
+static inline int nofile_allows(rlim_t want, rlim_t need)
+{
+	struct rlimit rl;
+	raise_nofile(want);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= need)
+		return 1;
+	printf("# fd limit %lu: case skipped\n", (unsigned long)rl.rlim_cur);
+	return 0;
+}
+
 /* ---- threads blocked in epoll_wait ---- */
 
 struct waiter {
