@@ -8,10 +8,10 @@
  * masks, sizes and guest addresses; kernel wake-ups of files (now or at the
  * next plat_sync), readiness changes without wake-up, closes and dups,
  * O_PATH fds, the fake clock (emu_timers), pending signals and vanished
- * callers, GC sweeps, tracing. At the end emu_fini must have closed every
- * handle syscalls/ opened; no call may be answered twice; answers must be
- * a value or an errno in [-4095, -1], and an epoll_wait/poll/select count
- * must fit what the call asked for.
+ * callers, GC sweeps, tracing, and (half the inputs) --inject's faults. At the
+ * end emu_fini must have closed every handle syscalls/ opened; no call may be
+ * answered twice; answers must be a value or an errno in [-4095, -1], and an
+ * epoll_wait/poll/select count must fit what the call asked for.
  *
  * Failures: sanitizers (ASan, UBSan, LSan), a failed cmocka assertion in
  * the fake platform (CMOCKA_TEST_ABORT=1: it aborts, which libFuzzer
@@ -821,6 +821,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_p = data;
 	in_n = size;
 	setup();
+	/* Half the inputs run with --inject's faults, at up to one half
+	 * each: the faults' paths must keep every invariant too. */
+	if (u8() & 1) {
+		struct emu_inject inj = {.seed = u32()};
+		inj.eintr = u8() / 510.0;
+		inj.split = u8() / 510.0;
+		inj.stale = u8() / 510.0;
+		inj.enospc = u8() / 510.0;
+		inj.enomem = u8() / 510.0;
+		inj.emfile = u8() / 510.0;
+		inj.delay_ns = (int64_t)u8() * 100000; /* up to 25.5 ms */
+		if (emu_set_inject(&fake.emu, &inj))
+			inv_fail("emu_set_inject refused a valid spec");
+		tr("inject seed=%u\n", (unsigned)inj.seed);
+	}
 	unsigned steps = 0;
 	while (in_n && steps++ < 2000 && n_calls < MAX_CALLS) {
 		uint8_t o = u8();
