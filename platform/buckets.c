@@ -179,14 +179,25 @@ void plat_group_drain(struct plat *p, struct plat_group *g)
 	struct list *pos, *tmp;
 	if (!g)
 		return;
-	int was_in_batch = p->in_batch;
-	p->in_batch = 1; /* buckets closed meanwhile stay readable */
+	int opened = plat_batch_hold(p);
 	emu_batch_begin(p->emu);
 	list_for_each_safe(pos, tmp, &g->kinds[BK_EDGE])
 	{
 		bucket_harvest(p, container_of(pos, struct bucket, link), NULL);
 	}
-	if (!was_in_batch)
+	plat_batch_release(p, opened);
+}
+
+int plat_batch_hold(struct plat *p)
+{
+	int opened = !p->in_batch;
+	p->in_batch = 1;
+	return opened;
+}
+
+void plat_batch_release(struct plat *p, int opened)
+{
+	if (opened)
 		plat_batch_end(p);
 }
 
@@ -324,11 +335,9 @@ static void bucket_retire_if_dead(struct plat *p, struct bucket *b)
 	if (p->retire_hold || !bucket_dead(p, b))
 		return;
 	/* Buckets closed meanwhile must stay readable until this ends. */
-	int was_in_batch = p->in_batch;
-	p->in_batch = 1;
+	int opened = plat_batch_hold(p);
 	bucket_retire(p, b);
-	if (!was_in_batch)
-		plat_batch_end(p);
+	plat_batch_release(p, opened);
 }
 
 /* Give slot i back; close b once it is empty, unless it is the last of its
@@ -367,11 +376,9 @@ static void handle_free(struct plat *p, struct plat_handle *h)
 }
 
 /* Retire every dead bucket of the shared group. A retirement may close
- * others, so the walk starts again after each. */
+ * others, so the walk starts again, from the lists' heads, after each. */
 static void shared_retire_all(struct plat *p)
 {
-	int was_in_batch = p->in_batch;
-	p->in_batch = 1;
 	for (int again = 1; again;) {
 		again = 0;
 		for (int k = 0; k < BK_KINDS && !again; k++) {
@@ -388,8 +395,6 @@ static void shared_retire_all(struct plat *p)
 			}
 		}
 	}
-	if (!was_in_batch)
-		plat_batch_end(p);
 }
 
 /* Free the group's zombies whose file is gone; how many were freed. */
@@ -729,13 +734,11 @@ void plat_handle_close(struct plat *p, struct plat_handle *h)
 			lb->nzombie++;
 		/* Retiring b may retire lb too: both stay readable until
 		 * the batch ends. */
-		int was_in_batch = p->in_batch;
-		p->in_batch = 1;
+		int opened = plat_batch_hold(p);
 		bucket_retire_if_dead(p, b);
 		if (lb)
 			bucket_retire_if_dead(p, lb);
-		if (!was_in_batch)
-			plat_batch_end(p);
+		plat_batch_release(p, opened);
 	}
 }
 

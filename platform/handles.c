@@ -400,13 +400,10 @@ void plat_drain_main(struct plat *p, struct plat_handle *skip)
 
 static void sync_one(struct plat *p, struct plat_handle *skip)
 {
-	int was_in_batch = p->in_batch;
-
-	p->in_batch = 1; /* buckets closed meanwhile stay readable */
+	int opened = plat_batch_hold(p); /* closed buckets stay readable */
 	plat_drain_main(p, skip);
 	ring_drain(p, skip);
-	if (!was_in_batch)
-		plat_batch_end(p);
+	plat_batch_release(p, opened);
 }
 
 void plat_sync(struct plat *p)

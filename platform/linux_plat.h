@@ -137,7 +137,7 @@ struct plat {
 			     registration's key; each holds a placeholder */
 	uint32_t nslots;
 	uint64_t poll_gen; /* bumped whenever readiness may have changed */
-	struct plat_group ident;      /* identity handles */
+	struct plat_group ident; /* identity handles */
 	/* Watches of groups made while fds run short (plat_group.shares):
 	 * their buckets are shared, not closed with an instance. */
 	struct plat_group shared;
@@ -168,8 +168,8 @@ struct plat {
 	 * reply: every answer (continued: handed back to the kernel, val and
 	 * err then 0); event: each event a harvest delivered. */
 	struct plat_observer {
-		void (*reply)(void *ctx, const struct plat_call *c,
-			      int64_t val, int err, int continued);
+		void (*reply)(void *ctx, const struct plat_call *c, int64_t val,
+			      int err, int continued);
 		void (*event)(void *ctx, const struct plat_call *c, int fd,
 			      uint32_t events);
 		void *ctx;
@@ -182,6 +182,11 @@ void plat_fini(struct plat *p);
 
 /* Main-loop helpers. */
 void plat_batch_end(struct plat *p);
+/* Buckets closed from here on stay readable (and allocated) until the
+ * matching plat_batch_release, which ends the batch if this opened it.
+ * Returns what plat_batch_release wants. */
+int plat_batch_hold(struct plat *p);
+void plat_batch_release(struct plat *p, int opened);
 struct task *plat_task_get(struct plat *p, const struct plat_call *c);
 void plat_task_exit(struct plat *p, struct task *t);
 void plat_timer_fired(struct plat *p);
