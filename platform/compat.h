@@ -47,6 +47,13 @@
 #define IP_ERESTARTSYS 512
 #define IP_ERESTARTNOHAND 514
 
+/* epoll readiness bits the emulation names (the same for poll). */
+#define IP_EPOLLIN 0x001u
+#define IP_EPOLLOUT 0x004u
+#define IP_EPOLLERR 0x008u
+#define IP_EPOLLHUP 0x010u
+#define IP_EPOLLRDNORM 0x040u
+
 /* epoll bits the private-flag rules need by name. */
 #define IP_EPOLLEXCLUSIVE (1u << 28)
 #define IP_EPOLLWAKEUP (1u << 29)

@@ -11,9 +11,6 @@
 #include "signalfd.h"
 #include "waiter.h"
 
-#define EPOLLIN_BITS 0x001u
-#define EPOLLRDNORM_BITS 0x040u
-
 struct ep_instance *ep_instance_new(struct emu *e)
 {
 	struct ep_instance *ep = calloc(1, sizeof(*ep));
@@ -312,7 +309,7 @@ void ep_notify_up(struct ep_instance *ep)
 		if (!plat_handle_alive(e->plat, p->h) ||
 		    !plat_handle_alive(e->plat, p->ep->h))
 			continue;
-		ep_entry_wakeup(p, EPOLLIN_BITS);
+		ep_entry_wakeup(p, IP_EPOLLIN);
 	}
 	e->wake_depth--;
 }
@@ -355,7 +352,7 @@ int ep_instance_scan(struct ep_instance *ep, int depth, int drop)
 uint32_t ep_instance_poll(struct ep_instance *ep, int depth)
 {
 	return ep_instance_scan(ep, depth, 1) != EP_NOT_READY
-		   ? EPOLLIN_BITS | EPOLLRDNORM_BITS
+		   ? IP_EPOLLIN | IP_EPOLLRDNORM
 		   : 0;
 }
 

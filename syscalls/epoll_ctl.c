@@ -11,18 +11,14 @@
 #include "flags.h"
 #include "signalfd.h"
 
-#define EPOLLIN_ 0x001u
-#define EPOLLOUT_ 0x004u
-#define EPOLLERR_ 0x008u
-#define EPOLLHUP_ 0x010u
 #define CTL_ADD 1
 #define CTL_DEL 2
 #define CTL_MOD 3
 
 /* Bits allowed beside EPOLLEXCLUSIVE (EPOLLEXCLUSIVE_OK_BITS). */
 #define EXCLUSIVE_OK                                                           \
-	(EPOLLIN_ | EPOLLOUT_ | EPOLLERR_ | EPOLLHUP_ | IP_EPOLLWAKEUP |       \
-	 IP_EPOLLET | IP_EPOLLEXCLUSIVE)
+	(IP_EPOLLIN | IP_EPOLLOUT | IP_EPOLLERR | IP_EPOLLHUP |                \
+	 IP_EPOLLWAKEUP | IP_EPOLLET | IP_EPOLLEXCLUSIVE)
 
 /* The stored mask: what the user asked for, plus ERR and HUP, less
  * EPOLLWAKEUP when it is not allowed (ep_take_care_of_epollwakeup). */
@@ -30,7 +26,7 @@ static uint32_t stored_mask(const struct emu *e, uint32_t events)
 {
 	if (!e->wakeup_allowed)
 		events &= ~IP_EPOLLWAKEUP;
-	return events | EPOLLERR_ | EPOLLHUP_;
+	return events | IP_EPOLLERR | IP_EPOLLHUP;
 }
 
 /* Exclusive entries on one file form a ring of siblings: a wake-up of the

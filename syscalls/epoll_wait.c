@@ -77,7 +77,8 @@ static int inject_split(struct ep_instance *ep, uint64_t ikey, int maxevents)
  * too many. */
 static uint32_t inject_stale(struct ep_entry *en, uint64_t ikey, uint64_t sub)
 {
-	uint32_t basic = (en->events & 0x001u) ? 0x001u : en->events & 0x004u;
+	uint32_t basic =
+	    (en->events & IP_EPOLLIN) ? IP_EPOLLIN : en->events & IP_EPOLLOUT;
 	if (!basic || (en->events & (IP_EPOLLET | IP_EPOLLONESHOT)) ||
 	    en->child || !inject_hit(en->ep->emu, ikey, EMU_INJ_STALE, sub))
 		return 0;
@@ -233,7 +234,8 @@ void ep_waiter_woken(struct emu *e, struct waiter *w)
 {
 	struct ep_instance *ep = w->ep;
 	w->wake_at = NEVER;
-	if ((plat_tracing(e->plat) & PLAT_TRACE_NOTES) && !list_empty(&ep->ready))
+	if ((plat_tracing(e->plat) & PLAT_TRACE_NOTES) &&
+	    !list_empty(&ep->ready))
 		plat_trace_note(e->plat, " [injected delay]");
 	if (ep_deliver(ep, &w->call, w->events_addr, woken_max(ep, w),
 		       w->inj_key)) {
@@ -257,8 +259,8 @@ void ep_wake_waiters(struct ep_instance *ep)
 		if (e->inj.on && e->inj.cfg.delay_ns > 0 && !w->delayed &&
 		    inject_delay(e, w))
 			return;
-		if (!ep_deliver(ep, &w->call, w->events_addr,
-				woken_max(ep, w), w->inj_key))
+		if (!ep_deliver(ep, &w->call, w->events_addr, woken_max(ep, w),
+				w->inj_key))
 			return; /* only stale entries: keep sleeping */
 		waiter_unlink_and_free(e, w);
 	}

@@ -122,14 +122,22 @@ static int load(struct call_set *s)
 	}
 }
 
-static int names_instance(void *ctx, struct ep_instance *ep)
+/* The call's fds, read on first need: how many (-1: the call fails
+ * before polling, or they are not read). */
+static int call_fds(struct call_set *s)
 {
-	struct call_set *s = ctx;
 	if (!s->loaded) {
 		s->loaded = 1;
 		s->n = load(s);
 	}
-	for (int i = 0; i < s->n; i++)
+	return s->n;
+}
+
+static int names_instance(void *ctx, struct ep_instance *ep)
+{
+	struct call_set *s = ctx;
+	int n = call_fds(s);
+	for (int i = 0; i < n; i++)
 		if (s->fds[i] >= 0 &&
 		    plat_same_file(s->e->plat, s->c, ep->h, s->fds[i]) == 0)
 			return 1;
@@ -168,13 +176,10 @@ static int inject_poll_eintr(struct call_set *s)
 	if (s->c->abi != PLAT_ABI_X86_64 ||
 	    !inject_wants(e, e->inj.key, EMU_INJ_EINTR, 0) || !may_sleep(s))
 		return 0;
-	if (!s->loaded) {
-		s->loaded = 1;
-		s->n = load(s);
-	}
-	if (s->n < 0)
+	int n = call_fds(s);
+	if (n < 0)
 		return 0; /* the call fails before it polls */
-	for (int i = 0; i < s->n; i++)
+	for (int i = 0; i < n; i++)
 		if (s->fds[i] >= 0 && plat_fd_poll(e->plat, s->c, s->fds[i]))
 			return 0;
 	inject_count(e, EMU_INJ_EINTR);

@@ -16,11 +16,11 @@
  * docs/DESIGN.md, "signalfd", says where each part is learnt. */
 #include "signalfd.h"
 
+#include "compat.h"
 #include "epoll.h"
 #include "waiter.h"
 
 #define SIGFD_CHECK_SOON 100000LL /* 0.1 ms */
-#define EPOLLIN_ 0x001u
 
 void sigfd_track(struct emu *e, struct ep_entry *en, int tid)
 {
@@ -51,7 +51,7 @@ uint32_t sigfd_poll(struct ep_entry *en)
 	struct emu *e = en->ep->emu;
 	int tid = e->poll_tid ? e->poll_tid : en->owner_tid;
 	return plat_signalfd_pending(e->plat, tid, en->owner_tid, en->fd, en->h)
-		   ? EPOLLIN_
+		   ? IP_EPOLLIN
 		   : 0;
 }
 
@@ -86,7 +86,7 @@ static void scan_entry(struct ep_entry *en, int tid)
 	uint64_t fresh = now & ~en->sig_seen;
 	en->sig_seen = now;
 	if (fresh)
-		ep_entry_wakeup(en, EPOLLIN_);
+		ep_entry_wakeup(en, IP_EPOLLIN);
 }
 
 void sigfd_scan(struct emu *e, struct ep_instance *ep, int tid)
