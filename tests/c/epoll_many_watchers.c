@@ -286,6 +286,57 @@ static void ten_thousand_exclusive_wake_one(void)
 	close_fds(efd, stop);
 }
 
+/* A child that waits on inst (its own copy, fork's or SCM_RIGHTS') for
+ * the entry with data 42; exits 0 when it came. */
+static pid_t child_waiting(int inst, int sock)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int ep = sock >= 0 ? recv_fd(sock, 0) : inst;
+		struct epoll_event ev;
+		int r = ep >= 0 ? epoll_wait(ep, &ev, 1, 5000) : -1;
+		_exit(r == 1 && ev.data.u64 == 42 ? 0 : 1);
+	}
+	return pid;
+}
+
+/* An instance made after thousands of others (a supervisor packs such
+ * late ones differently) is the same instance under a dup'ed number, in
+ * a forked child and in a process it was sent to over SCM_RIGHTS: both
+ * children, asleep on it, wake at one write. */
+static void late_instance_in_other_processes(void)
+{
+	enum { N = 6000 };
+	if (!nofile_allows(N + 256, N + 64))
+		return;
+	int sv[2], p[2], ch[2];
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	int n = make_watchers(N, sv[0], EPOLLIN);
+	CHECK_EQ(n, N);
+	CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch));
+	pid_t receiver = child_waiting(-1, ch[1]);
+	CHECK_OK(pipe2(p, O_CLOEXEC | O_NONBLOCK));
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep >= 0);
+	CHECK_OK(add(ep, p[0], EPOLLIN, 42));
+	int d = dup(ep);
+	CHECK(d >= 0);
+	pid_t forked = child_waiting(d, -1);
+	CHECK_OK(send_fd(ch[0], ep));
+	sleep_ms(200); /* both asleep in their epoll_wait */
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	int st1 = -1, st2 = -1;
+	CHECK_EQ(waitpid(forked, &st1, 0), forked);
+	CHECK_EQ(waitpid(receiver, &st2, 0), receiver);
+	CHECK(WIFEXITED(st1) && WEXITSTATUS(st1) == 0);
+	CHECK(WIFEXITED(st2) && WEXITSTATUS(st2) == 0);
+	struct epoll_event ev; /* level-triggered: here too, by the dup */
+	CHECK_EQ(epoll_wait(d, &ev, 1, 0), 1);
+	CHECK_EQ(ev.data.u64, 42);
+	close_watchers(n);
+	close_fds(ep, d, p[0], p[1], ch[0], ch[1], sv[0], sv[1]);
+}
+
 /* Rounds of 800 watchers of one pipe made and closed without DEL: every
  * live round sees the wake-up, and closed rounds leave nothing behind
  * that a later one could run into. */
@@ -316,5 +367,6 @@ int main(void)
 	RUN(many_watchers_churned);
 	RUN(ten_thousand_watchers);
 	RUN(ten_thousand_exclusive_wake_one);
+	RUN(late_instance_in_other_processes);
 	return tl_done();
 }
