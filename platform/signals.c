@@ -102,6 +102,25 @@ int plat_thread_where(struct plat *p, int tid)
 	return PLAT_THREAD_ELSEWHERE;
 }
 
+int64_t plat_thread_cpu_ns(struct plat *p, int tid)
+{
+	char path[64], buf[96];
+	(void)p;
+	/* schedstat: time on the CPU (ns), time waiting for it, slices. */
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *end;
+	long long ns = strtoll(buf, &end, 10);
+	return end == buf || ns < 0 ? -1 : (int64_t)ns;
+}
+
 void plat_thread_signal(struct plat *p, int tid, int signo)
 {
 	(void)p;

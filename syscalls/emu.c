@@ -26,6 +26,10 @@ void emu_init(struct emu *e, struct plat *p)
 	list_init(&e->quiet_next);
 	list_init(&e->hidden);
 	list_init(&e->holds);
+	e->n_blind_holds = 0;
+	e->zero_timeout_native = 1;
+	e->n_quiet = 0;
+	e->n_queued = 0;
 	list_init(&e->sigfds);
 	e->next_sigfd_check = 0;
 	e->sigfd_interval = 0;
@@ -59,6 +63,7 @@ void emu_fini(struct emu *e)
 	while (!list_empty(&e->instances))
 		ep_instance_free(
 		    container_of(e->instances.next, struct ep_instance, link));
+	sighold_fini(e);
 	free(e->heap);
 	e->heap = NULL;
 	inject_fini(&e->inj);
@@ -123,6 +128,8 @@ void emu_publish(struct emu *e)
 	struct list held;
 	list_init(&held);
 	emu_quiet_apply(e);
+	if (e->n_blind_holds && !list_empty(&e->unpublished))
+		sighold_resolve(e);
 	while (!list_empty(&e->unpublished)) {
 		struct ep_instance *ep = container_of(
 		    e->unpublished.next, struct ep_instance, publink);

@@ -32,9 +32,15 @@ struct emu {
 	struct list shown;
 	struct list hidden; /* lists of stale entries showing not readable */
 	struct list holds;  /* struct sighold: waits handed to the kernel */
+	int n_blind_holds;  /* holds whose instance is not known yet */
+	/* epoll_wait(0) with nothing queued goes to the kernel
+	 * (sighold_zero_timeout); unit tests turn it off to drive the
+	 * tables. */
+	int zero_timeout_native;
+	size_t n_quiet;		/* instances that are quiet (quiet.c) */
 	struct list quiet_next; /* instances a wake-up found unwatched */
-	int native_pollers; /* a poll-family call or io_uring: no quiet */
-	struct list sigfds; /* entries on signalfds (ep_entry.sigfdlink) */
+	int native_pollers;	/* a poll-family call or io_uring: no quiet */
+	struct list sigfds;	/* entries on signalfds (ep_entry.sigfdlink) */
 	int64_t next_sigfd_check, sigfd_interval;
 	int poll_tid; /* the thread a harvest polls for (signalfd readiness) */
 	/* Expiries of guest timers (alarm, setitimer), earliest first, 0 =
@@ -56,7 +62,7 @@ struct emu {
 	int wake_depth; /* nesting of wake-up propagation (ep_notify_up) */
 	uint64_t batch; /* wake-ups delivered together share a batch number */
 	int wakeup_allowed; /* EPOLLWAKEUP survives (PM_SLEEP + capability) */
-	struct inject inj; /* --inject */
+	struct inject inj;  /* --inject */
 	/* statistics */
 	size_t peak_entries;
 	size_t peak_blocked;

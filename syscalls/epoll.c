@@ -93,6 +93,8 @@ void ep_instance_free(struct ep_instance *ep)
 	}
 	u64map_free(&ep->fds);
 	sighold_forget(e, ep);
+	if (ep->quiet)
+		e->n_quiet--;
 	list_del(&ep->publink);
 	list_del(&ep->shownlink);
 	list_del(&ep->quietlink);

@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "epoll.h"
 #include "flags.h"
+#include "sighold.h"
 #include "signalfd.h"
 #include "waiter.h"
 
@@ -394,6 +395,8 @@ int64_t read_timespec_ns(struct emu *e, const struct plat_call *c,
 
 void sys_epoll_wait(struct emu *e, const struct plat_call *c)
 {
+	if ((int)c->args[3] == 0 && sighold_zero_timeout(e, c))
+		return;
 	do_epoll_wait(e, c, (int)c->args[0], c->args[1], (int)c->args[2],
 		      ms_to_timeout_ns((int)c->args[3]), 0, 0);
 }
@@ -416,6 +419,8 @@ static void epoll_pwait_common(struct emu *e, const struct plat_call *c,
 
 void sys_epoll_pwait(struct emu *e, const struct plat_call *c)
 {
+	if ((int)c->args[3] == 0 && sighold_zero_timeout(e, c))
+		return;
 	epoll_pwait_common(e, c, ms_to_timeout_ns((int)c->args[3]));
 }
 

@@ -50,8 +50,10 @@ void emu_quiet_apply(struct emu *e)
 		struct ep_instance *ep = container_of(
 		    e->quiet_next.next, struct ep_instance, quietlink);
 		list_del(&ep->quietlink);
-		if (!ep->quiet && ep_may_be_quiet(ep))
+		if (!ep->quiet && ep_may_be_quiet(ep)) {
 			ep->quiet = plat_group_quiet(e->plat, ep->watches, 1);
+			e->n_quiet += ep->quiet != 0;
+		}
 	}
 }
 
@@ -70,6 +72,7 @@ void ep_prompt(struct ep_instance *ep)
 	 * is then both queued in the bucket and reported. */
 	plat_group_quiet(ep->emu->plat, ep->watches, 0);
 	ep->quiet = 0;
+	ep->emu->n_quiet--;
 	plat_group_drain(ep->emu->plat, ep->watches);
 }
 

@@ -245,7 +245,7 @@ int plat_continue(struct plat *p, const struct plat_call *c)
 	const uint64_t *a = c->args;
 	long r = syscall(c->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	record(p, c, r < 0 ? -(int64_t)errno : r);
-	return 0;
+	return 1; /* it has run: nothing of ours can race with it */
 }
 
 int plat_call_alive(struct plat *p, const struct plat_call *c)
@@ -624,6 +624,13 @@ int plat_thread_where(struct plat *p, int tid)
 	(void)p;
 	(void)tid;
 	return PLAT_THREAD_RUNNING;
+}
+
+int64_t plat_thread_cpu_ns(struct plat *p, int tid)
+{
+	(void)p;
+	(void)tid;
+	return -1;
 }
 
 void plat_thread_signal(struct plat *p, int tid, int signo)

@@ -53,7 +53,9 @@ size_t plat_write_prefix(struct plat *p, const struct plat_call *c,
 
 /* --- Answers ---------------------------------------------------------------
  * Each returns 0, or -ENOENT when the call is gone (the thread was killed):
- * a normal event, not an error. err is a negative errno or 0. */
+ * a normal event, not an error. err is a negative errno or 0.
+ * plat_continue may also return 1: the call has run already (a platform
+ * that runs it in place, not later in the guest thread). */
 int plat_reply(struct plat *p, const struct plat_call *c, int64_t val, int err);
 int plat_continue(struct plat *p, const struct plat_call *c);
 /* Is the call still waiting for its answer? */
@@ -237,6 +239,9 @@ enum {
 	PLAT_THREAD_ELSEWHERE = 2,
 };
 int plat_thread_where(struct plat *p, int tid);
+/* CPU time thread tid has run so far, in ns (any origin: only
+ * differences count), or -1 when it cannot be told. */
+int64_t plat_thread_cpu_ns(struct plat *p, int tid);
 /* Send signal signo to thread tid (tkill). */
 void plat_thread_signal(struct plat *p, int tid, int signo);
 

@@ -836,6 +836,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inv_fail("emu_set_inject refused a valid spec");
 		tr("inject seed=%u\n", (unsigned)inj.seed);
 	}
+	/* Half hand zero-timeout waits to the kernel, as the supervisor
+	 * does, and keep the anchors those calls may look at dark. */
+	fake.emu.zero_timeout_native = u8() & 1;
 	unsigned steps = 0;
 	while (in_n && steps++ < 2000 && n_calls < MAX_CALLS) {
 		uint8_t o = u8();

@@ -30,7 +30,11 @@ int fake_setup(void **state)
 	fake.now = FAKE_T0;
 	fake.nofile = 1024;
 	fake.thread_where = PLAT_THREAD_ELSEWHERE;
+	fake.cpu_ns = -1;
 	emu_init(&fake.emu, &fake);
+	/* The tables answer zero timeouts too (test_zero_timeout.c turns the
+	 * hand-over back on). */
+	fake.emu.zero_timeout_native = 0;
 	return 0;
 }
 
@@ -755,6 +759,13 @@ int plat_thread_where(struct plat *p, int tid)
 	assert_ptr_equal(p, &fake);
 	(void)tid;
 	return fake.thread_where;
+}
+
+int64_t plat_thread_cpu_ns(struct plat *p, int tid)
+{
+	assert_ptr_equal(p, &fake);
+	(void)tid;
+	return fake.cpu_ns;
 }
 
 void plat_thread_signal(struct plat *p, int tid, int signo)

@@ -121,6 +121,7 @@ struct plat {
 	size_t n_log;
 	size_t readable_calls; /* plat_epoll_readable calls */
 	int thread_where;      /* what plat_thread_where answers */
+	int64_t cpu_ns;	       /* what plat_thread_cpu_ns answers */
 	int kicks, last_kick;  /* plat_thread_signal calls, last signal */
 	struct fake_callstate calls[FAKE_MAX_CALLS];
 	uint64_t next_call_id;
