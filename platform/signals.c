@@ -79,22 +79,32 @@ int plat_signal_pending(struct plat *p, const struct plat_call *c,
 	return r;
 }
 
+/* Read /proc/<tid>/<name> into buf (NUL-terminated): its length, or -1
+ * when the thread is gone. */
+static ssize_t read_task_file(int tid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", tid, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
 int plat_thread_where(struct plat *p, int tid)
 {
-	char path[64], buf[128];
+	char buf[128];
 	(void)p;
 	/* wchan names the kernel function a sleeping task waits in: the
 	 * epoll wait's own, or anything else (a seccomp notification of
 	 * its next call, a read...); "0" while it runs. */
-	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return PLAT_THREAD_GONE;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	ssize_t n = read_task_file(tid, "wchan", buf, sizeof(buf));
 	if (n < 0)
 		return PLAT_THREAD_GONE;
-	buf[n] = 0;
 	if (n == 0 || strcmp(buf, "0") == 0)
 		return PLAT_THREAD_RUNNING;
 	if (strstr(buf, "epoll") || strstr(buf, "ep_poll"))
@@ -104,18 +114,11 @@ int plat_thread_where(struct plat *p, int tid)
 
 int64_t plat_thread_cpu_ns(struct plat *p, int tid)
 {
-	char path[64], buf[96];
+	char buf[96];
 	(void)p;
 	/* schedstat: time on the CPU (ns), time waiting for it, slices. */
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_task_file(tid, "schedstat", buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	char *end;
 	long long ns = strtoll(buf, &end, 10);
 	return end == buf || ns < 0 ? -1 : (int64_t)ns;

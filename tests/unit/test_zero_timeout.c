@@ -125,15 +125,23 @@ FK_CASE(hold_of_a_non_instance_ends_at_once)
 	assert_true(shown(a));
 }
 
-FK_CASE(hold_ends_when_the_thread_is_elsewhere)
+/* An instance named by a zero-timeout call handed over, then made ready:
+ * it stays dark. */
+static int held_instance(int nr)
 {
 	on();
 	int fa;
 	int a = fk_instance(&fa, 0, F_IN, 1);
-	assert_true(fk_continued(zero_wait(SYS_epoll_pwait, a)));
+	assert_true(fk_continued(zero_wait(nr, a)));
 	fk_raise(fa, F_IN);
 	emu_publish(E);
 	assert_false(shown(a));
+	return a;
+}
+
+FK_CASE(hold_ends_when_the_thread_is_elsewhere)
+{
+	int a = held_instance(SYS_epoll_pwait);
 	/* The thread never calls again: it is seen asleep in something
 	 * else, so the kernel's wait is over. */
 	fake.thread_where = PLAT_THREAD_ELSEWHERE;
@@ -144,12 +152,7 @@ FK_CASE(hold_ends_when_the_thread_is_elsewhere)
 
 FK_CASE(running_thread_held_for_a_while_only)
 {
-	on();
-	int fa;
-	int a = fk_instance(&fa, 0, F_IN, 1);
-	assert_true(fk_continued(zero_wait(SYS_epoll_wait, a)));
-	fk_raise(fa, F_IN);
-	emu_publish(E);
+	int a = held_instance(SYS_epoll_wait);
 	fake.thread_where = PLAT_THREAD_RUNNING;
 	fake_advance(2 * MS);
 	emu_publish(E);
@@ -161,12 +164,7 @@ FK_CASE(running_thread_held_for_a_while_only)
 
 FK_CASE(running_thread_released_by_its_cpu_time)
 {
-	on();
-	int fa;
-	int a = fk_instance(&fa, 0, F_IN, 1);
-	assert_true(fk_continued(zero_wait(SYS_epoll_wait, a)));
-	fk_raise(fa, F_IN);
-	emu_publish(E);
+	int a = held_instance(SYS_epoll_wait);
 	fake.thread_where = PLAT_THREAD_RUNNING;
 	fake.cpu_ns = 5 * MS;
 	fake_advance(2 * MS); /* first look: the thread's clock noted */
