@@ -174,18 +174,23 @@ int plat_group_quiet(struct plat *p, struct plat_group *g, int quiet)
 	return quiet;
 }
 
-void plat_group_drain(struct plat *p, struct plat_group *g)
+void group_harvest(struct plat *p, struct plat_group *g,
+		   struct plat_handle *skip)
 {
 	struct list *pos, *tmp;
-	if (!g)
-		return;
 	int opened = plat_batch_hold(p);
 	emu_batch_begin(p->emu);
 	list_for_each_safe(pos, tmp, &g->kinds[BK_EDGE])
 	{
-		bucket_harvest(p, container_of(pos, struct bucket, link), NULL);
+		bucket_harvest(p, container_of(pos, struct bucket, link), skip);
 	}
 	plat_batch_release(p, opened);
+}
+
+void plat_group_drain(struct plat *p, struct plat_group *g)
+{
+	if (g)
+		group_harvest(p, g, NULL);
 }
 
 int plat_batch_hold(struct plat *p)
@@ -684,6 +689,7 @@ int bucket_handle_modify(struct plat *p, struct plat_handle *h, int d,
 	unstage(p, &staged);
 	if (r == 0)
 		h->mask = mask;
+	h->fresh_gen = 0; /* polled with the mask it had */
 	return r;
 }
 
@@ -768,6 +774,10 @@ uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h, int afresh)
 	struct bucket *b = h->lb;
 	if (!b || h->detached)
 		return 0;
+	/* Woken since the readiness was last current: its edge copy's read
+	 * polled it then, with the same mask. */
+	if (!afresh && h->fresh_gen == p->poll_gen)
+		return h->fresh;
 	if (afresh || b->level_gen != p->poll_gen)
 		level_refresh(p, b);
 	return b->slots[h->lidx].level;
@@ -792,10 +802,12 @@ void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip)
 			struct bslot *s = &b->slots[i];
 			/* A closed handle keeps its slot as a zombie
 			 * (cookie NULL) until its file goes. */
-			if (!s->h || s->gen != gen || s->h == skip ||
-			    !s->h->cookie)
+			if (!s->h || s->gen != gen || !s->h->cookie)
 				continue;
-			emu_wakeup(p->emu, s->h->cookie);
+			s->h->fresh = evs[k].events;
+			s->h->fresh_gen = p->poll_gen;
+			if (s->h != skip)
+				emu_wakeup(p->emu, s->h->cookie);
 		}
 	} while (n == 256);
 }

@@ -56,9 +56,20 @@ int handle_gone(struct plat *p, const struct plat_handle *h)
 	return kcmp_epoll(p->self, p->self, h->ep, h->ep, h->tfd) == -ENOENT;
 }
 
+/* A registration found gone went with its file (we remove one only with
+ * its handle's): the other copy has gone too, so closing the handle can
+ * free its slots at once instead of keeping a zombie to look at again. */
+static int gone_now(struct plat_handle *h)
+{
+	h->detached = 1;
+	return 1;
+}
+
 int plat_handle_alive(struct plat *p, struct plat_handle *h)
 {
-	return h && !h->closed && !handle_gone(p, h);
+	if (!h || h->closed)
+		return 0;
+	return !(handle_gone(p, h) && gone_now(h));
 }
 
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
@@ -273,6 +284,20 @@ static void sync_one(struct plat *p, struct plat_handle *skip);
  * the read also serves the emulation's own "ready now" check. */
 static void settle_watch(struct plat *p, struct plat_handle *h)
 {
+	struct plat_group *g = h->b->g;
+	if (g->quiet && h->b->kind == BK_EDGE) {
+		/* A quiet group's wake-ups wait in its edge buckets, which
+		 * an ADD reads only now (ep_lookup_add): one read gives the
+		 * wake-ups from before the registration, in order, and the
+		 * new file's readiness, which ep_insert queued in the same
+		 * bucket if ready and the read polled. */
+		h->fresh_gen = 0;
+		group_harvest(p, g, h);
+		if (!h->fresh_gen)
+			h->fresh = 0; /* not reported: not ready */
+		h->fresh_gen = p->poll_gen;
+		return;
+	}
 	if (bucket_handle_level(p, h, 1))
 		sync_one(p, h);
 }
@@ -348,7 +373,10 @@ void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
 int plat_same_file(struct plat *p, const struct plat_call *c,
 		   struct plat_handle *h, int fd)
 {
-	return handle_same(p, c->tid, fd, h);
+	int r = handle_same(p, c->tid, fd, h);
+	if (r == -ENOENT)
+		gone_now(h);
+	return r;
 }
 
 int plat_fd_pollable(struct plat *p, const struct plat_call *c, int fd)

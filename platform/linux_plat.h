@@ -96,6 +96,12 @@ struct plat_handle {
 	int anchor;	  /* our epoll instances: the eventfd their guest file
 			     holds, readable while the instance is; else -1 */
 	uint64_t sigmask; /* signalfd watches: the file's mask, last read */
+	/* What the file's edge copy reported when its bucket was last read:
+	 * the kernel polled the file for that read, so while plat.poll_gen
+	 * is still fresh_gen it is as current as a read of the level copy
+	 * (bucket_handle_level). */
+	uint32_t fresh;
+	uint64_t fresh_gen;
 	int closed;
 	int detached;	   /* its registrations are gone already */
 	struct list zlink; /* group's zombies: closed, registrations kept */
@@ -221,6 +227,10 @@ void bucket_handle_detach(struct plat *p, struct plat_handle *h, int d);
 /* A watch's readiness as its level copy shows it: as last read in this
  * poll generation, or read afresh (after the registration changed). */
 uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h, int afresh);
+/* Deliver the wake-ups a group's edge buckets have queued, except skip's
+ * (whose readiness the read leaves in skip->fresh). */
+void group_harvest(struct plat *p, struct plat_group *g,
+		   struct plat_handle *skip);
 /* Deliver the wake-ups an edge bucket has queued, except skip's. */
 void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip);
 void bucket_free(struct plat *p, struct bucket *b);

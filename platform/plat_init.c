@@ -21,6 +21,7 @@ static int tag_timer = TAG_TIMER;
 int plat_init(struct plat *p, int listener)
 {
 	memset(p, 0, sizeof(*p));
+	p->poll_gen = 1; /* a handle's fresh_gen 0 is never current */
 	p->listener = listener;
 	p->self = getpid();
 	u64map_init(&p->tasks);

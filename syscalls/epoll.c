@@ -128,12 +128,16 @@ struct ep_instance *ep_adopt(struct emu *e, const struct plat_call *c, int fd,
 	return ep;
 }
 
-struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
-			      int *err)
+static struct ep_instance *lookup(struct emu *e, const struct plat_call *c,
+				  int fd, int *err, int drain)
 {
 	struct ep_instance *ep = plat_lookup_epoll(e->plat, c, fd, err);
 	if (ep) {
-		ep_quiet_drain(ep); /* the call sees every wake-up before it */
+		if (drain)
+			ep_quiet_drain(ep); /* the call sees every wake-up
+					       before it */
+		else
+			ep->unheard = 0;
 		return ep;
 	}
 	if (*err == PLAT_UNADOPTED)
@@ -145,6 +149,21 @@ struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
 			*err = -ENOMEM; /* as the kernel out of memory */
 	}
 	return ep;
+}
+
+struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
+			      int *err)
+{
+	return lookup(e, c, fd, err, 1);
+}
+
+/* An ADD reads a quiet instance's wake-ups when its watch is registered
+ * (plat_watch_open): one read then also says whether the new file is
+ * ready, and queues what came before it first. */
+struct ep_instance *ep_lookup_add(struct emu *e, const struct plat_call *c,
+				  int fd, int *err)
+{
+	return lookup(e, c, fd, err, 0);
 }
 
 struct ep_entry *ep_find(struct ep_instance *ep, const struct plat_call *c,

@@ -123,6 +123,8 @@ struct ep_instance *ep_adopt(struct emu *e, const struct plat_call *c, int fd,
 /* The instance behind the caller's fd (plat_lookup_epoll), adopted if no
  * call named it before, after a sweep if the platform was short of fds to
  * look. NULL with *err: -EBADF, -EINVAL, or -ENOMEM. */
+struct ep_instance *ep_lookup_add(struct emu *e, const struct plat_call *c,
+				  int fd, int *err);
 struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
 			      int *err);
 

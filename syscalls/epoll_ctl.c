@@ -238,7 +238,8 @@ void sys_epoll_ctl(struct emu *e, const struct plat_call *c)
 			    (unsigned long long)data);
 		}
 	}
-	struct ep_instance *ep = ep_lookup(e, c, epfd, &err);
+	struct ep_instance *ep = op == CTL_ADD ? ep_lookup_add(e, c, epfd, &err)
+					       : ep_lookup(e, c, epfd, &err);
 	if (!ep && err == -EBADF) {
 		plat_reply(e->plat, c, 0, -EBADF);
 		return;

@@ -78,7 +78,10 @@ void plat_group_free(struct plat *p, struct plat_group *g);
  * them (as one batch). Not quiet: they come as they happen, and whatever
  * queued meanwhile comes too. Returns whether the group is quiet now: the
  * platform may refuse, or end it by itself (then a drain finds nothing
- * and costs only its look). */
+ * and costs only its look). plat_watch_open in a quiet group delivers
+ * what the group has queued before it returns, as plat_group_drain would
+ * (an EPOLL_CTL_ADD does not drain first: the platform may read the
+ * queued wake-ups and the new file's readiness at once). */
 int plat_group_quiet(struct plat *p, struct plat_group *g, int quiet);
 void plat_group_drain(struct plat *p, struct plat_group *g);
 

@@ -96,6 +96,31 @@ static void change_after_wakeups(void)
 	busy_close(&b);
 }
 
+/* A file added while not ready, after the wake-ups, and ready later:
+ * it queues behind them; and one whose data was read after its wake-up
+ * is not reported (the harvest polls it afresh). */
+static void add_not_ready_then_ready(void)
+{
+	struct busy b;
+	struct epoll_event out[NP + 2];
+	int late[2];
+	busy_open(&b, EPOLLIN);
+	CHECK_OK(pipe2(late, O_CLOEXEC | O_NONBLOCK));
+	CHECK_OK(add(b.ep, late[0], EPOLLIN, 100));
+	char c;
+	CHECK_EQ(read(b.p[3][0], &c, 1), 1); /* its wake-up is stale now */
+	CHECK_EQ(write(late[1], "x", 1), 1);
+	CHECK_EQ(epoll_wait(b.ep, out, NP + 2, 0), NP);
+	for (int i = 0, k = 0; i < NP; i++) {
+		if (i == 3)
+			continue;
+		CHECK_EQ(out[k++].data.u64, (uint64_t)i);
+	}
+	CHECK_EQ(out[NP - 1].data.u64, 100);
+	close_fds(late[0], late[1]);
+	busy_close(&b);
+}
+
 /* A sleeper afterwards is woken by the next write, however quiet the
  * instance was before it slept. */
 static void sleeper_afterwards(void)
@@ -201,6 +226,7 @@ int main(void)
 {
 	RUN(harvest_in_order);
 	RUN(change_after_wakeups);
+	RUN(add_not_ready_then_ready);
 	RUN(sleeper_afterwards);
 	RUN(parent_afterwards);
 	RUN(poll_afterwards);
