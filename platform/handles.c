@@ -282,24 +282,32 @@ static void sync_one(struct plat *p, struct plat_handle *skip);
  * Whether the file is ready is read from the watch's level copy, which
  * the registration (ep_insert) or the change (ep_modify) has just polled:
  * the read also serves the emulation's own "ready now" check. */
-static void settle_watch(struct plat *p, struct plat_handle *h)
+static void settle_watch(struct plat *p, struct plat_handle *h, int added)
 {
 	struct plat_group *g = h->b->g;
-	if (g->quiet && h->b->kind == BK_EDGE) {
-		/* A quiet group's wake-ups wait in its edge buckets, which
-		 * an ADD reads only now (ep_lookup_add): one read gives the
-		 * wake-ups from before the registration, in order, and the
-		 * new file's readiness, which ep_insert queued in the same
-		 * bucket if ready and the read polled. */
-		h->fresh_gen = 0;
-		group_harvest(p, g, h);
-		if (!h->fresh_gen)
-			h->fresh = 0; /* not reported: not ready */
-		h->fresh_gen = p->poll_gen;
+	if (!g->quiet) {
+		if (bucket_handle_level(p, h, 1))
+			sync_one(p, h);
 		return;
 	}
-	if (bucket_handle_level(p, h, 1))
-		sync_one(p, h);
+	/* A quiet group's wake-ups wait in its edge buckets, where the main
+	 * epoll cannot see them; the file's own queued wake-up is read by
+	 * the next drain as one of an entry queued already. A MOD's lookup
+	 * has drained them; an ADD's has not (ep_lookup_add): one read of
+	 * the buckets now gives the wake-ups from before the registration,
+	 * in order, and the new file's readiness, which ep_insert queued in
+	 * the same bucket if ready and the read polled. */
+	if (!added || h->b->kind != BK_EDGE) {
+		if (added)
+			group_harvest(p, g, h);
+		bucket_handle_level(p, h, 1);
+		return;
+	}
+	h->fresh_gen = 0;
+	group_harvest(p, g, h);
+	if (!h->fresh_gen)
+		h->fresh = 0; /* not reported: not ready */
+	h->fresh_gen = p->poll_gen;
 }
 
 int plat_watch_open(struct plat *p, const struct plat_call *c,
@@ -319,7 +327,7 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 	    bucket_watch_new(p, g, d, have_st ? &st : NULL, mask,
 			     (flags & PLAT_WATCH_ANY_COUNT) != 0, cookie, out);
 	if (r == 0) {
-		settle_watch(p, *out);
+		settle_watch(p, *out, 1);
 		int anon = have_st && st.st_dev == p->anon_dev &&
 			   st.st_ino == p->anon_ino;
 		enum anon_kind ak = anon ? anon_kind(p->self, d) : ANON_OTHER;
@@ -353,7 +361,7 @@ int plat_watch_modify(struct plat *p, const struct plat_call *c, int fd,
 	 * several entries stays the kernel's. */
 	int r = bucket_handle_modify(p, h, d, mask);
 	if (r == 0)
-		settle_watch(p, h);
+		settle_watch(p, h, 0);
 	close(d);
 	return r;
 }
