@@ -80,6 +80,7 @@ void group_init(struct plat_group *g)
 	list_init(&g->zombies);
 	g->quiet = 0;
 	g->decided = g->shares = 0;
+	g->pump = NULL;
 }
 
 void bucket_free(struct plat *p, struct bucket *b)
@@ -93,8 +94,11 @@ static void bucket_retire_if_dead(struct plat *p, struct bucket *b);
 
 static void bucket_close(struct plat *p, struct bucket *b)
 {
-	if (b->kind == BK_EDGE)
+	if (b->tag == TAG_PUMP)
 		epoll_ctl(p->mainep, EPOLL_CTL_DEL, b->ep, NULL);
+	else if (b->kind == BK_EDGE)
+		epoll_ctl(b->g->pump ? b->g->pump->ep : p->mainep,
+			  EPOLL_CTL_DEL, b->ep, NULL);
 	if (b->ring_live)
 		ring_disarm(p, b);
 	close(b->ep);
@@ -122,6 +126,10 @@ void group_close(struct plat *p, struct plat_group *g)
 		while (!list_empty(&g->kinds[k]))
 			bucket_close(p, container_of(g->kinds[k].next,
 						     struct bucket, link));
+	if (g->pump) {
+		bucket_close(p, g->pump);
+		g->pump = NULL;
+	}
 }
 
 struct plat_group *plat_group_new(struct plat *p)
@@ -163,7 +171,15 @@ int plat_group_quiet(struct plat *p, struct plat_group *g, int quiet)
 	g->quiet = quiet;
 	/* Events 0: the registration stays (a later MOD needs no file), but
 	 * the bucket's wake-ups no longer reach the main epoll's list; a MOD
-	 * back to EPOLLIN queues the bucket at once if it holds any. */
+	 * back to EPOLLIN queues the bucket at once if it holds any. With a
+	 * pump, the pump's registration is the one. */
+	if (g->pump) {
+		struct epoll_event ev = {.events =
+					     quiet ? 0 : EPOLLIN | EPOLLET,
+					 .data.ptr = g->pump};
+		epoll_ctl(p->mainep, EPOLL_CTL_MOD, g->pump->ep, &ev);
+		return quiet;
+	}
 	for (pos = g->kinds[BK_EDGE].next; pos != &g->kinds[BK_EDGE];
 	     pos = pos->next) {
 		struct bucket *b = container_of(pos, struct bucket, link);
@@ -180,10 +196,14 @@ void group_harvest(struct plat *p, struct plat_group *g,
 	struct list *pos, *tmp;
 	int opened = plat_batch_hold(p);
 	emu_batch_begin(p->emu);
-	list_for_each_safe(pos, tmp, &g->kinds[BK_EDGE])
-	{
-		bucket_harvest(p, container_of(pos, struct bucket, link), skip);
-	}
+	if (g->pump)
+		pump_harvest(p, g->pump, skip);
+	else
+		list_for_each_safe(pos, tmp, &g->kinds[BK_EDGE])
+		{
+			bucket_harvest(
+			    p, container_of(pos, struct bucket, link), skip);
+		}
 	plat_batch_release(p, opened);
 }
 
@@ -218,6 +238,69 @@ void plat_batch_end(struct plat *p)
 	p->in_batch = 0;
 }
 
+/* A group's second edge bucket gets it a pump: reading every bucket of a
+ * quiet instance of 10,000 connections for the few that had wake-ups cost
+ * ten system calls per call. Its buckets move into the pump, and the pump
+ * into the main epoll in their place (whether the group is quiet is then
+ * the pump's registration). Best effort: without a pump the buckets stay
+ * in the main epoll. The shared group's buckets stay there: one more
+ * level of nesting would lower the kernel's limit on the wake-up paths to
+ * a file (reverse_path_check: 500 paths of length 2, 100 of length 3),
+ * which the thousands of instances sharing it rely on. */
+static void pump_new(struct plat *p, struct plat_group *g)
+{
+	struct list *pos;
+	if (p->nfds >= p->fd_budget)
+		return;
+	struct bucket *pb = calloc(1, sizeof(*pb));
+	if (!pb)
+		return;
+	pb->tag = TAG_PUMP;
+	pb->kind = BK_EDGE;
+	pb->g = g;
+	pb->free_head = NO_SLOT;
+	list_init(&pb->link);
+	pb->ep = epoll_create1(EPOLL_CLOEXEC);
+	int ok = pb->ep >= 0;
+	/* In the pump first: a bucket in both for a moment is harmless. */
+	for (pos = g->kinds[BK_EDGE].next; ok && pos != &g->kinds[BK_EDGE];
+	     pos = pos->next) {
+		struct bucket *b = container_of(pos, struct bucket, link);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+					 .data.ptr = b};
+		ok = epoll_ctl(pb->ep, EPOLL_CTL_ADD, b->ep, &ev) == 0;
+	}
+	struct epoll_event mev = {.events = g->quiet ? 0 : EPOLLIN | EPOLLET,
+				  .data.ptr = pb};
+	if (!ok || epoll_ctl(p->mainep, EPOLL_CTL_ADD, pb->ep, &mev) < 0) {
+		if (pb->ep >= 0)
+			close(pb->ep);
+		free(pb);
+		return;
+	}
+	for (pos = g->kinds[BK_EDGE].next; pos != &g->kinds[BK_EDGE];
+	     pos = pos->next)
+		epoll_ctl(p->mainep, EPOLL_CTL_DEL,
+			  container_of(pos, struct bucket, link)->ep, NULL);
+	p->nfds++;
+	g->pump = pb;
+}
+
+/* A new edge bucket into its group's pump, or the main epoll. */
+static int edge_register(struct plat *p, struct plat_group *g, struct bucket *b)
+{
+	if (!g->pump && g != &p->shared && !list_empty(&g->kinds[BK_EDGE]))
+		pump_new(p, g);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = b};
+	if (g->pump)
+		return epoll_ctl(g->pump->ep, EPOLL_CTL_ADD, b->ep, &ev) < 0
+			   ? -errno
+			   : 0;
+	if (g->quiet)
+		ev.events = 0;
+	return epoll_ctl(p->mainep, EPOLL_CTL_ADD, b->ep, &ev) < 0 ? -errno : 0;
+}
+
 static struct bucket *bucket_new(struct plat *p, struct plat_group *g,
 				 enum bucket_kind kind, int *err)
 {
@@ -250,10 +333,7 @@ static struct bucket *bucket_new(struct plat *p, struct plat_group *g,
 	if (kind == BK_RING && g->quiet)
 		plat_group_quiet(p, g, 0);
 	if (kind == BK_EDGE) {
-		struct epoll_event ev = {
-		    .events = g->quiet ? 0 : EPOLLIN | EPOLLET, .data.ptr = b};
-		if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, b->ep, &ev) < 0)
-			r = -errno;
+		r = edge_register(p, g, b);
 	} else if (kind == BK_RING) {
 		r = ring_arm(p, b);
 	}
@@ -781,6 +861,19 @@ uint32_t bucket_handle_level(struct plat *p, struct plat_handle *h, int afresh)
 	if (afresh || b->level_gen != p->poll_gen)
 		level_refresh(p, b);
 	return b->slots[h->lidx].level;
+}
+
+void pump_harvest(struct plat *p, struct bucket *pump, struct plat_handle *skip)
+{
+	struct epoll_event evs[64];
+	int n;
+	do {
+		if (pump->closed)
+			return;
+		n = epoll_wait(pump->ep, evs, 64, 0);
+		for (int k = 0; k < n && !pump->closed; k++)
+			bucket_harvest(p, evs[k].data.ptr, skip);
+	} while (n == 64);
 }
 
 void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip)

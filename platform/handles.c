@@ -430,6 +430,8 @@ void plat_drain_main(struct plat *p, struct plat_handle *skip)
 			struct bucket *b = evs[i].data.ptr;
 			if (b->tag == TAG_BUCKET)
 				bucket_harvest(p, b, skip);
+			else if (b->tag == TAG_PUMP)
+				pump_harvest(p, b, skip);
 		}
 	} while (n == 256);
 }

@@ -21,6 +21,7 @@ enum plat_tag {
 	TAG_BUCKET,
 	TAG_TASK,
 	TAG_RING,
+	TAG_PUMP, /* a group's pump (struct plat_group.pump_tag) */
 };
 
 /* buckets.c: registrations of guest files packed into few kernel epolls. */
@@ -50,7 +51,7 @@ struct bslot {
 /* One kernel epoll holding up to `size` registrations, registration i
  * under reserved fd number plat.slot_base + i. */
 struct bucket {
-	int tag; /* TAG_BUCKET */
+	int tag; /* TAG_BUCKET, or TAG_PUMP for a group's pump */
 	enum bucket_kind kind;
 	struct plat_group *g;
 	int ep;
@@ -76,7 +77,14 @@ struct plat_group {
 	struct list kinds[BK_KINDS]; /* struct bucket */
 	struct list zombies;	     /* struct plat_handle.zlink */
 	struct list link;	     /* plat.groups */
-	int quiet; /* its edge buckets are in the main epoll with no events */
+	int quiet; /* its edge buckets (or its pump) are in the main epoll
+		      with no events */
+	/* A group of more than one edge bucket: an epoll holding them
+	 * (edge-triggered), in the main epoll in their place, so that a read
+	 * of it says which buckets have wake-ups; else NULL. A struct bucket
+	 * tagged TAG_PUMP, with no slots, so that it is closed and freed as
+	 * buckets are (not while a batch may still name it). */
+	struct bucket *pump;
 	/* Decided at its first watch: its watches live in plat.shared's
 	 * buckets (1) or in its own (0). */
 	int decided, shares;
@@ -233,6 +241,9 @@ void group_harvest(struct plat *p, struct plat_group *g,
 		   struct plat_handle *skip);
 /* Deliver the wake-ups an edge bucket has queued, except skip's. */
 void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip);
+/* Deliver the wake-ups of the buckets a group's pump reports. */
+void pump_harvest(struct plat *p, struct bucket *pump,
+		  struct plat_handle *skip);
 void bucket_free(struct plat *p, struct bucket *b);
 /* Harvest every edge bucket the main epoll reports now (handles.c). */
 void plat_drain_main(struct plat *p, struct plat_handle *skip);

@@ -151,6 +151,9 @@ static void dispatch(struct sup *s, struct epoll_event *ev)
 	case TAG_BUCKET:
 		bucket_harvest(&s->plat, ev->data.ptr, NULL);
 		break;
+	case TAG_PUMP:
+		pump_harvest(&s->plat, ev->data.ptr, NULL);
+		break;
 	case TAG_TASK:
 		plat_task_exit(&s->plat, ev->data.ptr);
 		break;
