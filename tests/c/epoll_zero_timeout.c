@@ -40,9 +40,13 @@ static void errors_as_the_kernel(void)
 	volatile int neg = -1; /* not a constant: the compiler objects */
 	CHECK_ERR(epoll_wait(ep, ev, neg, 0), EINVAL);
 	CHECK_ERR(epoll_wait(-1, ev, 0, 0), EBADF);
-	CHECK_ERR(epoll_wait(ep, (void *)-4096L, 2, 0), EFAULT);
 	CHECK_ERR(epoll_wait(-1, (void *)-4096L, 2, 0), EBADF);
-	CHECK_ERR(epoll_wait(p[0], (void *)-4096L, 2, 0), EFAULT);
+	if (sizeof(void *) == 8) {
+		/* Beyond user space (a 32-bit process's every address is
+		 * below the 64-bit kernel's limit: no fault to expect). */
+		CHECK_ERR(epoll_wait(ep, (void *)-4096L, 2, 0), EFAULT);
+		CHECK_ERR(epoll_wait(p[0], (void *)-4096L, 2, 0), EFAULT);
+	}
 	CHECK_ERR(epoll_wait(p[0], ev, 0, 0), EINVAL);
 	CHECK_ERR(epoll_wait(-1, ev, 2, 0), EBADF);
 	/* A buffer the kernel never writes: zero events, no fault. */
