@@ -238,6 +238,7 @@ static void spinner_beside_poller(void)
 	pthread_join(tp, NULL);
 	CHECK_EQ(s.late, 0);
 	CHECK_EQ(s.foreign, 0);
+	EXPECT_NONE(s.ep); /* drops the stale entry, as a harvest does */
 	CHECK(s.waits > 300);
 	CHECK(s.events > 0);
 	close(efd);
@@ -264,6 +265,7 @@ static void spinners_see_only_theirs(void)
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	CHECK_EQ(s.foreign, 0);
+	EXPECT_NONE(s.ep); /* drops the stale entry, as a harvest does */
 	close(efd);
 	close(s.ep);
 }
@@ -306,12 +308,81 @@ static void other_instance_wakes(void)
 		EXPECT_ONE(t.other, EPOLLIN, COOKIE);
 		efd_read(efd);
 	}
+	EXPECT_NONE(t.other);
 	t.stop = 1;
 	pthread_join(th, NULL);
 	CHECK_EQ(t.foreign, 0);
 	close(efd);
 	close(t.mine);
 	close(t.other);
+}
+
+/* After a zero-timeout wait, the caller goes on without another call on
+ * the instance: it blocks in a read, or computes. A poll() of the
+ * instance by another thread is woken when the instance gets an event,
+ * long before the caller is back. */
+struct after {
+	int ep, gate[2];
+	int compute; /* spin instead of blocking */
+	volatile int spinning, done;
+};
+
+static void *zero_then_away(void *arg)
+{
+	struct after *a = arg;
+	struct epoll_event ev[2];
+	if (epoll_wait(a->ep, ev, 2, 0) != 0)
+		a->done = -1;
+	if (a->compute) {
+		a->spinning = 1;
+		double t0 = tl_now_ms();
+		while (tl_now_ms() - t0 < 3000 && a->spinning)
+			;
+	} else {
+		char c;
+		if (read(a->gate[0], &c, 1) != 1)
+			a->done = -1;
+	}
+	if (!a->done)
+		a->done = 1;
+	return NULL;
+}
+
+static void poll_woken_while_caller_away(int compute)
+{
+	struct after a;
+	memset(&a, 0, sizeof(a));
+	int efd;
+	a.ep = ep_with_eventfd(&efd, 0, EFD_NONBLOCK, EPOLLIN, COOKIE);
+	a.compute = compute;
+	CHECK_OK(pipe(a.gate));
+	pthread_t th;
+	pthread_create(&th, NULL, zero_then_away, &a);
+	usleep(50000); /* the zero-timeout call is long over */
+	efd_write(efd, 1);
+	struct pollfd p = {.fd = a.ep, .events = POLLIN};
+	CHECK_EQ(poll(&p, 1, 5000), 1);
+	CHECK_EQ(a.done, 0); /* still away: it did not let the poll through */
+	a.spinning = 0;
+	CHECK_EQ(write(a.gate[1], "x", 1), 1);
+	pthread_join(th, NULL);
+	CHECK_EQ(a.done, 1);
+	EXPECT_ONE(a.ep, EPOLLIN, COOKIE);
+	efd_read(efd);
+	EXPECT_NONE(a.ep);
+	close_fds(a.gate[0], a.gate[1]);
+	close(efd);
+	close(a.ep);
+}
+
+static void caller_blocks_elsewhere(void)
+{
+	poll_woken_while_caller_away(0);
+}
+
+static void caller_computes(void)
+{
+	poll_woken_while_caller_away(1);
 }
 
 int main(void)
@@ -322,6 +393,8 @@ int main(void)
 	RUN(spinners_see_only_theirs);
 	RUN(spinner_beside_poller);
 	RUN(other_instance_wakes);
+	RUN(caller_blocks_elsewhere);
+	RUN(caller_computes);
 	RUN(errors_as_the_kernel);
 	RUN(fill_and_drain);
 	RUN(numbers_change);
