@@ -59,17 +59,19 @@ int handle_gone(struct plat *p, const struct plat_handle *h)
 /* A registration found gone went with its file (we remove one only with
  * its handle's): the other copy has gone too, so closing the handle can
  * free its slots at once instead of keeping a zombie to look at again. */
-static int gone_now(struct plat_handle *h)
+static void mark_gone(struct plat_handle *h)
 {
 	h->detached = 1;
-	return 1;
 }
 
 int plat_handle_alive(struct plat *p, struct plat_handle *h)
 {
 	if (!h || h->closed)
 		return 0;
-	return !(handle_gone(p, h) && gone_now(h));
+	if (!handle_gone(p, h))
+		return 1;
+	mark_gone(h);
+	return 0;
 }
 
 uint32_t plat_watch_poll(struct plat *p, struct plat_handle *h)
@@ -383,7 +385,7 @@ int plat_same_file(struct plat *p, const struct plat_call *c,
 {
 	int r = handle_same(p, c->tid, fd, h);
 	if (r == -ENOENT)
-		gone_now(h);
+		mark_gone(h);
 	return r;
 }
 

@@ -21,7 +21,7 @@ enum plat_tag {
 	TAG_BUCKET,
 	TAG_TASK,
 	TAG_RING,
-	TAG_PUMP, /* a group's pump (struct plat_group.pump_tag) */
+	TAG_PUMP, /* a group's pump (struct plat_group.pump) */
 };
 
 /* buckets.c: registrations of guest files packed into few kernel epolls. */

@@ -123,10 +123,13 @@ struct ep_instance *ep_adopt(struct emu *e, const struct plat_call *c, int fd,
 /* The instance behind the caller's fd (plat_lookup_epoll), adopted if no
  * call named it before, after a sweep if the platform was short of fds to
  * look. NULL with *err: -EBADF, -EINVAL, or -ENOMEM. */
-struct ep_instance *ep_lookup_add(struct emu *e, const struct plat_call *c,
-				  int fd, int *err);
 struct ep_instance *ep_lookup(struct emu *e, const struct plat_call *c, int fd,
 			      int *err);
+/* The same for EPOLL_CTL_ADD, without the drain of a quiet instance: the
+ * platform delivers its wake-ups when it registers the watch
+ * (plat_watch_open), with the new file's readiness in the same read. */
+struct ep_instance *ep_lookup_add(struct emu *e, const struct plat_call *c,
+				  int fd, int *err);
 
 /* Look up the entry for (file of guest fd, fd). Entries found dead on the
  * way are removed. Returns NULL and sets *err to 0 (absent) or an error of

@@ -52,8 +52,8 @@
 struct sighold {
 	struct list link;	/* emu->holds */
 	struct ep_instance *ep; /* NULL: not known yet (a blind hold) */
-	struct plat_call call;	/* a blind hold's call, to resolve it */
-	int tid;
+	struct plat_call call;	/* the call handed over (a blind hold is
+				   resolved by looking up its fd) */
 	int signo;
 	int kicked;
 	int64_t since;
@@ -98,7 +98,7 @@ void sighold_hand_over(struct emu *e, struct waiter *w, int signo)
 		return;
 	}
 	h->ep = ep;
-	h->tid = w->call.tid;
+	h->call = w->call;
 	h->signo = signo;
 	h->since = plat_now_ns(e->plat);
 	list_add_tail(&h->link, &e->holds);
@@ -144,7 +144,6 @@ int sighold_zero_timeout(struct emu *e, const struct plat_call *c)
 		emu_hide(e, container_of(e->shown.next, struct ep_instance,
 					 shownlink));
 	h->call = *c;
-	h->tid = c->tid;
 	h->since = plat_now_ns(e->plat);
 	h->zero = 1;
 	h->cpu0 = -1;
@@ -193,7 +192,7 @@ void sighold_seen(struct emu *e, int tid)
 	list_for_each_safe(pos, tmp, &e->holds)
 	{
 		struct sighold *h = container_of(pos, struct sighold, link);
-		if (h->tid == tid)
+		if (h->call.tid == tid)
 			hold_end(e, h);
 	}
 }
@@ -213,7 +212,7 @@ void sighold_forget(struct emu *e, struct ep_instance *ep)
 static int running_past(struct emu *e, struct sighold *h, int64_t now)
 {
 	if (h->zero) {
-		int64_t cpu = plat_thread_cpu_ns(e->plat, h->tid);
+		int64_t cpu = plat_thread_cpu_ns(e->plat, h->call.tid);
 		if (cpu >= 0) {
 			if (h->cpu0 < 0)
 				h->cpu0 = cpu;
@@ -229,7 +228,7 @@ void sighold_check(struct emu *e, int64_t now)
 	list_for_each_safe(pos, tmp, &e->holds)
 	{
 		struct sighold *h = container_of(pos, struct sighold, link);
-		int where = plat_thread_where(e->plat, h->tid);
+		int where = plat_thread_where(e->plat, h->call.tid);
 		if (where == PLAT_THREAD_GONE ||
 		    where == PLAT_THREAD_ELSEWHERE ||
 		    (where == PLAT_THREAD_RUNNING && running_past(e, h, now))) {
@@ -242,7 +241,7 @@ void sighold_check(struct emu *e, int64_t now)
 		if (where == PLAT_THREAD_IN_EPOLL_WAIT && !h->kicked &&
 		    h->signo > 0 &&
 		    ep_instance_scan(h->ep, 0, 0) != EP_NOT_READY) {
-			plat_thread_signal(e->plat, h->tid, h->signo);
+			plat_thread_signal(e->plat, h->call.tid, h->signo);
 			h->kicked = 1;
 		}
 	}
