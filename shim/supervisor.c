@@ -301,7 +301,9 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		emu_batch_begin(s->emu);
 		/* Wake-ups first, notifications last: every wake-up a guest
 		 * caused before making a call was queued before its
-		 * notification, so within a batch this order is causal. */
+		 * notification (one that raced the collection of this batch
+		 * comes in the next: calls that depend on it read the main
+		 * epoll again, plat_sync). */
 		int listener_at = -1;
 		for (int i = 0; i < n; i++) {
 			if (*(int *)evs[i].data.ptr == TAG_LISTENER)
@@ -313,7 +315,8 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		 * (posted before epoll_wait returned): all before the
 		 * notification, and a walk of a file's many watchers in the
 		 * kernel's order (nested buckets hold its first 500). */
-		plat_sync(&s->plat);
+		if (s->plat.sync_needed)
+			plat_sync(&s->plat);
 		ring_drain(&s->plat, NULL);
 		if (listener_at >= 0)
 			dispatch(s, &evs[listener_at]);

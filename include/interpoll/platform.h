@@ -187,8 +187,10 @@ void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
  * call that changed it (a write, a close...), so when the guest makes its
  * next call, every wake-up it caused is already queued for the supervisor:
  * draining them first keeps "write, then epoll_wait" causal. (The Linux
- * main loop delivers a batch's wake-ups before its notification, so this
- * only has work to do after a batch that came back full.) The wake-ups it
+ * main loop delivers a batch's wake-ups before its notification, but a
+ * wake-up that lands while the kernel is collecting that batch is held
+ * back to the next one while the notification, polled afresh, comes in
+ * this one: so the main epoll is read once more here.) The wake-ups it
  * delivers are a batch of their own (emu_batch_begin). */
 void plat_sync(struct plat *p);
 
