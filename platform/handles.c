@@ -275,8 +275,6 @@ static struct plat_handle *own_instance(struct plat *p, int d)
 	return NULL;
 }
 
-static void sync_one(struct plat *p, struct plat_handle *skip);
-
 /* A watch that was just registered or modified while its file is ready
  * was queued by the kernel at once: that is not a wake-up of the file (the
  * emulation applies ep_insert/ep_modify's own "ready now" rule), so it is
@@ -289,7 +287,7 @@ static void settle_watch(struct plat *p, struct plat_handle *h, int added)
 	struct plat_group *g = h->b->g;
 	if (!g->quiet) {
 		if (bucket_handle_level(p, h, 1))
-			sync_one(p, h);
+			plat_drain_all(p, h);
 		return;
 	}
 	/* A quiet group's wake-ups wait in its edge buckets, where the main
@@ -414,47 +412,4 @@ int plat_fd_poll(struct plat *p, const struct plat_call *c, int fd)
 	int r = poll(&pfd, 1, 0) < 0 ? -errno : pfd.revents;
 	close(d);
 	return r;
-}
-
-/* Harvest every edge bucket the main epoll reports now. */
-void plat_drain_main(struct plat *p, struct plat_handle *skip)
-{
-	struct epoll_event evs[256];
-	int n;
-	do {
-		n = epoll_wait(p->mainep, evs, 256, 0);
-		if (n > 0)
-			emu_batch_begin(p->emu);
-		for (int i = 0; i < n; i++) {
-			/* Only buckets are edge-triggered in the main epoll;
-			 * everything else is level-triggered and will be
-			 * reported again to the main loop. */
-			struct bucket *b = evs[i].data.ptr;
-			if (b->tag == TAG_BUCKET)
-				bucket_harvest(p, b, skip);
-			else if (b->tag == TAG_PUMP)
-				pump_harvest(p, b, skip);
-		}
-	} while (n == 256);
-}
-
-static void sync_one(struct plat *p, struct plat_handle *skip)
-{
-	int opened = plat_batch_hold(p); /* closed buckets stay readable */
-	plat_drain_main(p, skip);
-	ring_drain(p, skip);
-	plat_batch_release(p, opened);
-}
-
-void plat_sync(struct plat *p)
-{
-	/* Every time, not only after a full batch: while epoll_wait collects
-	 * a batch (ep_send_events), a wake-up of a bucket goes to the epoll's
-	 * overflow list and reaches the ready list only after the batch is
-	 * taken, whereas the listener, level-triggered, is polled during the
-	 * collection. A guest that writes and then calls within that window
-	 * has its call in this batch and its wake-up in the next
-	 * (tests/c/epoll_zero_timeout.c fill_and_drain saw it, under ASan). */
-	sync_one(p, NULL);
-	p->sync_needed = 0;
 }

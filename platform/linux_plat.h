@@ -21,7 +21,8 @@ enum plat_tag {
 	TAG_BUCKET,
 	TAG_TASK,
 	TAG_RING,
-	TAG_PUMP, /* a group's pump (struct plat_group.pump) */
+	TAG_PUMP,	   /* a group's pump (struct plat_group.pump) */
+	TAG_LISTENER_EDGE, /* the listener again, edge-triggered */
 };
 
 /* buckets.c: registrations of guest files packed into few kernel epolls. */
@@ -175,6 +176,18 @@ struct plat {
 				     not ended yet */
 	int in_batch;
 	int sync_needed; /* the last batch was full: wake-ups may be queued */
+	/* causality.c: may a call skip reading the main epoll again? */
+	int listener_edge; /* copy of the listener, edge-triggered */
+	uint64_t last_id;  /* of the last notification received */
+	int have_last_id;
+	int read_since_recv;   /* a complete read of the main epoll began
+				  after that notification was queued */
+	int read_before_batch; /* read_since_recv as the batch's epoll_wait
+				  began */
+	int edge_in_batch;     /* the batch reported listener_edge */
+	int batch_full;
+	int call_synced; /* the call served has every wake-up queued before
+			    it */
 	uint64_t serial_next;
 	struct plat_features feat;
 	/* What the runner observes (--stats, --timeline), when set: how it
@@ -245,8 +258,14 @@ void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip);
 void pump_harvest(struct plat *p, struct bucket *pump,
 		  struct plat_handle *skip);
 void bucket_free(struct plat *p, struct bucket *b);
-/* Harvest every edge bucket the main epoll reports now (handles.c). */
+/* causality.c. The main loop's epoll_wait returned n (-1: error). */
+void plat_collected(struct plat *p, int n);
+/* A notification with this id was received. */
+void plat_received(struct plat *p, uint64_t id);
+/* Harvest every edge bucket the main epoll reports now. */
 void plat_drain_main(struct plat *p, struct plat_handle *skip);
+/* The main epoll, then the ring's completions: every wake-up queued now. */
+void plat_drain_all(struct plat *p, struct plat_handle *skip);
 
 /* ring.c: io_uring polls of BK_RING buckets. */
 int ring_arm(struct plat *p, struct bucket *b);

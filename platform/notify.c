@@ -15,6 +15,7 @@ int plat_recv(struct plat *p, struct plat_call *c)
 	if (ioctl(p->listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0)
 		return -errno;
 	c->recv_ns = plat_now_ns(p);
+	plat_received(p, n.id);
 	p->poll_gen++; /* readiness read from now on is read afresh */
 	c->id = n.id;
 	c->tid = (int32_t)n.pid;

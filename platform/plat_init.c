@@ -17,12 +17,14 @@
 
 static int tag_listener = TAG_LISTENER;
 static int tag_timer = TAG_TIMER;
+static int tag_listener_edge = TAG_LISTENER_EDGE;
 
 int plat_init(struct plat *p, int listener)
 {
 	memset(p, 0, sizeof(*p));
 	p->poll_gen = 1; /* a handle's fresh_gen 0 is never current */
 	p->listener = listener;
+	p->listener_edge = -1;
 	p->self = getpid();
 	u64map_init(&p->tasks);
 	u64map_init(&p->serials);
@@ -68,6 +70,16 @@ int plat_init(struct plat *p, int listener)
 	ev.data.ptr = &tag_timer;
 	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, p->timerfd, &ev) < 0)
 		return -errno;
+	/* Optional: without it every epoll call reads the main epoll again
+	 * (causality.c). */
+	p->listener_edge = fcntl(listener, F_DUPFD_CLOEXEC, 3);
+	ev = (struct epoll_event){.events = EPOLLIN | EPOLLET,
+				  .data.ptr = &tag_listener_edge};
+	if (p->listener_edge >= 0 &&
+	    epoll_ctl(p->mainep, EPOLL_CTL_ADD, p->listener_edge, &ev) < 0) {
+		close(p->listener_edge);
+		p->listener_edge = -1;
+	}
 	/* Synchronous wake-ups make a notification round trip ~9x cheaper
 	 * on this class of machine (Linux 6.6+); optional. */
 	p->feat.sync_wakeup = ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
@@ -98,6 +110,8 @@ void plat_fini(struct plat *p)
 	close(p->timerfd);
 	close(p->anchor);
 	close(p->probe);
+	if (p->listener_edge >= 0)
+		close(p->listener_edge);
 	for (uint32_t i = 0; i < p->nslots; i++)
 		close(p->slot_base + (int)i);
 }

@@ -111,6 +111,9 @@ static void on_listener(struct sup *s, uint32_t events)
 			/* No task uses the filter any more. */
 			epoll_ctl(s->plat.mainep, EPOLL_CTL_DEL,
 				  s->plat.listener, NULL);
+			if (s->plat.listener_edge >= 0)
+				epoll_ctl(s->plat.mainep, EPOLL_CTL_DEL,
+					  s->plat.listener_edge, NULL);
 			s->listener_open = 0;
 		}
 		return;
@@ -158,6 +161,9 @@ static void dispatch(struct sup *s, struct epoll_event *ev)
 		plat_task_exit(&s->plat, ev->data.ptr);
 		break;
 	case TAG_RING: /* drained after every wait */
+		break;
+	case TAG_LISTENER_EDGE:
+		s->plat.edge_in_batch = 1;
 		break;
 	}
 }
@@ -221,6 +227,13 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		perror("interpoll: supervisor set-up");
 		return 125;
 	}
+	if (o->mechanism_only && s->plat.listener_edge >= 0) {
+		/* The baseline pays for nothing it does not need. */
+		epoll_ctl(s->plat.mainep, EPOLL_CTL_DEL, s->plat.listener_edge,
+			  NULL);
+		close(s->plat.listener_edge);
+		s->plat.listener_edge = -1;
+	}
 	s->emu = emu_new(&s->plat);
 	if (!s->emu) {
 		perror("interpoll: supervisor set-up");
@@ -283,6 +296,7 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		if (s->guest_status != -1 && !children_left())
 			break;
 		int n = epoll_wait(s->plat.mainep, evs, 256, -1);
+		plat_collected(&s->plat, n);
 		if (n < 0) {
 			/* The ring's task work ends the wait with EINTR, its
 			 * completions posted (platform/ring.c). */
@@ -292,18 +306,15 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			}
 			n = 0;
 		}
-		s->plat.in_batch = 1;
 		if (s->loops)
 			loops_batch(s->loops, plat_now_ns(&s->plat));
-		/* A full batch may have left wake-ups queued in the kernel:
-		 * then calls must drain them first (plat_sync). */
-		s->plat.sync_needed = n == 256;
 		emu_batch_begin(s->emu);
 		/* Wake-ups first, notifications last: every wake-up a guest
 		 * caused before making a call was queued before its
 		 * notification (one that raced the collection of this batch
 		 * comes in the next: calls that depend on it read the main
-		 * epoll again, plat_sync). */
+		 * epoll again unless the batch shows it useless, plat_sync
+		 * and platform/causality.c). */
 		int listener_at = -1;
 		for (int i = 0; i < n; i++) {
 			if (*(int *)evs[i].data.ptr == TAG_LISTENER)

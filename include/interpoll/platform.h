@@ -190,8 +190,10 @@ void plat_watch_release(struct plat *p, const struct plat_call *c, int fd,
  * main loop delivers a batch's wake-ups before its notification, but a
  * wake-up that lands while the kernel is collecting that batch is held
  * back to the next one while the notification, polled afresh, comes in
- * this one: so the main epoll is read once more here.) The wake-ups it
- * delivers are a batch of their own (emu_batch_begin). */
+ * this one: so the main epoll is read once more here, unless the batch
+ * proves that useless, platform/causality.c.) Cheap to call again within
+ * one call. The wake-ups it delivers are a batch of their own
+ * (emu_batch_begin). */
 void plat_sync(struct plat *p);
 
 /* --- Tracing (--trace) and observation (--stats, --timeline) ---------------
