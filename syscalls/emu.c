@@ -27,6 +27,7 @@ void emu_init(struct emu *e, struct plat *p)
 	list_init(&e->hidden);
 	list_init(&e->holds);
 	e->n_blind_holds = 0;
+	e->spare_hold = NULL;
 	e->zero_timeout_native = 1;
 	e->n_quiet = 0;
 	e->n_queued = 0;
