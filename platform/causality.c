@@ -32,38 +32,29 @@
 #include <sys/epoll.h>
 
 #include "interpoll/engine.h"
+#include "batch_proof.h"
 #include "linux_plat.h"
 
 void plat_collected(struct plat *p, int n)
 {
 	p->in_batch = 1;
-	p->sync_needed = n == 256;
-	p->batch_full = n == 256;
-	p->read_before_batch = p->read_since_recv;
-	if (n >= 0 && n < 256)
-		p->read_since_recv = 1;
-	p->edge_in_batch = 0;
+	p->sync_needed = n == BATCH_MAX;
 	p->call_synced = 0;
+	batch_collected(&p->proof, n);
 }
 
 void plat_received(struct plat *p, uint64_t id)
 {
-	int next = p->have_last_id && id == p->last_id + 1;
-	p->call_synced =
-	    next && p->read_before_batch && p->edge_in_batch && !p->batch_full;
-	/* Its collection began after this one was queued. */
-	p->read_since_recv = p->call_synced;
-	p->last_id = id;
-	p->have_last_id = 1;
+	p->call_synced = batch_received(&p->proof, id);
 }
 
 /* Harvest every edge bucket the main epoll reports now. */
 void plat_drain_main(struct plat *p, struct plat_handle *skip)
 {
-	struct epoll_event evs[256];
+	struct epoll_event evs[BATCH_MAX];
 	int n;
 	do {
-		n = epoll_wait(p->mainep, evs, 256, 0);
+		n = epoll_wait(p->mainep, evs, BATCH_MAX, 0);
 		if (n > 0)
 			emu_batch_begin(p->emu);
 		for (int i = 0; i < n; i++) {
@@ -77,9 +68,9 @@ void plat_drain_main(struct plat *p, struct plat_handle *skip)
 			else if (b->tag == TAG_PUMP)
 				pump_harvest(p, b, skip);
 		}
-	} while (n == 256);
+	} while (n == BATCH_MAX);
 	if (n >= 0)
-		p->read_since_recv = 1;
+		batch_read(&p->proof);
 }
 
 void plat_drain_all(struct plat *p, struct plat_handle *skip)

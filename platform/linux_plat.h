@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/types.h>
 
+#include "batch_proof.h"
 #include "list.h"
 #include "interpoll/platform.h"
 #include "u64map.h"
@@ -178,14 +179,7 @@ struct plat {
 	int sync_needed; /* the last batch was full: wake-ups may be queued */
 	/* causality.c: may a call skip reading the main epoll again? */
 	int listener_edge; /* copy of the listener, edge-triggered */
-	uint64_t last_id;  /* of the last notification received */
-	int have_last_id;
-	int read_since_recv;   /* a complete read of the main epoll began
-				  after that notification was queued */
-	int read_before_batch; /* read_since_recv as the batch's epoll_wait
-				  began */
-	int edge_in_batch;     /* the batch reported listener_edge */
-	int batch_full;
+	struct batch_proof proof;
 	int call_synced; /* the call served has every wake-up queued before
 			    it */
 	uint64_t serial_next;

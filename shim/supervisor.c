@@ -163,7 +163,7 @@ static void dispatch(struct sup *s, struct epoll_event *ev)
 	case TAG_RING: /* drained after every wait */
 		break;
 	case TAG_LISTENER_EDGE:
-		s->plat.edge_in_batch = 1;
+		batch_edge_seen(&s->plat.proof);
 		break;
 	}
 }
@@ -213,7 +213,7 @@ static void report_loops(void *ctx, int json, FILE *out)
 int supervise(const struct options *o, pid_t guest, int listener)
 {
 	struct sup *s = calloc(1, sizeof(*s));
-	struct epoll_event evs[256];
+	struct epoll_event evs[BATCH_MAX];
 	sigset_t set;
 	int status = 1;
 
@@ -295,7 +295,7 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	for (;;) {
 		if (s->guest_status != -1 && !children_left())
 			break;
-		int n = epoll_wait(s->plat.mainep, evs, 256, -1);
+		int n = epoll_wait(s->plat.mainep, evs, BATCH_MAX, -1);
 		plat_collected(&s->plat, n);
 		if (n < 0) {
 			/* The ring's task work ends the wait with EINTR, its

@@ -10,7 +10,8 @@
  * waits for the reply. The supervisor collects a batch, harvests its
  * buckets, receives one notification, and checks that the write made
  * before it has been harvested:
- *   - when causality.c's rule calls the batch enough, it must have been;
+ *   - when the rule (platform/batch_proof.h, the supervisor's own code)
+ *     trusts the batch, it must have been;
  *   - otherwise the main epoll is read again, after which it must have.
  * With "never" the main epoll is not read again: the count of writes then
  * missing is how often the race the rule guards against happened.
@@ -27,6 +28,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include "../../platform/batch_proof.h"
 
 #define GUESTS 3
 #define QUEUE 64 /* > GUESTS: each guest has one notification pending */
@@ -179,24 +182,19 @@ int main(int argc, char **argv)
 
 	long calls = 0, trusted = 0, missed_trusted = 0, missed_batch = 0;
 	long missed_after_read = 0;
-	uint64_t last_id = 0;
-	int have_last = 0, read_since_recv = 0;
+	struct batch_proof proof = {0};
 	while (calls < GUESTS * m.rounds) {
-		struct epoll_event evs[256];
+		struct epoll_event evs[BATCH_MAX];
 		int listener = 0, edge = 0;
-		int n = epoll_wait(m.mainep, evs, 256, -1);
-		int read_before = read_since_recv;
-		if (n >= 0 && n < 256)
-			read_since_recv = 1;
+		int n = epoll_wait(m.mainep, evs, BATCH_MAX, -1);
+		batch_collected(&proof, n);
 		take(&m, evs, n, &listener, &edge);
+		if (edge)
+			batch_edge_seen(&proof);
 		struct notification c;
 		if (!listener || !receive(&m, &c))
 			continue;
-		int ok = have_last && c.id == last_id + 1 && read_before &&
-			 edge && n < 256;
-		read_since_recv = ok;
-		last_id = c.id;
-		have_last = 1;
+		int ok = batch_received(&proof, c.id);
 		int missing = m.harvested[c.guest] < c.round;
 		if (ok) {
 			trusted++;
@@ -205,9 +203,10 @@ int main(int argc, char **argv)
 			missed_batch += missing;
 			if (rule) {
 				int l2 = 0, e2 = 0;
-				n = epoll_wait(m.mainep, evs, 256, 0);
+				n = epoll_wait(m.mainep, evs, BATCH_MAX, 0);
 				take(&m, evs, n, &l2, &e2);
-				read_since_recv = 1;
+				if (n >= 0 && n < BATCH_MAX)
+					batch_read(&proof);
 				missed_after_read +=
 				    m.harvested[c.guest] < c.round;
 			}
