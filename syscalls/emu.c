@@ -3,6 +3,7 @@
 #include "emu.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -44,6 +45,8 @@ void emu_init(struct emu *e, struct plat *p)
 	e->heap_len = e->heap_cap = 0;
 	e->n_blocked = 0;
 	e->next_gc_ns = 0;
+	e->gc_serial = 0;
+	e->gc_idx = 0;
 	e->next_serial = 0;
 	e->batch = 1; /* excl_walk.batch 0 means "never walked" */
 	e->wake_depth = 0;
@@ -350,15 +353,18 @@ int emu_reclaim(struct emu *e, int err)
 
 /* Remove the entries of ep whose file is gone: found in one pass over the
  * interest list, then removed (removal reshapes the map being walked). */
-static size_t sweep_instance(struct ep_instance *ep)
+static size_t sweep_instance(struct ep_instance *ep, size_t *pos,
+			     size_t *budget)
 {
 	struct ep_entry *stack[64], **dead = stack;
 	size_t nd = 0, cap = 64;
 	uint64_t key;
 	void *val;
 
-	for (size_t i = 0; u64map_next(&ep->fds, &i, &key, &val);) {
+	while (*budget && u64map_next(&ep->fds, pos, &key, &val)) {
 		for (struct ep_entry *en = val; en; en = en->next_same_fd) {
+			if (*budget)
+				(*budget)--;
 			if (en->child ||
 			    plat_handle_alive(ep->emu->plat, en->h))
 				continue;
@@ -413,10 +419,52 @@ size_t emu_gc(struct emu *e)
 	{
 		struct ep_instance *ep =
 		    container_of(pos, struct ep_instance, link);
-		freed += sweep_instance(ep);
+		size_t i = 0, unlimited = SIZE_MAX;
+		freed += sweep_instance(ep, &i, &unlimited);
 	}
 	/* Buckets kept for handles to come go back too: an idle
 	 * supervisor holds what its objects need and no more. */
 	plat_trim(e->plat);
 	return freed;
+}
+
+/* A sweep is a system call per object: 100,000 entries in one go would
+ * hold every guest's calls for a fifth of a second. The timer's sweep
+ * checks a slice of them at a time instead. Instances are visited in
+ * serial order (their list's), each one's liveness first, then its
+ * entries from the position the last slice reached; entries that a
+ * removal or resize moved behind that position wait for the next round,
+ * which a liveness check does not mind. */
+int emu_gc_slice(struct emu *e)
+{
+	size_t budget = EMU_GC_SLICE;
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &e->instances)
+	{
+		struct ep_instance *ep =
+		    container_of(pos, struct ep_instance, link);
+		if (ep->serial < e->gc_serial)
+			continue;
+		if (ep->serial > e->gc_serial) {
+			/* First visit this round: the instance itself. */
+			e->gc_serial = ep->serial;
+			e->gc_idx = 0;
+			budget--;
+			if (!ep->dead && !ep->busy &&
+			    !plat_handle_alive(e->plat, ep->h))
+				ep->dead = 1;
+			if (ep->dead && list_empty(&ep->waiters) && !ep->busy) {
+				ep_instance_free(ep);
+				continue;
+			}
+		}
+		sweep_instance(ep, &e->gc_idx, &budget);
+		if (!budget)
+			return 0;
+	}
+	e->gc_serial = 0;
+	e->gc_idx = 0;
+	plat_trim(e->plat);
+	return 1;
 }

@@ -57,6 +57,11 @@ struct emu {
 	size_t heap_len, heap_cap;
 	size_t n_blocked;
 	int64_t next_gc_ns;
+	/* The timer's sweep goes a slice at a time (emu_gc_slice): where the
+	 * next slice resumes, the instance by serial (0: a new round) and the
+	 * position in its interest list. */
+	uint64_t gc_serial;
+	size_t gc_idx;
 	uint64_t next_serial;
 	uint64_t n_calls;	  /* notifications handled */
 	uint64_t last_sweep_call; /* n_calls at the last sweep */
@@ -96,5 +101,11 @@ void emu_hide(struct emu *e, struct ep_instance *ep);
  * frees them at the last close, so a guest must never see the refusal
  * while they live on here. Returns whether a retry can help. */
 int emu_reclaim(struct emu *e, int err);
+
+/* The timer's sweep: what emu_gc does, checking at most EMU_GC_SLICE
+ * objects and resuming where the last slice stopped. Returns 1 when this
+ * slice ended a round (a new one starts at the next). */
+#define EMU_GC_SLICE 512
+int emu_gc_slice(struct emu *e);
 
 #endif

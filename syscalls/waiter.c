@@ -24,6 +24,9 @@
  * it is handed back, so the first look comes at once and the next ones
  * double from there (20 us, 40 us, ... 1 ms, ...). */
 #define SIG_CHECK_SOON 20000LL /* 20 us */
+/* Between two slices of a sweep (EMU_GC_SLICE objects, about 1 ms of
+ * system calls): a tenth of the supervisor's time while a round lasts. */
+#define GC_SLICE_GAP_NS 10000000LL /* 10 ms */
 /* Past this many blocked calls, a sent signal does not move them all. */
 #define SIG_SOON_MAX_BLOCKED 4096
 
@@ -198,12 +201,15 @@ void emu_timers(struct emu *e, int64_t now)
 			check_signal(e, w, now);
 	}
 	if (now >= e->next_gc_ns) {
-		emu_gc(e);
-		/* Sweeping costs one system call per object: space sweeps so
-		 * that they take a small, bounded share of the time. */
-		int64_t n = (int64_t)(e->n_entries + e->n_instances);
-		int64_t gap = 1000000000LL + n * 20000;
-		e->next_gc_ns = now + gap;
+		/* Sweeping costs one system call per object: space rounds so
+		 * that they take a small, bounded share of the time, and the
+		 * slices of a round so that none holds the calls for long. */
+		if (emu_gc_slice(e)) {
+			int64_t n = (int64_t)(e->n_entries + e->n_instances);
+			e->next_gc_ns = now + 1000000000LL + n * 20000;
+		} else {
+			e->next_gc_ns = now + GC_SLICE_GAP_NS;
+		}
 	}
 	emu_rearm(e);
 }

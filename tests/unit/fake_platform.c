@@ -625,6 +625,7 @@ int plat_handle_alive(struct plat *p, struct plat_handle *h)
 	assert_ptr_equal(p, &fake);
 	if (!h || h->closed)
 		return 0;
+	p->alive_checks++;
 	return h->file->alive;
 }
 

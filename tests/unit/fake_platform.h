@@ -140,6 +140,7 @@ struct plat {
 	size_t trace_len;
 	size_t double_replies;
 	size_t gone_replies; /* answers refused: the call was gone */
+	size_t alive_checks; /* plat_handle_alive calls on open handles */
 	struct emu emu;
 };
 
