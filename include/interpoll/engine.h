@@ -94,7 +94,9 @@ void emu_batch_begin(struct emu *e);
  * list's file may still show readable, which nobody sees. */
 void emu_publish(struct emu *e);
 
-/* Drop objects whose files the guest has closed. Returns how many. */
+/* Drop objects whose files the guest has closed, all at once (one
+ * plat_handle_alive per object). Returns how many. The engine's own timer
+ * (emu_timers) sweeps too, a slice of 512 objects at a time. */
 size_t emu_gc(struct emu *e);
 
 /* What the engine holds, for statistics. */
