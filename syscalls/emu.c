@@ -390,30 +390,38 @@ out:
 	return nd;
 }
 
+/* Is the instance's file closed? One liveness check. */
+static void instance_check(struct emu *e, struct ep_instance *ep)
+{
+	if (!ep->dead && !ep->busy && !plat_handle_alive(e->plat, ep->h))
+		ep->dead = 1;
+}
+
+/* Free a dead instance, unless blocked waiters hold it (as a sleeping
+ * epoll_wait holds the file in Linux) or a walk is inside it. */
+static int instance_reap(struct ep_instance *ep)
+{
+	if (!ep->dead || !list_empty(&ep->waiters) || ep->busy)
+		return 0;
+	ep_instance_free(ep);
+	return 1;
+}
+
 size_t emu_gc(struct emu *e)
 {
 	size_t freed = 0;
 	struct list *pos, *tmp;
 
 	/* Instances first: a dead instance takes the entries that watch it
-	 * along. An instance with blocked waiters stays (they hold a
-	 * reference, as a sleeping epoll_wait holds the file in Linux). */
+	 * along. */
 	list_for_each_safe(pos, tmp, &e->instances)
 	{
-		struct ep_instance *ep =
-		    container_of(pos, struct ep_instance, link);
-		if (!ep->dead && !ep->busy &&
-		    !plat_handle_alive(e->plat, ep->h))
-			ep->dead = 1;
+		instance_check(e, container_of(pos, struct ep_instance, link));
 	}
 	list_for_each_safe(pos, tmp, &e->instances)
 	{
-		struct ep_instance *ep =
-		    container_of(pos, struct ep_instance, link);
-		if (ep->dead && list_empty(&ep->waiters) && !ep->busy) {
-			ep_instance_free(ep);
-			freed++;
-		}
+		freed += (size_t)instance_reap(
+		    container_of(pos, struct ep_instance, link));
 	}
 	list_for_each_safe(pos, tmp, &e->instances)
 	{
@@ -451,13 +459,9 @@ int emu_gc_slice(struct emu *e)
 			e->gc_serial = ep->serial;
 			e->gc_idx = 0;
 			budget--;
-			if (!ep->dead && !ep->busy &&
-			    !plat_handle_alive(e->plat, ep->h))
-				ep->dead = 1;
-			if (ep->dead && list_empty(&ep->waiters) && !ep->busy) {
-				ep_instance_free(ep);
+			instance_check(e, ep);
+			if (instance_reap(ep))
 				continue;
-			}
 		}
 		sweep_instance(ep, &e->gc_idx, &budget);
 		if (!budget)
