@@ -30,6 +30,7 @@
  * doubt reads the main epoll as before.
  */
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "interpoll/engine.h"
 #include "batch_proof.h"
@@ -46,6 +47,15 @@ void plat_collected(struct plat *p, int n)
 void plat_received(struct plat *p, uint64_t id)
 {
 	p->call_synced = batch_received(&p->proof, id);
+}
+
+void plat_listener_edge_drop(struct plat *p)
+{
+	if (p->listener_edge < 0)
+		return;
+	epoll_ctl(p->mainep, EPOLL_CTL_DEL, p->listener_edge, NULL);
+	close(p->listener_edge);
+	p->listener_edge = -1;
 }
 
 /* Harvest every edge bucket the main epoll reports now. */

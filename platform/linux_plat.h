@@ -256,6 +256,9 @@ void bucket_free(struct plat *p, struct bucket *b);
 void plat_collected(struct plat *p, int n);
 /* A notification with this id was received. */
 void plat_received(struct plat *p, uint64_t id);
+/* Without the listener's edge copy (the listener is gone, or a baseline
+ * wants none): every epoll call reads the main epoll again. */
+void plat_listener_edge_drop(struct plat *p);
 /* Harvest every edge bucket the main epoll reports now. */
 void plat_drain_main(struct plat *p, struct plat_handle *skip);
 /* The main epoll, then the ring's completions: every wake-up queued now. */

@@ -111,9 +111,7 @@ static void on_listener(struct sup *s, uint32_t events)
 			/* No task uses the filter any more. */
 			epoll_ctl(s->plat.mainep, EPOLL_CTL_DEL,
 				  s->plat.listener, NULL);
-			if (s->plat.listener_edge >= 0)
-				epoll_ctl(s->plat.mainep, EPOLL_CTL_DEL,
-					  s->plat.listener_edge, NULL);
+			plat_listener_edge_drop(&s->plat);
 			s->listener_open = 0;
 		}
 		return;
@@ -227,13 +225,8 @@ int supervise(const struct options *o, pid_t guest, int listener)
 		perror("interpoll: supervisor set-up");
 		return 125;
 	}
-	if (o->mechanism_only && s->plat.listener_edge >= 0) {
-		/* The baseline pays for nothing it does not need. */
-		epoll_ctl(s->plat.mainep, EPOLL_CTL_DEL, s->plat.listener_edge,
-			  NULL);
-		close(s->plat.listener_edge);
-		s->plat.listener_edge = -1;
-	}
+	if (o->mechanism_only) /* the baseline does only what it must */
+		plat_listener_edge_drop(&s->plat);
 	s->emu = emu_new(&s->plat);
 	if (!s->emu) {
 		perror("interpoll: supervisor set-up");
