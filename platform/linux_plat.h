@@ -182,6 +182,10 @@ struct plat {
 	struct batch_proof proof;
 	int call_synced; /* the call served has every wake-up queued before
 			    it */
+	int direct;	 /* direct.c: the loop waits for calls alone */
+	int wake_state;	 /* its wake-up timer: 0 not made yet, 1 made, -1 failed
+			  */
+	timer_t wake_timer;
 	uint64_t serial_next;
 	struct plat_features feat;
 	/* What the runner observes (--stats, --timeline), when set: how it
@@ -259,6 +263,21 @@ void plat_received(struct plat *p, uint64_t id);
 /* Without the listener's edge copy (the listener is gone, or a baseline
  * wants none): every epoll call reads the main epoll again. */
 void plat_listener_edge_drop(struct plat *p);
+/* direct.c. Register the listener (and its edge copy) in the main epoll:
+ * 0 or -errno. */
+int plat_listener_watch(struct plat *p);
+/* The loop waits for calls alone (plat_recv blocks) from here on: the
+ * listener leaves the main epoll. 0 or -errno (then nothing changed). */
+int plat_direct_begin(struct plat *p);
+/* Back to waiting in the main epoll. 0 or -errno. */
+int plat_direct_end(struct plat *p);
+/* The timer's deadline changed (plat_timer_arm). */
+void plat_direct_timer(struct plat *p, int64_t deadline);
+/* A deadline has passed: collect the main epoll before receiving. */
+int plat_direct_due(struct plat *p);
+/* The main epoll was collected (n events, -1: error) after a call was
+ * received while waiting for calls alone. */
+void plat_collected_direct(struct plat *p, int n);
 /* Harvest every edge bucket the main epoll reports now. */
 void plat_drain_main(struct plat *p, struct plat_handle *skip);
 /* The main epoll, then the ring's completions: every wake-up queued now. */

@@ -15,9 +15,7 @@
 #include "interpoll/engine.h"
 #include "linux_plat.h"
 
-static int tag_listener = TAG_LISTENER;
 static int tag_timer = TAG_TIMER;
-static int tag_listener_edge = TAG_LISTENER_EDGE;
 
 int plat_init(struct plat *p, int listener)
 {
@@ -64,22 +62,13 @@ int plat_init(struct plat *p, int listener)
 	for (uint32_t i = 0; i < p->nslots; i++)
 		if (dup3(p->anchor, p->slot_base + (int)i, O_CLOEXEC) < 0)
 			return -errno;
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listener};
-	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, listener, &ev) < 0)
-		return -errno;
-	ev.data.ptr = &tag_timer;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_timer};
 	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, p->timerfd, &ev) < 0)
 		return -errno;
-	/* Optional: without it every epoll call reads the main epoll again
-	 * (causality.c). */
 	p->listener_edge = fcntl(listener, F_DUPFD_CLOEXEC, 3);
-	ev = (struct epoll_event){.events = EPOLLIN | EPOLLET,
-				  .data.ptr = &tag_listener_edge};
-	if (p->listener_edge >= 0 &&
-	    epoll_ctl(p->mainep, EPOLL_CTL_ADD, p->listener_edge, &ev) < 0) {
-		close(p->listener_edge);
-		p->listener_edge = -1;
-	}
+	int r = plat_listener_watch(p);
+	if (r < 0)
+		return r;
 	/* Synchronous wake-ups make a notification round trip ~9x cheaper
 	 * on this class of machine (Linux 6.6+); optional. */
 	p->feat.sync_wakeup = ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
@@ -112,6 +101,8 @@ void plat_fini(struct plat *p)
 	close(p->probe);
 	if (p->listener_edge >= 0)
 		close(p->listener_edge);
+	if (p->wake_state > 0)
+		timer_delete(p->wake_timer);
 	for (uint32_t i = 0; i < p->nslots; i++)
 		close(p->slot_base + (int)i);
 }
@@ -129,6 +120,7 @@ void plat_timer_arm(struct plat *p, int64_t deadline)
 	if (deadline == p->timer_armed)
 		return;
 	p->timer_armed = deadline;
+	plat_direct_timer(p, deadline);
 	struct itimerspec its = {0};
 	if (deadline > 0) {
 		its.it_value.tv_sec = deadline / 1000000000;

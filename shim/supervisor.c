@@ -4,13 +4,16 @@
  * - the seccomp listener: a notification to receive;
  * - a timerfd: the earliest deadline or signal check of a blocked call, or
  *   the next sweep for closed files;
- * - a signalfd: SIGCHLD (reap guests) and the signals forwarded to the
- *   guest;
+ * - a signalfd: SIGCHLD (reap guests);
  * - every edge bucket (wake-ups of the files some entries watch);
  * - the io_uring that polls the edge buckets it cannot hold, once one is
  *   needed (platform/ring.c);
  * - every guest thread's pidfd (forget the thread when it exits).
  * Blocked guest calls hold no thread: they wait in the emulation's tables.
+ * While none does and nothing else must be heard before the next call,
+ * the loop waits for calls alone (platform/direct.c), and the main epoll
+ * is collected after each. Signals sent to interpoll are forwarded by a
+ * thread of their own (forward.c).
  */
 #include "supervisor.h"
 
@@ -26,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "forward.h"
 #include "interpoll/engine.h"
 #include "linux_plat.h"
 #include "options.h"
@@ -44,6 +48,8 @@ struct sup {
 	int guest_status; /* -1 until the first guest is reaped */
 	int sigfd;
 	int listener_open;
+	int calm; /* batches in a row after which nothing needed watching */
+	struct forwarder *fwd;
 	const struct options *opt;
 };
 
@@ -67,40 +73,30 @@ static int children_left(void)
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
 }
 
-/* Once the first guest has exited, the processes left are our children
- * (orphans come to us as subreaper): a signal for interpoll goes to each. */
-static void forward_to_children(int sig)
-{
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children", getpid());
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
-		kill((pid_t)atoi(tok), sig);
-}
-
 static void on_signal(struct sup *s)
 {
 	struct signalfd_siginfo si;
-	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD) {
-			reap(s);
-			continue;
-		}
-		/* A signal the terminal sent to the whole foreground group
-		 * reached the guest already; forward only what was sent to
-		 * interpoll itself. */
-		if (si.ssi_code == SI_KERNEL)
-			continue;
-		if (s->guest_status == -1)
-			kill(s->guest, (int)si.ssi_signo);
-		else
-			forward_to_children((int)si.ssi_signo);
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+		reap(s); /* SIGCHLD, the only signal it takes */
+}
+
+static void serve(struct sup *s, const struct plat_call *c)
+{
+	if (s->opt->mechanism_only) {
+		/* The benchmarks' baseline: the notification round trip and
+		 * this loop, and the kernel does the work. */
+		plat_continue(&s->plat, c);
+		return;
 	}
+	if (s->stats)
+		stats_call_begin(s->stats, c);
+	if (s->loops)
+		loops_call(s->loops, c);
+	emu_call(s->emu, c);
+	if (s->loops)
+		loops_call_done(s->loops);
+	if (s->stats)
+		stats_call_end(s->stats, c);
 }
 
 static void on_listener(struct sup *s, uint32_t events)
@@ -116,24 +112,9 @@ static void on_listener(struct sup *s, uint32_t events)
 		}
 		return;
 	}
-	int r = plat_recv(&s->plat, &c);
-	if (r < 0)
-		return; /* withdrawn before we got it, or nobody left */
-	if (s->opt->mechanism_only) {
-		/* The benchmarks' baseline: the notification round trip and
-		 * this loop, and the kernel does the work. */
-		plat_continue(&s->plat, &c);
-		return;
-	}
-	if (s->stats)
-		stats_call_begin(s->stats, &c);
-	if (s->loops)
-		loops_call(s->loops, &c);
-	emu_call(s->emu, &c);
-	if (s->loops)
-		loops_call_done(s->loops);
-	if (s->stats)
-		stats_call_end(s->stats, &c);
+	if (plat_recv(&s->plat, &c) == 0)
+		serve(s, &c);
+	/* else withdrawn before we got it, or nobody left */
 }
 
 static void dispatch(struct sup *s, struct epoll_event *ev)
@@ -164,6 +145,76 @@ static void dispatch(struct sup *s, struct epoll_event *ev)
 		batch_edge_seen(&s->plat.proof);
 		break;
 	}
+}
+
+/* A batch: wake-ups first, the call last. Every wake-up a guest caused
+ * before making a call was queued before its notification (one that raced
+ * the collection of a batch comes in the next: calls that depend on it
+ * read the main epoll again unless the batch shows it useless, plat_sync
+ * and platform/causality.c). The call is the listener's event among evs,
+ * or `call`, received before evs were collected (platform/direct.c). */
+static void run_batch(struct sup *s, struct epoll_event *evs, int n,
+		      const struct plat_call *call)
+{
+	if (s->loops)
+		loops_batch(s->loops, plat_now_ns(&s->plat));
+	emu_batch_begin(s->emu);
+	int listener_at = -1;
+	for (int i = 0; i < n; i++) {
+		if (*(int *)evs[i].data.ptr == TAG_LISTENER)
+			listener_at = i;
+		else
+			dispatch(s, &evs[i]);
+	}
+	/* The rest of a full batch, then the ring buckets' wake-ups (posted
+	 * before epoll_wait returned): all before the notification, and a
+	 * walk of a file's many watchers in the kernel's order (nested
+	 * buckets hold its first 500). */
+	if (s->plat.sync_needed)
+		plat_sync(&s->plat);
+	ring_drain(&s->plat, NULL);
+	if (call)
+		serve(s, call);
+	else if (listener_at >= 0)
+		dispatch(s, &evs[listener_at]);
+	/* Native pollers of our instances' files learn of this batch's
+	 * changes now, before the next one is waited for. */
+	emu_publish(s->emu);
+	plat_batch_end(&s->plat);
+}
+
+/* Batches in a row after which nothing needed watching, before the loop
+ * waits for calls alone: one that blocks on most turns (a ping-pong) would
+ * pay the switch both ways (two epoll_ctl each) every time. */
+#define DIRECT_AFTER 16
+
+static void consider_direct(struct sup *s)
+{
+	if (!s->listener_open || emu_needs_watch(s->emu)) {
+		s->calm = 0;
+		return;
+	}
+	if (++s->calm >= DIRECT_AFTER && plat_direct_begin(&s->plat) == 0)
+		s->calm = 0;
+}
+
+/* One turn while the loop waits for calls alone: the call, then the main
+ * epoll collected after it and dispatched before it. */
+static void serve_direct(struct sup *s, struct epoll_event *evs)
+{
+	struct plat_call c;
+	int err = -EAGAIN;
+	if (plat_direct_due(&s->plat))
+		plat_timer_fired(&s->plat); /* a deadline is met first */
+	else
+		err = plat_recv(&s->plat, &c);
+	int n = epoll_wait(s->plat.mainep, evs, BATCH_MAX, 0);
+	plat_collected_direct(&s->plat, n);
+	run_batch(s, evs, n < 0 ? 0 : n, err == 0 ? &c : NULL);
+	/* ENOENT: withdrawn, or no task left (the main epoll will report the
+	 * listener's hang-up); EINTR: the wake-up timer (platform/direct.c). */
+	if (err == -ENOENT || emu_needs_watch(s->emu))
+		plat_direct_end(&s->plat);
 }
 
 static int exit_status(int st)
@@ -279,7 +330,17 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			s->plat.feat.pidfd_thread ? "on" : "off",
 			s->plat.feat.pm_sleep ? "kept" : "dropped");
 
+	/* SIGCHLD here; every other signal blocked (main.c) goes to the
+	 * forwarding thread. */
 	sigprocmask(SIG_SETMASK, NULL, &set);
+	sigdelset(&set, SIGCHLD);
+	s->fwd = forward_start(guest, &set);
+	if (!s->fwd) {
+		perror("interpoll: signal forwarding");
+		return 125;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_signal};
 	epoll_ctl(s->plat.mainep, EPOLL_CTL_ADD, s->sigfd, &ev);
@@ -288,6 +349,10 @@ int supervise(const struct options *o, pid_t guest, int listener)
 	for (;;) {
 		if (s->guest_status != -1 && !children_left())
 			break;
+		if (s->plat.direct) {
+			serve_direct(s, evs);
+			continue;
+		}
 		int n = epoll_wait(s->plat.mainep, evs, BATCH_MAX, -1);
 		plat_collected(&s->plat, n);
 		if (n < 0) {
@@ -299,35 +364,8 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			}
 			n = 0;
 		}
-		if (s->loops)
-			loops_batch(s->loops, plat_now_ns(&s->plat));
-		emu_batch_begin(s->emu);
-		/* Wake-ups first, notifications last: every wake-up a guest
-		 * caused before making a call was queued before its
-		 * notification (one that raced the collection of this batch
-		 * comes in the next: calls that depend on it read the main
-		 * epoll again unless the batch shows it useless, plat_sync
-		 * and platform/causality.c). */
-		int listener_at = -1;
-		for (int i = 0; i < n; i++) {
-			if (*(int *)evs[i].data.ptr == TAG_LISTENER)
-				listener_at = i;
-			else
-				dispatch(s, &evs[i]);
-		}
-		/* The rest of a full batch, then the ring buckets' wake-ups
-		 * (posted before epoll_wait returned): all before the
-		 * notification, and a walk of a file's many watchers in the
-		 * kernel's order (nested buckets hold its first 500). */
-		if (s->plat.sync_needed)
-			plat_sync(&s->plat);
-		ring_drain(&s->plat, NULL);
-		if (listener_at >= 0)
-			dispatch(s, &evs[listener_at]);
-		/* Native pollers of our instances' files learn of this
-		 * batch's changes now, before the next one is waited for. */
-		emu_publish(s->emu);
-		plat_batch_end(&s->plat);
+		run_batch(s, evs, n, NULL);
+		consider_direct(s);
 	}
 	if (s->guest_status != -1)
 		status = exit_status(s->guest_status);
@@ -343,6 +381,7 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			     s->loops ? report_loops : NULL, s->loops);
 		stats_free(s->stats);
 	}
+	forward_stop(s->fwd);
 	loops_free(s->loops);
 	emu_free(s->emu);
 	if (s->plat.trace)

@@ -28,6 +28,7 @@ void emu_init(struct emu *e, struct plat *p)
 	list_init(&e->hidden);
 	list_init(&e->holds);
 	e->n_blind_holds = 0;
+	e->n_sleep_holds = 0;
 	e->spare_hold = NULL;
 	e->zero_timeout_native = 1;
 	e->n_quiet = 0;
@@ -125,6 +126,14 @@ void emu_wakeup(struct emu *e, void *cookie)
 	 * come later and would be a second edge. */
 	if (!en->child)
 		ep_entry_wakeup(en, 0);
+}
+
+int emu_needs_watch(const struct emu *e)
+{
+	/* A zero-timeout wait handed to the kernel never sleeps there: its
+	 * hold only keeps an anchor dark, and only native pollers look. */
+	return e->n_blocked || e->native_pollers || e->n_sleep_holds ||
+	       !list_empty(&e->sigfds);
 }
 
 void emu_publish(struct emu *e)

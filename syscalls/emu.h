@@ -33,6 +33,7 @@ struct emu {
 	struct list hidden; /* lists of stale entries showing not readable */
 	struct list holds;  /* struct sighold: waits handed to the kernel */
 	int n_blind_holds;  /* holds whose instance is not known yet */
+	int n_sleep_holds;  /* holds of waits that may sleep in the kernel */
 	struct sighold *spare_hold; /* one ended hold, kept for the next */
 	/* epoll_wait(0) with nothing queued goes to the kernel
 	 * (sighold_zero_timeout); unit tests turn it off to drive the

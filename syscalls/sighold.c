@@ -65,6 +65,8 @@ struct sighold {
 static void hold_end(struct emu *e, struct sighold *h)
 {
 	list_del(&h->link);
+	if (!h->zero)
+		e->n_sleep_holds--;
 	if (!h->ep)
 		e->n_blind_holds--;
 	else if (--h->ep->n_holds == 0)
@@ -118,6 +120,7 @@ void sighold_hand_over(struct emu *e, struct waiter *w, int signo)
 	h->signo = signo;
 	h->since = plat_now_ns(e->plat);
 	list_add_tail(&h->link, &e->holds);
+	e->n_sleep_holds++;
 	ep->n_holds++;
 	emu_hide(e, ep);
 	int ran = plat_continue(e->plat, &w->call);

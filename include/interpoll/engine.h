@@ -94,6 +94,15 @@ void emu_batch_begin(struct emu *e);
  * list's file may still show readable, which nobody sees. */
 void emu_publish(struct emu *e);
 
+/* Whether something must reach the engine before the next call does: a
+ * call waits in the tables (for a wake-up, a timeout or a signal check),
+ * the kernel may poll an instance's file for someone (a poll-family call
+ * was made, or native pollers are on), a wait handed to the kernel may
+ * sleep there, or a signalfd entry is watched. When it returns 0, wake-ups
+ * and timers may wait until the next call (delivered before it, as ever):
+ * the embedder may then block for calls alone. */
+int emu_needs_watch(const struct emu *e);
+
 /* Drop objects whose files the guest has closed, all at once (one
  * plat_handle_alive per object). Returns how many. The engine's own timer
  * (emu_timers) sweeps too, a slice of 512 objects at a time. */

@@ -157,4 +157,40 @@ untrapped=': >"$0"; exec sleep 30'
 signal_case "untrapped SIGTERM gives 143" TERM "$untrapped" 143 ""
 signal_case "untrapped SIGHUP gives 129" HUP "$untrapped" 129 ""
 
+# While no call waits in its tables, interpoll blocks receiving the next
+# call (platform/direct.c), which only a call wakes: the signal must not
+# wait for one. The guest makes calls (each process exit is one) until
+# interpoll waits that way, then none: /proc shows interpoll's main thread
+# in ioctl(2) (SECCOMP_IOCTL_NOTIF_RECV), not epoll_wait(2).
+calls_then_none='i=0; while [ $i -lt 40 ]; do sleep 0; i=$((i + 1)); done
+: >"$0"; exec sleep 30'
+rm -f "$tmp/ready"
+start_job "$INTERPOLL" -- sh -c "$calls_then_none" "$tmp/ready" \
+	>"$tmp/out" 2>"$tmp/err" </dev/null &
+pid=$!
+if ! wait_for_file "$tmp/ready" "$pid"; then
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	nok "SIGTERM forwarded while waiting for calls alone" "the guest did not start"
+else
+	sleep 0.5
+	nr=$(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)
+	kill -TERM "$pid"
+	if ! wait_exit "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid"
+		nok "SIGTERM forwarded while waiting for calls alone" "interpoll still running 5 s after SIGTERM (in system call $nr)"
+	else
+		wait "$pid"
+		rc=$?
+		if [ "$nr" != 16 ]; then
+			nok "SIGTERM forwarded while waiting for calls alone" "interpoll was in system call '$nr', not ioctl (16)"
+		elif [ "$rc" -ne 143 ]; then
+			nok "SIGTERM forwarded while waiting for calls alone" "status $rc (want 143), stderr '$(flat "$tmp/err")'"
+		else
+			ok "SIGTERM forwarded while waiting for calls alone"
+		fi
+	fi
+fi
+
 finish
