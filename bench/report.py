@@ -511,6 +511,14 @@ def main():
           "(each benchmark runs natively and under interpoll back to back, the order "
           "alternating between repetitions). Time units are per call unless named.", "",
           "## Targets", "", tgt, "", "## Results", table(data, units), ""]
+    cpath = os.path.join(outdir, "compare.txt")
+    if os.path.exists(cpath):
+        with open(cpath) as f:
+            md += ["## Hot path against an older build", "",
+                   "`scripts/bench-compare` in this run (BENCH_BASE): each program "
+                   "natively, under the older build and under this one, in turn, the "
+                   "order rotating between repetitions.", "", "```", f.read().rstrip(),
+                   "```", ""]
     if prof:
         md += ["## Supervisor system calls per guest call", "",
                "`strace -c -p <supervisor>` attached to `interpoll` while the guest ran the "
