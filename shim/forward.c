@@ -74,9 +74,14 @@ static void forward_to_children(int sig)
 static void *forward_main(void *arg)
 {
 	struct forwarder *f = arg;
+	/* forward_stop cancels the thread only where it waits: never with a
+	 * /proc file open. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	for (;;) {
 		siginfo_t si;
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		int sig = sigwaitinfo(&f->set, &si);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		if (sig < 0)
 			continue;
 		/* A signal the terminal sent to the whole foreground group
