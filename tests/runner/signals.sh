@@ -95,9 +95,11 @@ trap "echo got-winch; exit 10" WINCH
 : >"$0"
 while :; do sleep 0.1; done'
 
-# signal_case NAME SIG GUEST WANT_STATUS WANT_STDOUT
+# signal_case NAME SIG GUEST WANT_STATUS WANT_STDOUT [IN_SYSCALL]
+# IN_SYSCALL: the system call number interpoll's main thread must be in
+# (/proc/PID/syscall) when the signal is sent.
 signal_case() {
-	name=$1 sig=$2 script=$3 want_rc=$4 want_out=$5
+	name=$1 sig=$2 script=$3 want_rc=$4 want_out=$5 want_nr=${6:-}
 	rm -f "$tmp/ready"
 	start_job "$INTERPOLL" -- sh -c "$script" "$tmp/ready" \
 		>"$tmp/out" 2>"$tmp/err" </dev/null &
@@ -116,18 +118,21 @@ signal_case() {
 		return
 	fi
 	sleep 0.5
+	nr=$(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)
 	kill "-$sig" "$pid"
 	if ! wait_exit "$pid"; then
 		st=$(state "$pid")
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid"
-		nok "$name" "interpoll still running 5 s after SIG$sig (state $st)"
+		nok "$name" "interpoll still running 5 s after SIG$sig (state $st, in system call $nr)"
 		return
 	fi
 	wait "$pid"
 	rc=$?
 	out=$(cat "$tmp/out")
-	if [ "$rc" -ne "$want_rc" ] || [ "$out" != "$want_out" ]; then
+	if [ -n "$want_nr" ] && [ "$nr" != "$want_nr" ]; then
+		nok "$name" "interpoll was in system call '$nr', not $want_nr, when signalled"
+	elif [ "$rc" -ne "$want_rc" ] || [ "$out" != "$want_out" ]; then
 		nok "$name" "status $rc (want $want_rc), stdout '$(flat "$tmp/out")' (want '$want_out'), stderr '$(flat "$tmp/err")'"
 	else
 		ok "$name"
@@ -161,36 +166,10 @@ signal_case "untrapped SIGHUP gives 129" HUP "$untrapped" 129 ""
 # call (platform/direct.c), which only a call wakes: the signal must not
 # wait for one. The guest makes calls (each process exit is one) until
 # interpoll waits that way, then none: /proc shows interpoll's main thread
-# in ioctl(2) (SECCOMP_IOCTL_NOTIF_RECV), not epoll_wait(2).
+# in ioctl(2) (16: SECCOMP_IOCTL_NOTIF_RECV), not epoll_wait(2).
 calls_then_none='i=0; while [ $i -lt 40 ]; do sleep 0; i=$((i + 1)); done
 : >"$0"; exec sleep 30'
-rm -f "$tmp/ready"
-start_job "$INTERPOLL" -- sh -c "$calls_then_none" "$tmp/ready" \
-	>"$tmp/out" 2>"$tmp/err" </dev/null &
-pid=$!
-if ! wait_for_file "$tmp/ready" "$pid"; then
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
-	nok "SIGTERM forwarded while waiting for calls alone" "the guest did not start"
-else
-	sleep 0.5
-	nr=$(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)
-	kill -TERM "$pid"
-	if ! wait_exit "$pid"; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid"
-		nok "SIGTERM forwarded while waiting for calls alone" "interpoll still running 5 s after SIGTERM (in system call $nr)"
-	else
-		wait "$pid"
-		rc=$?
-		if [ "$nr" != 16 ]; then
-			nok "SIGTERM forwarded while waiting for calls alone" "interpoll was in system call '$nr', not ioctl (16)"
-		elif [ "$rc" -ne 143 ]; then
-			nok "SIGTERM forwarded while waiting for calls alone" "status $rc (want 143), stderr '$(flat "$tmp/err")'"
-		else
-			ok "SIGTERM forwarded while waiting for calls alone"
-		fi
-	fi
-fi
+signal_case "SIGTERM forwarded while waiting for calls alone" TERM \
+	"$calls_then_none" 143 "" 16
 
 finish
