@@ -1,7 +1,7 @@
 /* forward.c: signals sent to interpoll reach its guest.
  *
- * They are forwarded by a thread of their own, asleep in sigwaitinfo, so
- * that they never wait for the main loop: that one may be blocked in
+ * They are forwarded by a thread of their own, asleep on a signalfd of
+ * them, so that they never wait for the main loop: that one may be blocked in
  * SECCOMP_IOCTL_NOTIF_RECV, which only a call wakes (platform/direct.c),
  * while the guest runs without making any. The thread touches nothing of
  * the main loop's: it needs only the guest's pid and pidfd, and reads
@@ -10,10 +10,14 @@
 #include "forward.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,9 +31,21 @@
 struct forwarder {
 	pthread_t thread;
 	pid_t guest;
-	int pidfd; /* the guest's; -1 if pidfd_open failed (then its pid) */
-	sigset_t set;
+	int pidfd;  /* the guest's; -1 if pidfd_open failed (then its pid) */
+	int sigfd;  /* the signals to forward */
+	int stopfd; /* an eventfd: readable when the thread must end */
 };
+
+static void forward_close(struct forwarder *f)
+{
+	if (f->pidfd >= 0)
+		close(f->pidfd);
+	if (f->sigfd >= 0)
+		close(f->sigfd);
+	if (f->stopfd >= 0)
+		close(f->stopfd);
+	free(f);
+}
 
 /* Exited (a zombie, or reaped already)? */
 static int guest_exited(const struct forwarder *f)
@@ -74,25 +90,25 @@ static void forward_to_children(int sig)
 static void *forward_main(void *arg)
 {
 	struct forwarder *f = arg;
-	/* forward_stop cancels the thread only where it waits: never with a
-	 * /proc file open. */
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	struct pollfd pfd[2] = {{.fd = f->sigfd, .events = POLLIN},
+				{.fd = f->stopfd, .events = POLLIN}};
 	for (;;) {
-		siginfo_t si;
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		int sig = sigwaitinfo(&f->set, &si);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-		if (sig < 0)
+		if (poll(pfd, 2, -1) < 0)
 			continue;
-		/* A signal the terminal sent to the whole foreground group
-		 * reached the guest already; forward only what was sent to
-		 * interpoll itself. */
-		if (si.si_code == SI_KERNEL)
-			continue;
-		if (guest_exited(f) || send_guest(f, sig) < 0)
-			forward_to_children(sig);
+		if (pfd[1].revents)
+			return NULL; /* forward_stop */
+		struct signalfd_siginfo si;
+		while (read(f->sigfd, &si, sizeof(si)) == sizeof(si)) {
+			/* A signal the terminal sent to the whole foreground
+			 * group reached the guest already; forward only what
+			 * was sent to interpoll itself. */
+			if (si.ssi_code == SI_KERNEL)
+				continue;
+			int sig = (int)si.ssi_signo;
+			if (guest_exited(f) || send_guest(f, sig) < 0)
+				forward_to_children(sig);
+		}
 	}
-	return NULL;
 }
 
 struct forwarder *forward_start(pid_t guest, const sigset_t *set)
@@ -102,12 +118,13 @@ struct forwarder *forward_start(pid_t guest, const sigset_t *set)
 		return NULL;
 	f->guest = guest;
 	f->pidfd = (int)syscall(SYS_pidfd_open, guest, 0);
-	f->set = *set;
-	int r = pthread_create(&f->thread, NULL, forward_main, f);
+	f->sigfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	f->stopfd = eventfd(0, EFD_CLOEXEC);
+	int r = f->sigfd < 0 || f->stopfd < 0 ? errno : 0;
+	if (!r)
+		r = pthread_create(&f->thread, NULL, forward_main, f);
 	if (r != 0) {
-		if (f->pidfd >= 0)
-			close(f->pidfd);
-		free(f);
+		forward_close(f);
 		errno = r;
 		return NULL;
 	}
@@ -118,9 +135,8 @@ void forward_stop(struct forwarder *f)
 {
 	if (!f)
 		return;
-	pthread_cancel(f->thread); /* sigwaitinfo is a cancellation point */
-	pthread_join(f->thread, NULL);
-	if (f->pidfd >= 0)
-		close(f->pidfd);
-	free(f);
+	uint64_t one = 1;
+	if (write(f->stopfd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(f->thread, NULL);
+	forward_close(f);
 }
