@@ -156,6 +156,13 @@ void fake_free_all(void);
 /* A test case, FK_CASE(name) { ... }: cmocka passes it a state it does not
  * use. */
 #define FK_CASE(f) static void f(void **state __attribute__((unused)))
+/* A test file's main: FK_MAIN("group", FK_TEST(a), FK_TEST(b), ...). */
+#define FK_MAIN(group, ...)                                                    \
+	int main(void)                                                         \
+	{                                                                      \
+		const struct CMUnitTest tests[] = {__VA_ARGS__};               \
+		return cmocka_run_group_tests_name(group, tests, NULL, NULL);  \
+	}
 
 /* --- files and fds ------------------------------------------------------ */
 struct fake_file *fake_file_new(uint32_t ready, int pollable);

@@ -21,7 +21,8 @@
 FK_CASE(create_goes_to_the_kernel)
 {
 	int a = fk_open(0);
-	uint64_t id = fk_start(SYS_epoll_create1, EPOLL_CLOEXEC_, 0, 0, 0, 0, 0);
+	uint64_t id =
+	    fk_start(SYS_epoll_create1, EPOLL_CLOEXEC_, 0, 0, 0, 0, 0);
 	assert_true(fk_continued(id));
 	assert_int_equal(fk_result(id), 1);
 	assert_true(fake.fds[1].cloexec);
@@ -401,31 +402,16 @@ FK_CASE(unknown_syscall_continued)
 	assert_true(fk_continued(id));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(create_goes_to_the_kernel),
-	    FK_TEST(create_caller_gone),
-	    FK_TEST(add_mod_del_basic),
-	    FK_TEST(mod_replaces_mask_and_data),
-	    FK_TEST(del_never_reads_event),
-	    FK_TEST(unknown_bits_and_wakeup_accepted),
-	    FK_TEST(efault_before_ebadf),
-	    FK_TEST(ebadf_epfd_then_fd),
-	    FK_TEST(eperm_non_pollable),
-	    FK_TEST(einval_not_an_epoll),
-	    FK_TEST(einval_instance_into_itself),
-	    FK_TEST(exclusive_rules),
-	    FK_TEST(exclusive_einval_before_eloop),
-	    FK_TEST(invalid_op_einval),
-	    FK_TEST(dup_is_an_independent_entry),
-	    FK_TEST(close_with_dup_keeps_entry),
-	    FK_TEST(dead_file_entry_dropped_on_lookup),
-	    FK_TEST(dead_file_number_readded_directly),
-	    FK_TEST(number_reused_while_old_file_alive),
-	    FK_TEST(many_entries),
-	    FK_TEST(trace_notes),
-	    FK_TEST(unknown_syscall_continued),
-	};
-	return cmocka_run_group_tests_name("epoll_ctl", tests, NULL, NULL);
-}
+FK_MAIN("epoll_ctl", FK_TEST(create_goes_to_the_kernel),
+	FK_TEST(create_caller_gone), FK_TEST(add_mod_del_basic),
+	FK_TEST(mod_replaces_mask_and_data), FK_TEST(del_never_reads_event),
+	FK_TEST(unknown_bits_and_wakeup_accepted), FK_TEST(efault_before_ebadf),
+	FK_TEST(ebadf_epfd_then_fd), FK_TEST(eperm_non_pollable),
+	FK_TEST(einval_not_an_epoll), FK_TEST(einval_instance_into_itself),
+	FK_TEST(exclusive_rules), FK_TEST(exclusive_einval_before_eloop),
+	FK_TEST(invalid_op_einval), FK_TEST(dup_is_an_independent_entry),
+	FK_TEST(close_with_dup_keeps_entry),
+	FK_TEST(dead_file_entry_dropped_on_lookup),
+	FK_TEST(dead_file_number_readded_directly),
+	FK_TEST(number_reused_while_old_file_alive), FK_TEST(many_entries),
+	FK_TEST(trace_notes), FK_TEST(unknown_syscall_continued))

@@ -576,36 +576,23 @@ FK_CASE(sweep_drops_dead_entries)
 	assert_int_equal(E->n_instances, 1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(wait_check_order),
-	    FK_TEST(timeout_zero_always_answered_here),
-	    FK_TEST(timeout_zero_returns_at_once),
-	    FK_TEST(blocked_wait_answered_by_wakeup),
-	    FK_TEST(blocked_wait_answered_by_ctl),
-	    FK_TEST(blocked_wait_times_out),
-	    FK_TEST(deadline_harvests_ready_events),
-	    FK_TEST(negative_timeout_waits_forever),
-	    FK_TEST(blocked_wait_eintr_on_signal),
-	    FK_TEST(signal_noticed_after_backoff),
-	    FK_TEST(deadline_wins_over_signal),
-	    FK_TEST(events_win_over_signal),
-	    FK_TEST(pwait_mask_checks),
-	    FK_TEST(pwait_mask_blocks_signal),
-	    FK_TEST(pwait_handed_to_kernel_holds_the_file),
-	    FK_TEST(pwait2_timespec),
-	    FK_TEST(lt_wakes_all_waiters),
-	    FK_TEST(et_wakes_exactly_one),
-	    FK_TEST(waiters_take_one_event_each),
-	    FK_TEST(gone_waiter_does_not_consume),
-	    FK_TEST(gone_waiter_dropped_at_check),
-	    FK_TEST(waiter_efault_keeps_event),
-	    FK_TEST(waiter_maxevents_respected),
-	    FK_TEST(timer_heap_order),
-	    FK_TEST(sync_before_wait_and_ctl),
-	    FK_TEST(closed_epfd_does_not_wake_sleeper),
-	    FK_TEST(sweep_drops_dead_entries),
-	};
-	return cmocka_run_group_tests_name("epoll_wait", tests, NULL, NULL);
-}
+FK_MAIN("epoll_wait", FK_TEST(wait_check_order),
+	FK_TEST(timeout_zero_always_answered_here),
+	FK_TEST(timeout_zero_returns_at_once),
+	FK_TEST(blocked_wait_answered_by_wakeup),
+	FK_TEST(blocked_wait_answered_by_ctl), FK_TEST(blocked_wait_times_out),
+	FK_TEST(deadline_harvests_ready_events),
+	FK_TEST(negative_timeout_waits_forever),
+	FK_TEST(blocked_wait_eintr_on_signal),
+	FK_TEST(signal_noticed_after_backoff),
+	FK_TEST(deadline_wins_over_signal), FK_TEST(events_win_over_signal),
+	FK_TEST(pwait_mask_checks), FK_TEST(pwait_mask_blocks_signal),
+	FK_TEST(pwait_handed_to_kernel_holds_the_file),
+	FK_TEST(pwait2_timespec), FK_TEST(lt_wakes_all_waiters),
+	FK_TEST(et_wakes_exactly_one), FK_TEST(waiters_take_one_event_each),
+	FK_TEST(gone_waiter_does_not_consume),
+	FK_TEST(gone_waiter_dropped_at_check),
+	FK_TEST(waiter_efault_keeps_event), FK_TEST(waiter_maxevents_respected),
+	FK_TEST(timer_heap_order), FK_TEST(sync_before_wait_and_ctl),
+	FK_TEST(closed_epfd_does_not_wake_sleeper),
+	FK_TEST(sweep_drops_dead_entries))

@@ -143,16 +143,9 @@ FK_CASE(sweep_many_dead_entries)
 	assert_int_equal(ev[0].data, N / 2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(eventfd_creation_continued),
-	    FK_TEST(epoll_creation_continued_and_adopted_at_first_use),
-	    FK_TEST(epoll_adopted_as_child),
-	    FK_TEST(epoll_adoption_failure_is_enomem),
-	    FK_TEST(eventfd_in_epoll),
-	    FK_TEST(instances_swept_without_sleepers),
-	    FK_TEST(sweep_many_dead_entries),
-	};
-	return cmocka_run_group_tests_name("eventfd", tests, NULL, NULL);
-}
+FK_MAIN("eventfd", FK_TEST(eventfd_creation_continued),
+	FK_TEST(epoll_creation_continued_and_adopted_at_first_use),
+	FK_TEST(epoll_adopted_as_child),
+	FK_TEST(epoll_adoption_failure_is_enomem), FK_TEST(eventfd_in_epoll),
+	FK_TEST(instances_swept_without_sleepers),
+	FK_TEST(sweep_many_dead_entries))

@@ -120,12 +120,6 @@ FK_CASE(the_timer_spreads_a_round)
 	fk_close(ep);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(a_round_finds_every_closed_file),
-	    FK_TEST(instances_closed_between_slices),
-	    FK_TEST(the_timer_spreads_a_round),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+FK_MAIN("gc_slice", FK_TEST(a_round_finds_every_closed_file),
+	FK_TEST(instances_closed_between_slices),
+	FK_TEST(the_timer_spreads_a_round))

@@ -206,17 +206,10 @@ FK_CASE(same_seed_same_faults)
 	assert_string_not_equal(a, c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(bad_spec_refused),
-	    FK_TEST(eintr_only_when_it_would_sleep),
-	    FK_TEST(split_only_after_a_sleep),
-	    FK_TEST(stale_only_level_triggered),
-	    FK_TEST(enospc_only_for_an_add_that_would_succeed),
-	    FK_TEST(emfile_after_the_flag_checks),
-	    FK_TEST(delay_answers_late_with_all_that_came),
-	    FK_TEST(same_seed_same_faults),
-	};
-	return cmocka_run_group_tests_name("inject", tests, NULL, NULL);
-}
+FK_MAIN("inject", FK_TEST(bad_spec_refused),
+	FK_TEST(eintr_only_when_it_would_sleep),
+	FK_TEST(split_only_after_a_sleep), FK_TEST(stale_only_level_triggered),
+	FK_TEST(enospc_only_for_an_add_that_would_succeed),
+	FK_TEST(emfile_after_the_flag_checks),
+	FK_TEST(delay_answers_late_with_all_that_came),
+	FK_TEST(same_seed_same_faults))

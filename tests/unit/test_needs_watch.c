@@ -80,6 +80,21 @@ FK_CASE(a_wait_that_may_sleep_in_the_kernel_does)
 	assert_false(emu_needs_watch(E));
 }
 
+/* A guest's alarm matters only to calls that wait: it interrupts them. */
+FK_CASE(a_guest_timer_alone_does_not)
+{
+	assert_true(fk_continued(fk_start(SYS_alarm, 5, 0, 0, 0, 0, 0)));
+	assert_true(E->timer_at[0] != 0);
+	assert_false(emu_needs_watch(E));
+	int ep = fk_epoll_create();
+	uint64_t buf;
+	uint64_t id = fk_wait_start(ep, 4, -1, &buf);
+	assert_true(emu_needs_watch(E));
+	fake_advance(5000 * MS);       /* the alarm's expiry: a look for it */
+	assert_false(fk_answered(id)); /* no signal came in the fake */
+	assert_true(emu_needs_watch(E));
+}
+
 FK_CASE(a_poll_family_call_does_for_good)
 {
 	int ep = fk_epoll_create();
@@ -91,13 +106,8 @@ FK_CASE(a_poll_family_call_does_for_good)
 	assert_true(emu_needs_watch(E));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(a_waiting_call_needs_watching_until_answered),
-	    FK_TEST(a_zero_timeout_hand_over_does_not),
-	    FK_TEST(a_wait_that_may_sleep_in_the_kernel_does),
-	    FK_TEST(a_poll_family_call_does_for_good),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+FK_MAIN("needs_watch", FK_TEST(a_waiting_call_needs_watching_until_answered),
+	FK_TEST(a_zero_timeout_hand_over_does_not),
+	FK_TEST(a_wait_that_may_sleep_in_the_kernel_does),
+	FK_TEST(a_guest_timer_alone_does_not),
+	FK_TEST(a_poll_family_call_does_for_good))

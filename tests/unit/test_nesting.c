@@ -313,26 +313,17 @@ FK_CASE(excl_del_leaves_ring)
 	assert_int_equal(fk_wait(x.ep[0], 1, 0, NULL), 1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(nested_reports_in_only),
-	    FK_TEST(nested_wakeup_propagates),
-	    FK_TEST(nested_out_only_parent_not_woken),
-	    FK_TEST(nested_consumed_inner_is_stale),
-	    FK_TEST(nested_poll_drops_stale_inner_entries),
-	    FK_TEST(nested_wakeup_key_is_in),
-	    FK_TEST(nested_ready_inner_queued_at_add),
-	    FK_TEST(nested_three_levels),
-	    FK_TEST(loops_are_eloop),
-	    FK_TEST(depth_limit_top_down),
-	    FK_TEST(depth_limit_bottom_up),
-	    FK_TEST(closing_inner_removes_outer_entry),
-	    FK_TEST(excl_one_wakeup_wakes_one),
-	    FK_TEST(excl_no_sleepers_all_queued),
-	    FK_TEST(excl_walk_stops_at_first_sleeper),
-	    FK_TEST(excl_and_normal_entries),
-	    FK_TEST(excl_del_leaves_ring),
-	};
-	return cmocka_run_group_tests_name("nesting", tests, NULL, NULL);
-}
+FK_MAIN("nesting", FK_TEST(nested_reports_in_only),
+	FK_TEST(nested_wakeup_propagates),
+	FK_TEST(nested_out_only_parent_not_woken),
+	FK_TEST(nested_consumed_inner_is_stale),
+	FK_TEST(nested_poll_drops_stale_inner_entries),
+	FK_TEST(nested_wakeup_key_is_in),
+	FK_TEST(nested_ready_inner_queued_at_add), FK_TEST(nested_three_levels),
+	FK_TEST(loops_are_eloop), FK_TEST(depth_limit_top_down),
+	FK_TEST(depth_limit_bottom_up),
+	FK_TEST(closing_inner_removes_outer_entry),
+	FK_TEST(excl_one_wakeup_wakes_one),
+	FK_TEST(excl_no_sleepers_all_queued),
+	FK_TEST(excl_walk_stops_at_first_sleeper),
+	FK_TEST(excl_and_normal_entries), FK_TEST(excl_del_leaves_ring))

@@ -178,16 +178,10 @@ static void closed_instance_leaves_shown_list(void **s)
 	fk_close(fd);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(every_poll_call_goes_to_the_kernel),
-	    FK_TEST(file_shows_readiness_after_the_batch),
-	    FK_TEST(drained_within_the_batch_tells_nothing),
-	    FK_TEST(edge_entry_not_consumed_by_poll),
-	    FK_TEST(busy_loop_costs_one_anchor_write),
-	    FK_TEST(nested_instance_readiness_reaches_parent_file),
-	    FK_TEST(closed_instance_leaves_shown_list),
-	};
-	return cmocka_run_group_tests_name("poll", tests, NULL, NULL);
-}
+FK_MAIN("poll", FK_TEST(every_poll_call_goes_to_the_kernel),
+	FK_TEST(file_shows_readiness_after_the_batch),
+	FK_TEST(drained_within_the_batch_tells_nothing),
+	FK_TEST(edge_entry_not_consumed_by_poll),
+	FK_TEST(busy_loop_costs_one_anchor_write),
+	FK_TEST(nested_instance_readiness_reaches_parent_file),
+	FK_TEST(closed_instance_leaves_shown_list))

@@ -420,28 +420,18 @@ FK_CASE(large_harvest)
 		assert_int_equal(ev[100 + i].data, i);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(lt_rotation_maxevents_1_then_3),
-	    FK_TEST(lt_rotation_maxevents_3_fresh),
-	    FK_TEST(lt_requeued_until_drained),
-	    FK_TEST(et_once_per_wakeup),
-	    FK_TEST(et_mod_of_ready_file_reports),
-	    FK_TEST(oneshot_disarms_and_mod_rearms),
-	    FK_TEST(oneshot_et_combination),
-	    FK_TEST(mod_of_queued_entry_keeps_position),
-	    FK_TEST(stale_entries_dropped),
-	    FK_TEST(key_must_intersect_mask),
-	    FK_TEST(err_hup_always_watched),
-	    FK_TEST(reported_mask_is_current),
-	    FK_TEST(wakeup_order_most_recent_first),
-	    FK_TEST(del_removes_from_ready_list),
-	    FK_TEST(efault_at_harvest_keeps_events),
-	    FK_TEST(efault_partial_write_returns_count),
-	    FK_TEST(efault_partial_write_et),
-	    FK_TEST(read_only_buffer_efault),
-	    FK_TEST(large_harvest),
-	};
-	return cmocka_run_group_tests_name("ready_list", tests, NULL, NULL);
-}
+FK_MAIN("ready_list", FK_TEST(lt_rotation_maxevents_1_then_3),
+	FK_TEST(lt_rotation_maxevents_3_fresh),
+	FK_TEST(lt_requeued_until_drained), FK_TEST(et_once_per_wakeup),
+	FK_TEST(et_mod_of_ready_file_reports),
+	FK_TEST(oneshot_disarms_and_mod_rearms),
+	FK_TEST(oneshot_et_combination),
+	FK_TEST(mod_of_queued_entry_keeps_position),
+	FK_TEST(stale_entries_dropped), FK_TEST(key_must_intersect_mask),
+	FK_TEST(err_hup_always_watched), FK_TEST(reported_mask_is_current),
+	FK_TEST(wakeup_order_most_recent_first),
+	FK_TEST(del_removes_from_ready_list),
+	FK_TEST(efault_at_harvest_keeps_events),
+	FK_TEST(efault_partial_write_returns_count),
+	FK_TEST(efault_partial_write_et), FK_TEST(read_only_buffer_efault),
+	FK_TEST(large_harvest))

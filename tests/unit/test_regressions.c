@@ -94,13 +94,7 @@ FK_CASE(excl_siblings_under_other_fd_numbers)
 	assert_int_equal(woken, 1); /* fails: 3 */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(closed_instance_still_counts_for_depth),
-	    FK_TEST(closed_instance_still_counts_for_cycles),
-	    FK_TEST(excl_second_wakeup_in_same_batch),
-	    FK_TEST(excl_siblings_under_other_fd_numbers),
-	};
-	return cmocka_run_group_tests_name("regressions", tests, NULL, NULL);
-}
+FK_MAIN("regressions", FK_TEST(closed_instance_still_counts_for_depth),
+	FK_TEST(closed_instance_still_counts_for_cycles),
+	FK_TEST(excl_second_wakeup_in_same_batch),
+	FK_TEST(excl_siblings_under_other_fd_numbers))

@@ -180,17 +180,11 @@ FK_CASE(running_thread_released_by_its_cpu_time)
 	assert_true(shown(a));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    FK_TEST(handed_over_when_nothing_is_queued),
-	    FK_TEST(tables_answer_while_anything_is_queued),
-	    FK_TEST(a_file_left_readable_goes_dark_first),
-	    FK_TEST(named_instance_held_until_caller_seen),
-	    FK_TEST(hold_of_a_non_instance_ends_at_once),
-	    FK_TEST(hold_ends_when_the_thread_is_elsewhere),
-	    FK_TEST(running_thread_held_for_a_while_only),
-	    FK_TEST(running_thread_released_by_its_cpu_time),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+FK_MAIN("zero_timeout", FK_TEST(handed_over_when_nothing_is_queued),
+	FK_TEST(tables_answer_while_anything_is_queued),
+	FK_TEST(a_file_left_readable_goes_dark_first),
+	FK_TEST(named_instance_held_until_caller_seen),
+	FK_TEST(hold_of_a_non_instance_ends_at_once),
+	FK_TEST(hold_ends_when_the_thread_is_elsewhere),
+	FK_TEST(running_thread_held_for_a_while_only),
+	FK_TEST(running_thread_released_by_its_cpu_time))
