@@ -87,13 +87,7 @@ static int wake_init(struct plat *p)
  * every WAKE_AGAIN_NS after; 0: never. */
 static void wake_at(struct plat *p, int64_t deadline)
 {
-	struct itimerspec its;
-	memset(&its, 0, sizeof(its));
-	if (deadline > 0) {
-		its.it_value.tv_sec = deadline / 1000000000;
-		its.it_value.tv_nsec = deadline % 1000000000;
-		its.it_interval.tv_nsec = WAKE_AGAIN_NS;
-	}
+	struct itimerspec its = plat_deadline_spec(deadline, WAKE_AGAIN_NS);
 	timer_settime(p->wake_timer, TIMER_ABSTIME, &its, NULL);
 }
 

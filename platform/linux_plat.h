@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "batch_proof.h"
 #include "list.h"
@@ -271,6 +272,21 @@ int plat_listener_watch(struct plat *p);
 int plat_direct_begin(struct plat *p);
 /* Back to waiting in the main epoll. 0 or -errno. */
 int plat_direct_end(struct plat *p);
+/* An absolute CLOCK_MONOTONIC deadline in ns (0: none, disarmed), repeating
+ * every interval_ns once it has passed (0: once), for timerfd_settime and
+ * timer_settime with their ABSTIME flags. */
+static inline struct itimerspec plat_deadline_spec(int64_t deadline,
+						   int64_t interval_ns)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	if (deadline > 0) {
+		its.it_value.tv_sec = deadline / 1000000000;
+		its.it_value.tv_nsec = deadline % 1000000000;
+		its.it_interval.tv_sec = interval_ns / 1000000000;
+		its.it_interval.tv_nsec = interval_ns % 1000000000;
+	}
+	return its;
+}
 /* The timer's deadline changed (plat_timer_arm). */
 void plat_direct_timer(struct plat *p, int64_t deadline);
 /* A deadline has passed: collect the main epoll before receiving. */

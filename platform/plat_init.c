@@ -121,11 +121,7 @@ void plat_timer_arm(struct plat *p, int64_t deadline)
 		return;
 	p->timer_armed = deadline;
 	plat_direct_timer(p, deadline);
-	struct itimerspec its = {0};
-	if (deadline > 0) {
-		its.it_value.tv_sec = deadline / 1000000000;
-		its.it_value.tv_nsec = deadline % 1000000000;
-	}
+	struct itimerspec its = plat_deadline_spec(deadline, 0);
 	timerfd_settime(p->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
