@@ -17,7 +17,8 @@
  * timeout (plat_collected_direct): it begins after the notification was
  * queued, so it holds every wake-up the guest caused before the call
  * (causality.c), and task exits, timers and SIGCHLD are handled in it,
- * before the call, as in a batch of the main loop.
+ * before the call, as in a batch of the main loop. (A call that comes
+ * while main_watch.c shows the main epoll still empty needs none.)
  *
  * A notification wakes the receive; RECV returns ENOENT once no task uses
  * the filter, and the supervisor's own io_uring task work restarts it. The

@@ -187,6 +187,14 @@ struct plat {
 	int wake_state;	 /* its wake-up timer: 0 not made yet, 1 made, -1 failed
 			  */
 	timer_t wake_timer;
+	/* main_watch.c: an io_uring poll that says the main epoll is still
+	 * empty, so that a call need not collect it. */
+	struct main_watch {
+		struct ring *ring; /* NULL without io_uring: every call
+				      collects */
+		int armed;	   /* its one-shot poll has not completed */
+		unsigned quiet;	   /* empty collections in a row */
+	} watch;
 	uint64_t serial_next;
 	struct plat_features feat;
 	/* What the runner observes (--stats, --timeline), when set: how it
@@ -296,6 +304,15 @@ int plat_direct_due(struct plat *p);
 void plat_collected_direct(struct plat *p, int n);
 /* Harvest every edge bucket the main epoll reports now. */
 void plat_drain_main(struct plat *p, struct plat_handle *skip);
+/* main_watch.c. A collection of the main epoll found n events (n < 0:
+ * failed). */
+void plat_watch_collected(struct plat *p, int n);
+/* 1: the main epoll has had no wake-up since a collection found it empty,
+ * so the call just received needs no collection. 0: collect. */
+int plat_main_unchanged(struct plat *p);
+void plat_watch_init(struct plat *p);
+void plat_watch_fini(struct plat *p);
+
 /* The main epoll, then the ring's completions: every wake-up queued now. */
 void plat_drain_all(struct plat *p, struct plat_handle *skip);
 

@@ -65,6 +65,7 @@ int plat_init(struct plat *p, int listener)
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_timer};
 	if (epoll_ctl(p->mainep, EPOLL_CTL_ADD, p->timerfd, &ev) < 0)
 		return -errno;
+	plat_watch_init(p);
 	p->listener_edge = fcntl(listener, F_DUPFD_CLOEXEC, 3);
 	int r = plat_listener_watch(p);
 	if (r < 0)
@@ -95,6 +96,7 @@ void plat_fini(struct plat *p)
 	group_close(p, &p->ident);
 	plat_batch_end(p);
 	ring_fini(p);
+	plat_watch_fini(p);
 	close(p->mainep);
 	close(p->timerfd);
 	close(p->anchor);

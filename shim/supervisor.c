@@ -214,7 +214,13 @@ static void serve_direct(struct sup *s, struct epoll_event *evs)
 		plat_continue(&s->plat, &c);
 		return;
 	}
-	int n = epoll_wait(s->plat.mainep, evs, BATCH_MAX, 0);
+	/* A call that comes while the main epoll is known to be empty needs
+	 * no collection (platform/main_watch.c). */
+	int n = 0;
+	if (!plat_main_unchanged(&s->plat) || err != 0) {
+		n = epoll_wait(s->plat.mainep, evs, BATCH_MAX, 0);
+		plat_watch_collected(&s->plat, n);
+	}
 	plat_collected_direct(&s->plat, n);
 	run_batch(s, evs, n < 0 ? 0 : n, err == 0 ? &c : NULL);
 	/* ENOENT: withdrawn, or no task left (the main epoll will report the
