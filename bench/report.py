@@ -21,9 +21,9 @@ ROWS = [
     ("floor_epoll_wait_empty", "epoll_wait(ep, ev, 1, 0), empty instance, 100k calls"),
     ("floor_sup_getppid", "seccomp floor: minimal supervisor, SYNC_WAKE_UP, RECV+SEND (run natively)"),
     ("floor_sup_getppid_epoll", "same floor + epoll_wait on the listener before each RECV"),
-    ("floor_sup_getppid_kcmp", "same + one kcmp(KCMP_EPOLL_TFD) per call: interpoll's syscalls"),
+    ("floor_sup_getppid_kcmp", "same + one kcmp(KCMP_EPOLL_TFD) per call, as interpoll confirms an instance"),
     ("floor_sup_getppid_nosync", "same floor without SYNC_WAKE_UP (20k calls)"),
-    ("floor_sup_getppid_addfd", "same floor answered with ADDFD|SEND of an fd (+ close), as eventfd()"),
+    ("floor_sup_getppid_addfd", "same floor answered with ADDFD|SEND of an fd (+ close), as eventfd() was before it was handed back"),
     ("@floor_ratio", "bare call: interpoll / seccomp floor (target <= 1.3)"),
     ("syscall_getppid", "raw getppid, never intercepted (seccomp filter cost)"),
     ("## Supervisor building blocks: each system call it makes, timed natively", None),
@@ -399,10 +399,6 @@ def parse_strace(path):
     return counts
 
 
-# answered with ADDFD|SEND instead of SEND
-ADDFD_BENCHES = {"eventfd_create_close"}
-
-
 def syscall_profile(outdir, data):
     d = os.path.join(outdir, "strace")
     if not os.path.isdir(d):
@@ -469,8 +465,6 @@ def syscall_profile(outdir, data):
                     unknown.append(k)
                 continue
             est += v * u
-        if bench in ADDFD_BENCHES and sc("floor_sup_getppid_addfd") and floor:
-            est += sc("floor_sup_getppid_addfd") - floor  # ADDFD|SEND, not SEND
         est_s = f"{est:.2f}" + (f" (+ {', '.join(unknown)})" if unknown else "")
         meas = "—"
         ib, nb = med(data, bench, "interpoll"), med(data, bench, "native")
@@ -567,8 +561,9 @@ def main():
                "The estimate prices each system call beyond RECV and SEND at its native "
                "cost from the building-blocks table (the first epoll_wait per call, the "
                "main loop's wait, at floor_sup_getppid_epoll − floor_sup_getppid; close "
-               "is inside the create+close pairs; an ADDFD|SEND answer at "
-               "floor_sup_getppid_addfd − floor_sup_getppid); the last column is what the run "
+               "is inside the create+close pairs; eventfd() is handed back with a "
+               "CONTINUE answer, so the kernel's own work is in the native figure); "
+               "the last column is what the run "
                "measured beyond the native call and one bare round trip. Counts include "
                "the idle supervisor's periodic sweep (kcmp, close) during the 1.5 s pause "
                "before each loop.",
