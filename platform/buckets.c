@@ -675,6 +675,34 @@ static int nest_refused(const struct plat *p, const struct stat *st)
 	       p->refused_ino == st->st_ino;
 }
 
+/* Bits the kernel allows beside EPOLLEXCLUSIVE (EPOLLEXCLUSIVE_OK_BITS). */
+#define EXCLUSIVE_OK_BITS                                                      \
+	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET |    \
+	 EPOLLEXCLUSIVE)
+
+/* Was an EINVAL for the watch's mask rather than for the file's paths?
+ * do_epoll_ctl refuses EPOLLEXCLUSIVE with other bits, or on an epoll
+ * file, before ep_insert counts any path. */
+static int mask_refused(const struct plat *p, int d, uint32_t mask)
+{
+	if (!(mask & EPOLLEXCLUSIVE))
+		return 0;
+	return (mask & ~EXCLUSIVE_OK_BITS) || own_fd_is_epoll(p, d);
+}
+
+/* Remember a file whose nested watch the kernel refused for its paths.
+ * Not an anonymous-inode file: every eventfd, timerfd, signalfd and epoll
+ * file shares one inode, and one of them with 500 watchers says nothing
+ * of the others. */
+static void nest_refusal_seen(struct plat *p, const struct stat *st)
+{
+	if (!st || (st->st_dev == p->anon_dev && st->st_ino == p->anon_ino))
+		return;
+	p->refused_valid = 1;
+	p->refused_dev = st->st_dev;
+	p->refused_ino = st->st_ino;
+}
+
 int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
 		     const struct stat *st, uint32_t mask, int unnested,
 		     void *cookie, struct plat_handle **out)
@@ -693,11 +721,13 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
 	int r = refused ? -EINVAL
 			: slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h,
 					&h->b, &h->idx, -1, &staged);
-	if (r == -EINVAL && !refused && st) {
-		p->refused_valid = 1;
-		p->refused_dev = st->st_dev;
-		p->refused_ino = st->st_ino;
+	if (r == -EINVAL && mask_refused(p, d, mask | EPOLLET)) {
+		unstage(p, &staged);
+		free(h); /* the kernel's own answer to the call */
+		return r;
 	}
+	if (r == -EINVAL && !refused)
+		nest_refusal_seen(p, st);
 	/* EINVAL: the file has its 500 paths of length 2 through nested
 	 * epolls (reverse_path_check), which Linux does not count against
 	 * direct watchers. Watches of closed instances are such paths until

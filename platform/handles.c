@@ -155,6 +155,11 @@ static enum anon_kind anon_kind(int pid, int fd)
 	return ANON_OTHER;
 }
 
+int own_fd_is_epoll(const struct plat *p, int d)
+{
+	return anon_kind(p->self, d) == ANON_EPOLL;
+}
+
 /* Read the serial in an epoll fdinfo file, or 0. Sets *opath. */
 static uint64_t fdinfo_serial(const char *path, int *opath, int *missing)
 {

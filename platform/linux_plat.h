@@ -304,6 +304,9 @@ int plat_direct_due(struct plat *p);
 void plat_collected_direct(struct plat *p, int n);
 /* Harvest every edge bucket the main epoll reports now. */
 void plat_drain_main(struct plat *p, struct plat_handle *skip);
+/* handles.c: is supervisor fd d an epoll file? */
+int own_fd_is_epoll(const struct plat *p, int d);
+
 /* main_watch.c. A collection of the main epoll found n events (n < 0:
  * failed). */
 void plat_watch_collected(struct plat *p, int n);

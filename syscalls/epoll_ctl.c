@@ -78,6 +78,11 @@ static void ctl_add(struct emu *e, const struct plat_call *c,
 	list_init(&en->excl_link);
 	list_init(&en->sigfdlink);
 	uint32_t wmask = events & ~(IP_EP_PRIVATE_BITS & ~IP_EPOLLEXCLUSIVE);
+	/* A mask do_epoll_ctl refuses beside EPOLLEXCLUSIVE fails below,
+	 * after the file's own checks (EBADF, EPERM): the watch that makes
+	 * them must not be refused for it first. */
+	if ((uevents & IP_EPOLLEXCLUSIVE) && (uevents & ~EXCLUSIVE_OK))
+		wmask &= ~IP_EPOLLEXCLUSIVE;
 	r = plat_watch_open(e->plat, c, ep->watches, fd, wmask, 0, en, &kind,
 			    &object, &en->h);
 	if (r < 0) {
