@@ -101,6 +101,8 @@ static void bucket_close(struct plat *p, struct bucket *b)
 			  EPOLL_CTL_DEL, b->ep, NULL);
 	if (b->ring_live)
 		ring_disarm(p, b);
+	if (b->polled)
+		polled_remove(p, b);
 	close(b->ep);
 	b->ep = -1;
 	b->closed = 1;

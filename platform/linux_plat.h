@@ -69,6 +69,8 @@ struct bucket {
 	uint32_t nzombie;
 	int closed;
 	int ring_live; /* BK_RING: its multishot poll may still complete */
+	int polled;    /* BK_RING without io_uring: in plat.polled */
+	size_t polled_at;
 	/* Its list in the group, buckets with a free slot first; or
 	 * plat.dead_buckets, or plat.ring_dying. */
 	struct list link;
@@ -176,6 +178,12 @@ struct plat {
 	int ring_failed;	  /* io_uring was tried and is not there */
 	struct list ring_dying;	  /* closed ring buckets whose poll has
 				     not ended yet */
+	/* ring_polled.c: the ring buckets, when there is no ring. */
+	struct polled_set {
+		struct bucket **b, **ready;
+		struct pollfd *fds; /* cap + 1: the main epoll first */
+		size_t n, cap;
+	} polled;
 	int in_batch;
 	int sync_needed; /* the last batch was full: wake-ups may be queued */
 	/* causality.c: may a call skip reading the main epoll again? */
@@ -327,5 +335,15 @@ void ring_disarm(struct plat *p, struct bucket *b);
 int ring_pending(const struct plat *p);
 void ring_drain(struct plat *p, struct plat_handle *skip);
 void ring_fini(struct plat *p);
+
+/* ring_polled.c: ring buckets polled by the main loop itself. */
+int polled_add(struct plat *p, struct bucket *b);
+void polled_remove(struct plat *p, struct bucket *b);
+/* The main epoll, then the polled buckets ready now. */
+void polled_drain(struct plat *p, struct plat_handle *skip);
+void polled_fini(struct plat *p);
+/* The main loop's sleep: epoll_wait(main, -1), or, while buckets are
+ * polled, ppoll on the main epoll and them, then epoll_wait(main, 0). */
+int plat_main_wait(struct plat *p, struct epoll_event *evs, int max);
 
 #endif

@@ -20,7 +20,8 @@
  *
  * The ring is made on first need: a supervisor whose files never have 500
  * watchers never has one. Without io_uring (disabled by sysctl or a
- * container's filter) the 501st watch fails as before.
+ * container's filter) the main loop polls ring buckets itself
+ * (ring_polled.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,9 +42,7 @@ static int tag_ring = TAG_RING;
 
 int ring_arm(struct plat *p, struct bucket *b)
 {
-	if (!p->ring) {
-		if (p->ring_failed)
-			return -EINVAL;
+	if (!p->ring && !p->ring_failed) {
 		p->ring = uring_new(RING_SQ, RING_CQ);
 		struct epoll_event ev = {.events = EPOLLIN,
 					 .data.ptr = &tag_ring};
@@ -52,16 +51,13 @@ int ring_arm(struct plat *p, struct bucket *b)
 			uring_free(p->ring);
 			p->ring = NULL;
 		}
-		if (!p->ring) {
+		if (p->ring)
+			p->nfds++;
+		else
 			p->ring_failed = 1;
-			fprintf(stderr,
-				"interpoll: no io_uring for the watches "
-				"beyond 500 per file; they fail with "
-				"EINVAL\n");
-			return -EINVAL;
-		}
-		p->nfds++;
 	}
+	if (!p->ring) /* no io_uring here: the main loop polls it */
+		return polled_add(p, b);
 	int r = uring_submit(p->ring, IORING_OP_POLL_ADD, b->ep, 0,
 			     IORING_POLL_ADD_MULTI, EPOLLIN, (uintptr_t)b);
 	if (r == 0)
@@ -133,6 +129,7 @@ void ring_drain(struct plat *p, struct plat_handle *skip)
 		    tail == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
 			break;
 	}
+	polled_drain(p, skip); /* without a ring (ring_polled.c) */
 }
 
 void ring_fini(struct plat *p)
@@ -147,4 +144,5 @@ void ring_fini(struct plat *p)
 		list_del(&b->link);
 		bucket_free(p, b);
 	}
+	polled_fini(p);
 }

@@ -365,7 +365,7 @@ int supervise(const struct options *o, pid_t guest, int listener)
 			serve_direct(s, evs);
 			continue;
 		}
-		int n = epoll_wait(s->plat.mainep, evs, BATCH_MAX, -1);
+		int n = plat_main_wait(&s->plat, evs, BATCH_MAX);
 		plat_collected(&s->plat, n);
 		if (n < 0) {
 			/* The ring's task work ends the wait with EINTR, its
