@@ -671,10 +671,22 @@ static struct plat_group *watch_group(struct plat *p, struct plat_group *g)
 	return g->shares ? &p->shared : g;
 }
 
-static int nest_refused(const struct plat *p, const struct stat *st)
+static int anon_inode(const struct plat *p, const struct stat *st)
 {
-	return st && p->refused_valid && p->refused_dev == st->st_dev &&
-	       p->refused_ino == st->st_ino;
+	return st->st_dev == p->anon_dev && st->st_ino == p->anon_ino;
+}
+
+/* Is d the last file whose nested watch the kernel refused for its paths?
+ * Only a hint: either answer gives a correct watch (a nested ADD that is
+ * refused again, or a ring watch a nested one could have been). */
+static int nest_refused(const struct plat *p, const struct stat *st, int d)
+{
+	if (!st || !p->refused_valid || anon_inode(p, st) != p->refused_anon)
+		return 0;
+	if (p->refused_anon)
+		return kcmp_epoll(p->self, p->self, d, p->refused_ep,
+				  p->refused_tfd) == 0;
+	return p->refused_dev == st->st_dev && p->refused_ino == st->st_ino;
 }
 
 /* Bits the kernel allows beside EPOLLEXCLUSIVE (EPOLLEXCLUSIVE_OK_BITS). */
@@ -692,17 +704,21 @@ static int mask_refused(const struct plat *p, int d, uint32_t mask)
 	return (mask & ~EXCLUSIVE_OK_BITS) || own_fd_is_epoll(p, d);
 }
 
-/* Remember a file whose nested watch the kernel refused for its paths.
- * Not an anonymous-inode file: every eventfd, timerfd, signalfd and epoll
- * file shares one inode, and one of them with 500 watchers says nothing
- * of the others. */
-static void nest_refusal_seen(struct plat *p, const struct stat *st)
+/* Remember a file whose nested watch the kernel refused for its paths,
+ * and which took the ring watch h: by its inode, or, for an anonymous
+ * inode (which every eventfd, timerfd, signalfd and epoll file shares),
+ * by that watch's registration. */
+static void nest_refusal_seen(struct plat *p, const struct stat *st,
+			      const struct plat_handle *h)
 {
-	if (!st || (st->st_dev == p->anon_dev && st->st_ino == p->anon_ino))
+	if (!st)
 		return;
 	p->refused_valid = 1;
+	p->refused_anon = anon_inode(p, st);
 	p->refused_dev = st->st_dev;
 	p->refused_ino = st->st_ino;
+	p->refused_ep = h->b->ep;
+	p->refused_tfd = slot_num(p, h->b, h->idx);
 }
 
 int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
@@ -719,7 +735,7 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
 	 * in its bucket before the edge copy's callback can make us read
 	 * that bucket. The other way round, a read racing the waker could
 	 * miss the very readiness it was woken for. */
-	int refused = nest_refused(p, st), staged = -1;
+	int refused = nest_refused(p, st, d), staged = -1;
 	int r = refused ? -EINVAL
 			: slot_register(p, g, BK_EDGE, d, mask | EPOLLET, h,
 					&h->b, &h->idx, -1, &staged);
@@ -728,16 +744,17 @@ int bucket_watch_new(struct plat *p, struct plat_group *g, int d,
 		free(h); /* the kernel's own answer to the call */
 		return r;
 	}
-	if (r == -EINVAL && !refused)
-		nest_refusal_seen(p, st);
 	/* EINVAL: the file has its 500 paths of length 2 through nested
 	 * epolls (reverse_path_check), which Linux does not count against
 	 * direct watchers. Watches of closed instances are such paths until
 	 * the sweep: the caller sweeps first, then asks for a bucket nested
 	 * in nothing (unnested), which takes the watch. */
-	if (r == -EINVAL && unnested)
+	if (r == -EINVAL && unnested) {
 		r = slot_register(p, g, BK_RING, d, mask | EPOLLET, h, &h->b,
 				  &h->idx, -1, &staged);
+		if (r == 0 && !refused)
+			nest_refusal_seen(p, st, h);
+	}
 	if (r == 0) {
 		r = slot_register(p, g, BK_LEVEL, d, level_mask(mask), h,
 				  &h->lb, &h->lidx, h->b->slots[h->idx].key,

@@ -168,6 +168,11 @@ struct plat {
 	int refused_valid;
 	dev_t refused_dev;
 	ino_t refused_ino;
+	/* An anonymous-inode file (eventfd, timerfd, signalfd, epoll: one
+	 * inode for all) is told by its ring watch instead: a kcmp against
+	 * registration (refused_ep, refused_tfd). */
+	int refused_anon;
+	int refused_ep, refused_tfd;
 	struct list groups;	      /* every plat_group, ident included */
 	uint32_t kind_size[BK_KINDS]; /* registrations per bucket */
 	pid_t self;
