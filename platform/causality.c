@@ -95,9 +95,10 @@ void plat_sync(struct plat *p)
 {
 	/* The ring's completions are posted before the call returns to us
 	 * (task work), and ring_drain reads the main epoll first to keep a
-	 * file's watches in order: it is needed whenever some are waiting,
-	 * and always while ring buckets are polled (ring_polled.c). */
-	if (!p->call_synced || ring_pending(p) || p->polled.n)
+	 * file's watches in order: it is needed whenever some are waiting.
+	 * Polled ring buckets (ring_polled.c) need nothing more: the batch
+	 * read them after the call was received. */
+	if (!p->call_synced || ring_pending(p))
 		plat_drain_all(p, NULL);
 	p->call_synced = 1; /* once per call */
 	p->sync_needed = 0;

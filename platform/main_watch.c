@@ -80,10 +80,9 @@ int plat_main_unchanged(struct plat *p)
 		return 0;
 	if (!uring_pending(w->ring))
 		return 1;
-	/* The poll completed (the main epoll readable, or an error): it is
-	 * the only request, so every completion is its. */
-	if (uring_overflowed(w->ring))
-		uring_enter(w->ring, 0, IORING_ENTER_GETEVENTS);
+	/* The poll completed (the main epoll readable, or an error): the
+	 * one request armed, so one completion, which the queue of 4 has
+	 * room for. */
 	__atomic_store_n(w->ring->cq_head,
 			 __atomic_load_n(w->ring->cq_tail, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELEASE);

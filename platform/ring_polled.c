@@ -12,8 +12,8 @@
  *   from ring_drain), with one zero-timeout poll that begins after the
  *   call's notification was received, so it holds every wake-up the guest
  *   caused before the call, nested copies first as with the ring.
- * The cost, a poll per batch and per call that reads the main epoll, is
- * paid only while some file has more than 500 watchers. */
+ * The cost, a poll of every such bucket per batch, is paid only while
+ * some file has more than 500 watchers. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>

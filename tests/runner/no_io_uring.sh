@@ -69,7 +69,7 @@ fi
 # hostile_args: an ADD refused for its EPOLLEXCLUSIVE mask once made every
 # later eventfd's watch fail (its refusal was taken for a path limit, and
 # remembered by the inode all eventfds share).
-# (epoll_many_watchers and epoll_churn pass this way too, in about 40 s
+# (epoll_many_watchers and epoll_churn pass this way too, in 20-26 s
 # each: polling some 500 buckets per batch is the fallback's cost.)
 for t in hostile_args epoll_quiet_then_wake epoll_causality epoll_excl_wake \
 	epoll_nest_basic; do
