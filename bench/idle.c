@@ -1,6 +1,6 @@
 /* idle: an event loop with a small active set among many idle connections.
  *
- *   idle [IDLE=10000] [BUSY=100] [MS=3000]
+ *   idle [IDLE=10000] [BUSY=100] [MS=3000] [spread]
  *
  * The loop (this process) holds IDLE + BUSY connected stream sockets in one
  * epoll instance, level-triggered, as a server holds its keep-alive
@@ -11,8 +11,13 @@
  * ready connection). Only the loop's epoll calls are intercepted; the
  * client's reads and writes run natively either way.
  *
+ * The idle connections are registered first, as if older, and the busy
+ * ones after them; with "spread", the busy ones are registered evenly
+ * among the idle ones instead, as the active clients of a server that
+ * connected at different times.
+ *
  * Output: idle_loop_rps (answers per second); idle_loop_events_per_wait;
- * idle_loop_requests (answers in all) */
+ * idle_loop_requests (answers in all); idle_spread_... with "spread" */
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -72,11 +77,25 @@ static void recv_fds(int sock, int *fds, int k)
 	memcpy(fds, CMSG_DATA(h), k * sizeof(int));
 }
 
+/* The k-th connection registered when the busy ones are spread evenly
+ * among the idle ones, as in a server whose active clients connected at
+ * different times: busy connection j (0..busy-1) is registered at place
+ * j * (idle + busy) / busy, the idle ones (busy..) fill the rest in order. */
+static long order_spread(long k, long idle, long busy)
+{
+	long n = idle + busy;
+	long before = (k * busy + n - 1) / n; /* busy places below k */
+	if (before < busy && before * n / busy == k)
+		return before;
+	return busy + (k - before);
+}
+
 int main(int argc, char **argv)
 {
 	long idle = arg_long(argc, argv, 1, 10000);
 	long busy = arg_long(argc, argv, 2, 100);
 	long ms = arg_long(argc, argv, 3, 3000);
+	int spread = argc > 4 && strcmp(argv[4], "spread") == 0;
 	long n = idle + busy;
 	if (raise_nofile() < n + 64)
 		die("fd limit below %ld", n + 64);
@@ -119,7 +138,8 @@ int main(int argc, char **argv)
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die("epoll_create1");
-	for (long i = n; i-- > 0;) { /* idle ones first, as if older */
+	for (long k = 0; k < n; k++) {
+		long i = spread ? order_spread(k, idle, busy) : n - 1 - k;
 		struct epoll_event ev = {.events = EPOLLIN,
 					 .data.u64 = (uint64_t)i};
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, mine[i], &ev) < 0)
@@ -152,10 +172,13 @@ int main(int argc, char **argv)
 		}
 	}
 	waitpid(pid, NULL, 0);
-	emit("idle_loop_rps", (double)answers / ((double)(t1 - t0) / 1e9),
-	     "req/s");
-	emit("idle_loop_events_per_wait", (double)answers / (double)waits,
-	     "events");
-	emit("idle_loop_requests", (double)answers, "requests");
+	const char *pre = spread ? "idle_spread" : "idle_loop";
+	char name[64];
+	snprintf(name, sizeof(name), "%s_rps", pre);
+	emit(name, (double)answers / ((double)(t1 - t0) / 1e9), "req/s");
+	snprintf(name, sizeof(name), "%s_events_per_wait", pre);
+	emit(name, (double)answers / (double)waits, "events");
+	snprintf(name, sizeof(name), "%s_requests", pre);
+	emit(name, (double)answers, "requests");
 	return 0;
 }

@@ -84,6 +84,18 @@ int main(int argc, char **argv)
 		     process_vm_readv(child, &l, 1, &r, 1, 0));
 		TIME("process_vm_writev_12",
 		     process_vm_writev(child, &l, 1, &r, 1, 0));
+		/* The same through /proc/<pid>/mem, opened once: the access
+		 * check is made at open, not per call. */
+		char mpath[64];
+		snprintf(mpath, sizeof(mpath), "/proc/%d/mem", (int)child);
+		int mem = open(mpath, O_RDWR | O_CLOEXEC);
+		if (mem < 0)
+			die("open /proc/<pid>/mem");
+		TIME("proc_mem_pread_12",
+		     pread(mem, buf, 12, (off_t)(uintptr_t)buf));
+		TIME("proc_mem_pwrite_12",
+		     pwrite(mem, buf, 12, (off_t)(uintptr_t)buf));
+		close(mem);
 	}
 	TIME("pidfd_getfd_close",
 	     close((int)syscall(SYS_pidfd_getfd, pidfd, e, 0)));
