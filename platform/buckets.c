@@ -218,8 +218,15 @@ void plat_group_drain(struct plat *p, struct plat_group *g)
 int plat_batch_hold(struct plat *p)
 {
 	int opened = !p->in_batch;
-	p->in_batch = 1;
+	if (opened)
+		plat_batch_begin(p);
 	return opened;
+}
+
+void plat_batch_begin(struct plat *p)
+{
+	p->in_batch = 1;
+	p->poll_gen++;
 }
 
 void plat_batch_release(struct plat *p, int opened)
@@ -934,8 +941,10 @@ void bucket_harvest(struct plat *p, struct bucket *b, struct plat_handle *skip)
 		if (b->closed)
 			return;
 		n = epoll_wait(b->ep, evs, 256, 0);
-		/* Readiness read before these wake-ups is out of date. */
-		p->poll_gen++;
+		/* Readiness read before these wake-ups is out of date; in a
+		 * batch, the batch's start made it so (plat_batch_hold). */
+		if (!p->in_batch)
+			p->poll_gen++;
 		for (int k = 0; k < n && !b->closed; k++) {
 			uint32_t i = (uint32_t)evs[k].data.u64;
 			uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);

@@ -38,7 +38,7 @@
 
 void plat_collected(struct plat *p, int n)
 {
-	p->in_batch = 1;
+	plat_batch_begin(p);
 	p->sync_needed = n == BATCH_MAX;
 	p->call_synced = 0;
 	batch_collected(&p->proof, n);

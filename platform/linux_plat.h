@@ -227,7 +227,11 @@ struct plat {
 int plat_init(struct plat *p, int listener);
 void plat_fini(struct plat *p);
 
-/* Main-loop helpers. */
+/* Main-loop helpers. A batch begins as its wake-ups have been collected
+ * (plat_collected) or when a harvest must hold one (plat_batch_hold):
+ * readiness read before then is out of date (poll_gen moves), and what
+ * the batch's harvests read stays current until it ends. */
+void plat_batch_begin(struct plat *p);
 void plat_batch_end(struct plat *p);
 /* Buckets closed from here on stay readable (and allocated) until the
  * matching plat_batch_release, which ends the batch if this opened it.

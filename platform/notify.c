@@ -16,7 +16,12 @@ int plat_recv(struct plat *p, struct plat_call *c)
 		return -errno;
 	c->recv_ns = plat_now_ns(p);
 	plat_received(p, n.id);
-	p->poll_gen++; /* readiness read from now on is read afresh */
+	/* Readiness read before the call was made is not the call's. What
+	 * this batch read is, when the batch proves the call was queued
+	 * before its collection began (the batch's start moved poll_gen
+	 * after that collection); anything else is read afresh. */
+	if (!p->in_batch || !p->call_synced)
+		p->poll_gen++;
 	c->id = n.id;
 	c->tid = (int32_t)n.pid;
 	c->nr = n.data.nr;
