@@ -230,7 +230,8 @@ void plat_fini(struct plat *p);
 /* Main-loop helpers. A batch begins as its wake-ups have been collected
  * (plat_collected) or when a harvest must hold one (plat_batch_hold):
  * readiness read before then is out of date (poll_gen moves), and what
- * the batch's harvests read stays current until it ends. */
+ * the batch reads stays current until it ends, or until it receives a
+ * call it does not prove was queued before its collection (plat_recv). */
 void plat_batch_begin(struct plat *p);
 void plat_batch_end(struct plat *p);
 /* Buckets closed from here on stay readable (and allocated) until the
