@@ -8,10 +8,10 @@
  * poll(2) is not an epoll, and its waits cost no path.
  * - Heard: while the loop sleeps, it sleeps in ppoll on the main epoll and
  *   every polled bucket (plat_main_wait), then collects the main epoll.
- * - Causal: every batch reads them after the main epoll (polled_drain,
- *   from ring_drain), with one zero-timeout poll that begins after the
- *   call's notification was received, so it holds every wake-up the guest
- *   caused before the call, nested copies first as with the ring.
+ * - Causal: every batch polls them (polled_drain, from ring_drain) with
+ *   one zero-timeout poll that begins after the call's notification was
+ *   received, so it holds every wake-up the guest caused before the call,
+ *   then drains the main epoll, nested copies first as with the ring.
  * The cost, a poll of every such bucket per batch, is paid only while
  * some file has more than 500 watchers. */
 #include <errno.h>
@@ -70,15 +70,22 @@ static nfds_t fill(struct plat *p, int with_main)
 	return n;
 }
 
+/* As ring_drain reads the completion queue's tail before draining the
+ * main epoll: a file's wake-up reaches its nested watches first, so every
+ * wake-up this poll saw in a polled bucket has its nested copies in the
+ * main epoll already, and the drain that follows reads them first. (A
+ * drain before the poll would miss those of wake-ups that came between
+ * the two.) */
 void polled_drain(struct plat *p, struct plat_handle *skip)
 {
 	struct polled_set *s = &p->polled;
 	if (!s->n)
 		return;
-	plat_drain_main(p, skip); /* the nested copies come first */
 	size_t n = fill(p, 0);
-	if (poll(s->fds, n, 0) <= 0)
+	if (poll(s->fds, n, 0) <= 0) {
+		plat_drain_main(p, skip);
 		return;
+	}
 	/* A harvest may close buckets (and reorder the set): the batch holds
 	 * closed ones until its end, so keep the ones this poll named. */
 	size_t k = 0;
@@ -86,6 +93,7 @@ void polled_drain(struct plat *p, struct plat_handle *skip)
 		if (s->fds[i].revents)
 			s->ready[k++] = s->b[i];
 	int opened = plat_batch_hold(p);
+	plat_drain_main(p, skip); /* the nested copies come first */
 	emu_batch_begin(p->emu);
 	for (size_t i = 0; i < k; i++)
 		if (!s->ready[i]->closed)
