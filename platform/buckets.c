@@ -678,7 +678,7 @@ static struct plat_group *watch_group(struct plat *p, struct plat_group *g)
 	return g->shares ? &p->shared : g;
 }
 
-static int anon_inode(const struct plat *p, const struct stat *st)
+int anon_inode(const struct plat *p, const struct stat *st)
 {
 	return st->st_dev == p->anon_dev && st->st_ino == p->anon_ino;
 }

@@ -333,8 +333,7 @@ int plat_watch_open(struct plat *p, const struct plat_call *c,
 			     (flags & PLAT_WATCH_ANY_COUNT) != 0, cookie, out);
 	if (r == 0) {
 		settle_watch(p, *out, 1);
-		int anon = have_st && st.st_dev == p->anon_dev &&
-			   st.st_ino == p->anon_ino;
+		int anon = have_st && anon_inode(p, &st);
 		enum anon_kind ak = anon ? anon_kind(p->self, d) : ANON_OTHER;
 		struct plat_handle *inst =
 		    ak == ANON_EPOLL ? own_instance(p, d) : NULL;

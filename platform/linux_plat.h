@@ -322,6 +322,9 @@ int plat_direct_due(struct plat *p);
 void plat_collected_direct(struct plat *p, int n);
 /* Harvest every edge bucket the main epoll reports now. */
 void plat_drain_main(struct plat *p, struct plat_handle *skip);
+/* buckets.c: does st name the anonymous inode that every eventfd,
+ * timerfd, signalfd and epoll file shares? */
+int anon_inode(const struct plat *p, const struct stat *st);
 /* handles.c: is supervisor fd d an epoll file? */
 int own_fd_is_epoll(const struct plat *p, int d);
 
