@@ -22,7 +22,6 @@
 #include "testutil.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
 
 #define NFILES 3000
 #define ROUNDS 60
@@ -45,12 +44,7 @@ static void *idle_waiter(void *arg)
 
 static int open_files(void)
 {
-	struct rlimit rl;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < 2 * NFILES + 64) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	raise_nofile(2 * NFILES + 64);
 	for (int i = 0; i < NFILES; i++) {
 		int p[2];
 		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -61,13 +55,6 @@ static int open_files(void)
 			return -1;
 	}
 	return 0;
-}
-
-static void drain(int i)
-{
-	char buf[16];
-	while (read(rfd[i], buf, sizeof(buf)) > 0)
-		;
 }
 
 /* The files of a round: spread over the whole instance, so that their
@@ -85,7 +72,7 @@ static void *consume(void *arg)
 {
 	struct consumer *c = arg;
 	for (int k = c->from; k < PER_ROUND; k += c->step)
-		drain(pick(c->round, k));
+		drain_fd(rfd[pick(c->round, k)]);
 	return NULL;
 }
 
@@ -133,7 +120,7 @@ static int round_ok(int round, int from, int step, int other_thread)
 		fprintf(stderr, "  round %d: %d events, want %d\n", round, n,
 			want);
 	for (int k = 0; k < PER_ROUND; k++)
-		drain(pick(round, k));
+		drain_fd(rfd[pick(round, k)]);
 	/* Level-triggered entries whose data is gone are dropped here. */
 	if (epoll_wait(ep, evs, PER_ROUND + 4, 0) != 0)
 		ok = 0;
@@ -185,15 +172,15 @@ static void refilled_after_harvest(void)
 		int n = epoll_wait(ep, evs, 8, 0);
 		if (n != 2)
 			bad++;
-		drain(a);
-		drain(b);
+		drain_fd(rfd[a]);
+		drain_fd(rfd[b]);
 		if (write(wfd[b], "y", 1) != 1)
 			bad++;
 		sleep_ms(1);
 		n = epoll_wait(ep, evs, 8, 0);
 		if (n != 1 || evs[0].data.u64 != (uint64_t)b)
 			bad++;
-		drain(b);
+		drain_fd(rfd[b]);
 		if (epoll_wait(ep, evs, 8, 0) != 0)
 			bad++;
 	}

@@ -26,13 +26,6 @@
 static int xr, xw, yr, yw;
 static atomic_int go, done, quit;
 
-static void drain(int fd)
-{
-	char buf[16];
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-}
-
 static atomic_int delay_ns; /* how long the racer waits first */
 
 static void spin_ns(int ns)
@@ -55,7 +48,7 @@ static void *racer(void *arg)
 				return NULL;
 		atomic_store(&go, 0);
 		spin_ns(atomic_load(&delay_ns));
-		drain(xr);
+		drain_fd(xr);
 		if (write(yw, "y", 1) != 1)
 			return NULL;
 		atomic_store(&done, 1);
@@ -92,7 +85,7 @@ static void never_both(void)
 			bad++;
 		if (epoll_wait(ep, evs, 4, 0) != 1)
 			bad++;
-		drain(yr);
+		drain_fd(yr);
 		if (write(xw, "x", 1) != 1)
 			bad++;
 		/* Delays of 0 to 20 µs sweep the racer across the call. */
@@ -109,8 +102,8 @@ static void never_both(void)
 		}
 		both += sx && sy;
 		seen[sx * 2 + sy]++;
-		drain(xr);
-		drain(yr);
+		drain_fd(xr);
+		drain_fd(yr);
 		if (epoll_wait(ep, evs, 4, 0) != 0)
 			bad++; /* both dropped as stale */
 	}

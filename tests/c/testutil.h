@@ -274,6 +274,14 @@ static inline int wr(int fd, uint64_t v)
 }
 
 /* Read fd's counter (checked): it must be want. */
+/* Read a non-blocking fd until nothing is left in it. */
+static inline void drain_fd(int fd)
+{
+	char buf[64];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
 static inline void expect_read(int fd, uint64_t want)
 {
 	uint64_t v = 0;
