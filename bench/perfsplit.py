@@ -21,6 +21,7 @@ other processes' samples in its percentages.
 """
 import argparse
 import collections
+import os
 import subprocess
 
 
@@ -54,9 +55,8 @@ def load(path):
 
 def period(total, span):
     """Seconds per sample: the span covers every CPU."""
-    ncpu = len(open("/proc/cpuinfo").read().split("processor")) - 1
     n = sum(total.values())
-    return span * ncpu / n if n else 0.0
+    return span * (os.cpu_count() or 1) / n if n else 0.0
 
 
 def main():
