@@ -22,6 +22,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <sys/wait.h>
 
 #define NFILES 3000
 #define ROUNDS 60
@@ -76,6 +77,24 @@ static void *consume(void *arg)
 	return NULL;
 }
 
+/* The same, by a child process through duplicates of the fds. */
+static void consume_in_child(const struct consumer *c)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int k = c->from; k < PER_ROUND; k += c->step) {
+			int d = dup(rfd[pick(c->round, k)]);
+			drain_fd(d);
+			close(d);
+		}
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+enum reader { HERE, OTHER_THREAD, CHILD };
+
 /* Is file i among the n events? */
 static int reported(const struct epoll_event *evs, int n, int i)
 {
@@ -86,9 +105,9 @@ static int reported(const struct epoll_event *evs, int n, int i)
 }
 
 /* One round: write to PER_ROUND files, let the wake-ups be read, drain
- * every `step`-th from `from` (here or in another thread), then one wait
- * must report the others and only them. */
-static int round_ok(int round, int from, int step, int other_thread)
+ * every `step`-th from `from` (here, in another thread or in a child),
+ * then one wait must report the others and only them. */
+static int round_ok(int round, int from, int step, enum reader who)
 {
 	struct epoll_event evs[PER_ROUND + 4];
 	for (int k = 0; k < PER_ROUND; k++)
@@ -96,7 +115,9 @@ static int round_ok(int round, int from, int step, int other_thread)
 			return 0;
 	sleep_ms(2); /* the supervisor reads the wake-ups meanwhile */
 	struct consumer c = {round, from, step};
-	if (other_thread) {
+	if (who == CHILD) {
+		consume_in_child(&c);
+	} else if (who == OTHER_THREAD) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, consume, &c) != 0)
 			return 0;
@@ -127,36 +148,42 @@ static int round_ok(int round, int from, int step, int other_thread)
 	return ok;
 }
 
-static void run_rounds(int from, int step, int other_thread)
+static void run_rounds(int from, int step, enum reader who)
 {
 	int bad = 0;
 	for (int r = 0; r < ROUNDS; r++)
-		bad += !round_ok(r, from, step, other_thread);
+		bad += !round_ok(r, from, step, who);
 	CHECK_EQ(bad, 0);
 }
 
-/* Nothing read: every file written is reported, in order. */
+/* Nothing read: every file written is reported. */
 static void none_consumed(void)
 {
-	run_rounds(PER_ROUND, 1, 0);
+	run_rounds(PER_ROUND, 1, HERE);
 }
 
 /* This thread reads every other file before the call. */
 static void half_consumed_here(void)
 {
-	run_rounds(0, 2, 0);
+	run_rounds(0, 2, HERE);
 }
 
 /* Another thread reads every third file before the call. */
 static void third_consumed_elsewhere(void)
 {
-	run_rounds(1, 3, 1);
+	run_rounds(1, 3, OTHER_THREAD);
+}
+
+/* A child reads every fourth file, through dup'ed fds, before the call. */
+static void quarter_consumed_by_child(void)
+{
+	run_rounds(2, 4, CHILD);
 }
 
 /* All read before the call: nothing is reported. */
 static void all_consumed(void)
 {
-	run_rounds(0, 1, 0);
+	run_rounds(0, 1, HERE);
 }
 
 /* A file harvested, read, and written again before the next call: it is
@@ -204,6 +231,7 @@ int main(void)
 	RUN(none_consumed);
 	RUN(half_consumed_here);
 	RUN(third_consumed_elsewhere);
+	RUN(quarter_consumed_by_child);
 	RUN(all_consumed);
 	RUN(refilled_after_harvest);
 	efd_write(idle_efd, 1);
